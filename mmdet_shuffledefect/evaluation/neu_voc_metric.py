@@ -1,0 +1,70 @@
+"""VOC mAP for NEU-DET, keeping the per-class AP that mmdet's VOCMetric drops."""
+from collections import OrderedDict
+from typing import Optional, Sequence, Union
+
+import numpy as np
+from mmdet.evaluation import VOCMetric
+from mmdet.evaluation.functional import eval_map
+from mmengine.logging import MMLogger
+
+COCO_STYLE_IOUS = [round(0.5 + 0.05 * i, 2) for i in range(10)]
+
+
+class NEUVOCMetric(VOCMetric):
+    """VOC mAP in area mode with per-class AP in the logged metrics.
+
+    Same computation as mmdet's ``VOCMetric`` (legacy coordinates, difficult
+    boxes ignored), but ``eval_mode='area'`` by default (what NEU-DET papers
+    report) and every class's AP at every IoU threshold is returned as
+    ``AP50_<class>``. ``coco_style=True`` averages over IoU 0.50:0.05:0.95.
+
+    Args:
+        iou_thrs (float | list[float]): IoU thresholds. Defaults to 0.5.
+        eval_mode (str): ``'area'`` or ``'11points'``. Defaults to 'area'.
+        coco_style (bool): Use IoU 0.50:0.95 (overrides ``iou_thrs``) and
+            report the mean as ``mAP`` and as ``mAP_50_95``. Defaults to False.
+        **kwargs: Other :class:`mmdet.evaluation.VOCMetric` arguments.
+
+    Example:
+        >>> metric = NEUVOCMetric()
+        >>> metric.eval_mode, metric.iou_thrs
+        ('area', [0.5])
+    """
+
+    default_prefix: Optional[str] = 'pascal_voc'
+
+    def __init__(self,
+                 iou_thrs: Union[float, Sequence[float]] = 0.5,
+                 eval_mode: str = 'area',
+                 coco_style: bool = False,
+                 **kwargs) -> None:
+        if eval_mode not in ('area', '11points'):
+            raise ValueError(f"eval_mode must be 'area' or '11points', got {eval_mode!r}")
+        if coco_style:
+            iou_thrs = COCO_STYLE_IOUS
+        super().__init__(iou_thrs=iou_thrs, eval_mode=eval_mode, metric='mAP', **kwargs)
+        self.coco_style = coco_style
+
+    def compute_metrics(self, results: list) -> dict:
+        """Mean AP, AP per threshold and AP per class and threshold."""
+        logger: MMLogger = MMLogger.get_current_instance()
+        gts, preds = zip(*results)
+        classes = list(self.dataset_meta['classes'])
+        out = OrderedDict()
+        mean_aps = []
+        for thr in self.iou_thrs:
+            mean_ap, per_class = eval_map(
+                preds, gts, scale_ranges=self.scale_ranges, iou_thr=thr,
+                dataset=classes, logger=logger, eval_mode=self.eval_mode,
+                use_legacy_coordinate=True)
+            mean_aps.append(mean_ap)
+            tag = f'AP{int(round(thr * 100)):02d}'
+            out[tag] = round(float(mean_ap), 4)
+            for name, res in zip(classes, per_class):
+                ap = float(np.asarray(res['ap']).reshape(-1)[0]) if res['num_gts'] else float('nan')
+                out[f'{tag}_{name}'] = round(ap, 4)
+        out['mAP'] = float(sum(mean_aps) / len(mean_aps))
+        out.move_to_end('mAP', last=False)
+        if self.coco_style:
+            out['mAP_50_95'] = out['mAP']
+        return out

@@ -1,0 +1,164 @@
+"""Splits (determinism, stratification, duplicates, NEU-CLS mapping) and the generator."""
+import hashlib
+import os
+import shutil
+import xml.etree.ElementTree as ET
+
+import cv2
+import numpy as np
+import pytest
+
+from mmdet_shuffledefect.datasets.neu_classes import NEU_CLASSES, file_class
+from mmdet_shuffledefect.datasets.splits import (cls_to_det_name, det_to_cls_name,
+                                                 make_splits_for_dir, split_names)
+from mmdet_shuffledefect.datasets.synthetic import write_neu_cls, write_neu_det
+
+
+def _names(per_class=30):
+    return [f'{c}_{i}' for c in NEU_CLASSES for i in range(1, per_class + 1)]
+
+
+def test_split_is_deterministic_and_seed_dependent():
+    a = split_names(_names(), seed=3)
+    assert a == split_names(_names(), seed=3)
+    assert a != split_names(_names(), seed=4)
+    assert sorted(sum(a.values(), [])) == sorted(_names())
+
+
+def test_split_is_stratified_70_10_20():
+    parts = split_names(_names(30), seed=0)
+    for cls in NEU_CLASSES:
+        counts = [sum(file_class(n) == cls for n in parts[s]) for s in ('train', 'val', 'test')]
+        assert counts == [21, 3, 6], cls
+
+
+def test_identical_images_share_a_split():
+    names = _names(30)
+    groups = {n: n for n in names}
+    groups['patches_105'] = groups['patches_101'] = 'same-md5'
+    for seed in range(10):
+        parts = split_names(names, seed=seed, groups=groups)
+        where = {n: s for s, ns in parts.items() for n in ns}
+        assert where['patches_101'] == where['patches_105']
+
+
+def test_bad_ratios():
+    with pytest.raises(ValueError, match=r'\(0.5, 0.5, 0.5\)'):
+        split_names(_names(), ratios=(0.5, 0.5, 0.5))
+
+
+def test_neu_cls_mapping_round_trip():
+    assert det_to_cls_name('crazing_17') == 'Cr_17'
+    assert det_to_cls_name('rolled-in_scale_300') == 'RS_300'
+    assert cls_to_det_name('PS_4') == 'pitted_surface_4'
+    with pytest.raises(ValueError, match="'clean_1'"):
+        det_to_cls_name('clean_1')
+
+
+def test_make_splits_for_dir_groups_byte_identical_files(tmp_path):
+    root = tmp_path / 'det'
+    write_neu_det(str(root), num_images=40, seed=0)
+    stems = sorted(p.stem for p in (root / 'IMAGES').iterdir() if p.stem.startswith('patches'))
+    shutil.copy(root / 'IMAGES' / f'{stems[0]}.jpg', root / 'IMAGES' / f'{stems[1]}.jpg')
+    det = make_splits_for_dir(str(root), str(tmp_path / 'det_splits'), seed=0,
+                              cls_out_dir=str(tmp_path / 'cls_splits'))
+    where = {n: s for s, ns in det.items() for n in ns}
+    assert where[stems[0]] == where[stems[1]]
+    for split in ('train', 'val', 'test'):
+        det_lines = (tmp_path / 'det_splits' / f'{split}.txt').read_text().split()
+        cls_lines = (tmp_path / 'cls_splits' / f'{split}.txt').read_text().split()
+        assert cls_lines == sorted(det_to_cls_name(n) for n in det_lines
+                                   if not n.startswith('clean'))
+
+
+def _tree_digest(root):
+    h = hashlib.sha256()
+    for dirpath, _, files in sorted(os.walk(root)):
+        for f in sorted(files):
+            h.update(f.encode())
+            with open(os.path.join(dirpath, f), 'rb') as fh:
+                h.update(fh.read())
+    return h.hexdigest()
+
+
+def test_generator_is_deterministic(tmp_path):
+    write_neu_det(str(tmp_path / 'a'), num_images=20, seed=5)
+    write_neu_det(str(tmp_path / 'b'), num_images=20, seed=5)
+    write_neu_det(str(tmp_path / 'c'), num_images=20, seed=6)
+    assert _tree_digest(tmp_path / 'a') == _tree_digest(tmp_path / 'b')
+    assert _tree_digest(tmp_path / 'a') != _tree_digest(tmp_path / 'c')
+
+
+@pytest.fixture(scope='module')
+def generated(tmp_path_factory):
+    root = tmp_path_factory.mktemp('gen')
+    stats = write_neu_det(str(root), num_images=120, seed=0)
+    return root, stats
+
+
+def _objects(xml_path):
+    root = ET.parse(xml_path).getroot()
+    out = []
+    for obj in root.findall('object'):
+        b = obj.find('bndbox')
+        out.append((obj.find('name').text,
+                    [int(b.find(k).text) for k in ('xmin', 'ymin', 'xmax', 'ymax')]))
+    return out
+
+
+def test_generator_properties(generated):
+    root, stats = generated
+    xmls = sorted((root / 'ANNOTATIONS').iterdir())
+    assert stats['images'] == len(xmls) == 120
+    per_image = [len(_objects(p)) for p in xmls]
+    assert stats['negatives'] == per_image.count(0) >= 0.05 * 120
+    assert max(per_image) <= 9 and min(n for n in per_image if n) >= 1
+    sizes = []
+    names = set()
+    for p in xmls:
+        img = cv2.imread(str(root / 'IMAGES' / f'{p.stem}.jpg'), cv2.IMREAD_UNCHANGED)
+        assert img.shape == (200, 200, 3)
+        assert np.array_equal(img[..., 0], img[..., 1])  # gray in RGB, as NEU-DET
+        for name, (x1, y1, x2, y2) in _objects(p):
+            names.add(name)
+            assert 1 <= x1 < x2 <= 200 and 1 <= y1 < y2 <= 200
+            sizes += [x2 - x1 + 1, y2 - y1 + 1]
+    assert names == set(NEU_CLASSES)
+    assert min(sizes) >= 8 and max(sizes) <= 200 and max(sizes) >= 150
+
+
+def test_boxes_are_exact_extents_of_drawn_defects():
+    from mmdet_shuffledefect.datasets.synthetic import SIZE, draw_defect
+    rng = np.random.default_rng(0)
+    for name in NEU_CLASSES:
+        for _ in range(5):
+            img = np.zeros((SIZE, SIZE))
+            box = draw_defect(img, name, rng)
+            if box is None:
+                continue
+            ys, xs = np.nonzero(img)
+            assert box == (xs.min(), ys.min(), xs.max(), ys.max()), name
+
+
+def test_defect_brightness_ranges_overlap():
+    """Per-class mean intensity change overlaps: brightness alone does not separate."""
+    from mmdet_shuffledefect.datasets.synthetic import SIZE, draw_defect
+    rng = np.random.default_rng(1)
+    ranges = {}
+    for name in NEU_CLASSES:
+        vals = []
+        for _ in range(30):
+            img = np.zeros((SIZE, SIZE))
+            if draw_defect(img, name, rng) is not None:
+                vals.append(np.abs(img[img != 0]).mean())
+        ranges[name] = (min(vals), max(vals))
+    lo = max(r[0] for r in ranges.values())
+    hi = min(r[1] for r in ranges.values())
+    assert lo < hi, ranges
+
+
+def test_neu_cls_generator(tmp_path):
+    counts = write_neu_cls(str(tmp_path), per_class=3, seed=0)
+    assert counts == {'Cr': 3, 'In': 3, 'Pa': 3, 'PS': 3, 'RS': 3, 'Sc': 3}
+    img = cv2.imread(str(tmp_path / 'Sc_2.bmp'), cv2.IMREAD_UNCHANGED)
+    assert img.shape == (200, 200) and img.dtype == np.uint8

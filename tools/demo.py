@@ -1,0 +1,177 @@
+"""The main job in one command (``make demo``).
+
+1. Data: ``data/NEU-DET`` when present (with ``splits/`` there, or the
+   package's default split), otherwise a synthetic NEU-DET-format sample.
+2. Trains the SSD detector (``configs/sdn_ssd_neu.py``) briefly with
+   ``tools/train.py``, choosing the checkpoint on the val split.
+3. Evaluates VOC mAP@0.5 (per class too) on the test split with ``tools/test.py``.
+4. Measures CPU latency / FPS of the backbone and the whole detector.
+5. Writes an inspection report (JSON, CSV, summary, annotated images) for
+   the test images with ``tools/inspect_defects.py``'s code.
+
+Every number lands in ``<out>/demo_results.json`` with the command, versions,
+git commit and seed.
+
+Example:
+    python tools/demo.py                       # synthetic sample, ~10 min on 2 cores
+    python tools/demo.py --data data/NEU-DET --epochs 40
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import re
+import shutil
+import subprocess
+import sys
+import time
+
+HERE = osp.dirname(osp.abspath(__file__))
+REPO = osp.dirname(HERE)
+CONFIG = osp.join(REPO, 'configs', 'sdn_ssd_neu.py')
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description='Train, evaluate, time and inspect (demo)')
+    parser.add_argument('--data', default=None,
+                        help='NEU-DET-layout folder; default data/NEU-DET if present, '
+                        'else a synthetic sample')
+    parser.add_argument('--out', default='outputs/demo', help='output folder')
+    parser.add_argument('--epochs', type=int, default=None,
+                        help='training epochs (default 24 on the synthetic sample, 40 on data)')
+    parser.add_argument('--synthetic-images', type=int, default=300)
+    parser.add_argument('--seed', type=int, default=0)
+    return parser.parse_args(argv)
+
+
+def step(title):
+    print(f'\n=== {title} ===', flush=True)
+
+
+def run(cmd, log_path):
+    """Run a tool, tee its output to ``log_path``, stop the demo if it fails."""
+    print('$ ' + ' '.join(cmd), flush=True)
+    lines = []
+    with open(log_path, 'w') as log:
+        proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True)
+        for line in proc.stdout:
+            log.write(line)
+            lines.append(line)
+            if re.search(r'Epoch\(\w+\)|mAP|error', line):
+                print('  ' + line.rstrip()[-160:], flush=True)
+        proc.wait()
+    if proc.returncode != 0:
+        print(''.join(lines[-30:]), file=sys.stderr)
+        sys.exit(f'demo: {cmd[1]} failed (exit {proc.returncode}); full log: {log_path}')
+    return ''.join(lines)
+
+
+def prepare_data(args, out):
+    from mmdet_shuffledefect.datasets.splits import make_splits_for_dir
+    from mmdet_shuffledefect.datasets.synthetic import write_neu_det
+    data = args.data
+    if data is None and osp.isdir(osp.join(REPO, 'data', 'NEU-DET', 'ANNOTATIONS')):
+        data = osp.join(REPO, 'data', 'NEU-DET')
+    if data is not None:
+        if not osp.isdir(osp.join(data, 'ANNOTATIONS')):
+            sys.exit(f'demo: {data} has no ANNOTATIONS/ folder (expected a NEU-DET layout)')
+        if not osp.isfile(osp.join(data, 'splits', 'train.txt')):
+            sys.exit(f'demo: {data}/splits/train.txt missing; run '
+                     f'python tools/dataset_converters/make_splits.py {data}')
+        return osp.abspath(data), 'NEU-DET at ' + osp.abspath(data)
+    data = osp.join(out, 'synthetic')
+    if not osp.isfile(osp.join(data, 'splits', 'test.txt')):
+        shutil.rmtree(data, ignore_errors=True)
+        stats = write_neu_det(data, num_images=args.synthetic_images, seed=args.seed)
+        make_splits_for_dir(data, osp.join(data, 'splits'), seed=args.seed)
+        print(f'wrote a synthetic sample: {stats}')
+    return osp.abspath(data), f'synthetic sample ({args.synthetic_images} images, seed {args.seed})'
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    out = osp.abspath(args.out)
+    os.makedirs(out, exist_ok=True)
+    started = time.time()
+    sys.path.insert(0, REPO)
+
+    step('1/5 data')
+    data, data_desc = prepare_data(args, out)
+    synthetic = data_desc.startswith('synthetic')
+    epochs = args.epochs or (24 if synthetic else 40)
+    print(f'data: {data_desc}')
+
+    step(f'2/5 training {osp.relpath(CONFIG, REPO)} for {epochs} epochs (CPU)')
+    work = osp.join(out, 'work_dir')
+    opts = ['--cfg-options', f'data_root={data}/', f'train_cfg.max_epochs={epochs}',
+            f'param_scheduler.1.T_max={epochs}', f'param_scheduler.1.end={epochs}',
+            f'train_cfg.val_interval={max(1, epochs // 4)}', f'randomness.seed={args.seed}']
+    train_cmd = [sys.executable, 'tools/train.py', CONFIG, '--work-dir', work] + opts
+    run(train_cmd, osp.join(out, 'train.log'))
+    best = sorted(f for f in os.listdir(work) if f.startswith('best_') and f.endswith('.pth'))
+    ckpt = osp.join(work, best[-1] if best else f'epoch_{epochs}.pth')
+
+    step('3/5 evaluating VOC mAP@0.5 on the test split')
+    test_cmd = [sys.executable, 'tools/test.py', CONFIG, ckpt, '--work-dir', work] + opts
+    text = run(test_cmd, osp.join(out, 'test.log'))
+    metrics = {m.group(1): float(m.group(2))
+               for m in re.finditer(r'pascal_voc/(\S+): (-?[\d.]+|nan)', text)}
+
+    step('4/5 measuring CPU latency (batch 1, median of 30 after 5 warm-up)')
+    import cv2
+    import torch
+    from mmdet.apis import inference_detector, init_detector
+
+    import mmdet_shuffledefect  # noqa: F401
+    from mmdet_shuffledefect.apis.benchmark import environment_info, median_latency_ms
+    from mmdet_shuffledefect.apis.inspection import inspect_paths
+    from mmdet_shuffledefect.datasets import read_split_file
+    from mmdet_shuffledefect.datasets.neu_det import find_image
+    model = init_detector(CONFIG, ckpt, device='cpu',
+                          cfg_options={'data_root': data + '/'})
+    test_names = read_split_file(osp.join(data, 'splits', 'test.txt'))
+    test_images = [find_image(osp.join(data, 'IMAGES'), n) for n in test_names]
+    img = cv2.imread(test_images[0])
+    x = torch.rand(1, 3, 192, 192)
+    speed = {
+        'backbone_ms': median_latency_ms(lambda: model.backbone(x), 5, 30),
+        'detector_ms': median_latency_ms(lambda: inference_detector(model, img), 5, 30),
+        'threads': torch.get_num_threads(),
+    }
+    speed['detector_fps'] = 1000.0 / speed['detector_ms']
+    print(f"backbone {speed['backbone_ms']:.1f} ms, whole detector (preprocess + forward + "
+          f"NMS) {speed['detector_ms']:.1f} ms = {speed['detector_fps']:.1f} FPS "
+          f"on {speed['threads']} CPU threads")
+
+    step('5/5 inspection report on the test images')
+    report_dir = osp.join(out, 'inspection')
+    summary = inspect_paths(model, test_images, report_dir, score_thr=0.3, tile_size=224)
+
+    results = {
+        'command': ' '.join([osp.relpath(sys.executable, REPO) if sys.executable.startswith(REPO)
+                             else 'python', 'tools/demo.py'] + (argv or sys.argv[1:])),
+        'data': data_desc, 'epochs': epochs, 'seed': args.seed, 'checkpoint': ckpt,
+        'test_metrics': metrics, 'cpu_speed': speed, 'inspection_summary': summary,
+        'environment': environment_info(), 'minutes': round((time.time() - started) / 60, 1),
+    }
+    with open(osp.join(out, 'demo_results.json'), 'w') as f:
+        json.dump(results, f, indent=1)
+
+    print('\n=== done ===')
+    print(f"test mAP@0.5 (VOC area, {data_desc}): {metrics.get('mAP', float('nan')):.3f}")
+    for k, v in metrics.items():
+        if k.startswith('AP50_'):
+            print(f'  {k[5:]:>16}: {v:.3f}')
+    print(f"detector: {speed['detector_fps']:.1f} FPS on CPU ({speed['threads']} threads); "
+          'GPU FPS not measured here (no GPU)')
+    print(f"inspection: {summary['images_defective']} defective / {summary['images_clean']} "
+          f"clean images, {summary['defects_total']} defects")
+    print(f'outputs:\n  results      {out}/demo_results.json\n  checkpoint   {ckpt}\n'
+          f'  logs         {out}/train.log, {out}/test.log\n'
+          f'  inspection   {report_dir}/ (report.json, report.csv, summary.json, annotated/)')
+    print(f"total {results['minutes']} min")
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,67 @@
+"""Inspect steel images with a trained detector: per-image defect reports.
+
+Writes report.json, report.csv (one row per defect: class, score, box, area in
+px^2 and % of the image), summary.json (counts per class, defective vs clean
+images, unreadable files) and annotated images. Large images (line-scan
+strips) are tiled with overlap; detections are merged across tiles.
+
+Example:
+    python tools/inspect_defects.py configs/sdn_ssd_neu.py best.pth images/ --out-dir report
+    python tools/inspect_defects.py CONFIG CKPT strip.png --tile-size 200 --tile-overlap 64
+"""
+import argparse
+import json
+import os.path as osp
+import sys
+
+import mmdet_shuffledefect  # noqa: F401
+from mmdet_shuffledefect.apis.cli import apply_trust, fail, run_guarded
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description='Per-image steel defect reports')
+    parser.add_argument('config', help='detector config')
+    parser.add_argument('checkpoint', help='trained checkpoint')
+    parser.add_argument('input', help='an image, a video, or a folder of them')
+    parser.add_argument('--out-dir', default='inspection', help='where the reports go')
+    parser.add_argument('--score-thr', type=float, default=0.3, help='minimum score')
+    parser.add_argument('--tile-size', type=int, default=224,
+                        help='images with a side larger than this (px) are cut into tiles '
+                        'of this size (NEU images, 200 px, are not); 0 disables tiling')
+    parser.add_argument('--tile-overlap', type=int, default=64, help='tile overlap (px)')
+    parser.add_argument('--video-every', type=int, default=1, help='inspect every Nth frame')
+    parser.add_argument('--device', default='cpu', help='cpu or cuda:0')
+    parser.add_argument('--no-images', action='store_true', help='skip annotated images')
+    parser.add_argument('--trust-checkpoint', action='store_true',
+                        help='unpickle the checkpoint fully (only for files you trust)')
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    apply_trust(args.trust_checkpoint)
+    for path, what in ((args.config, 'config'), (args.checkpoint, 'checkpoint')):
+        if not osp.isfile(path):
+            fail(f'{what} {path} does not exist')
+    if not 0 <= args.score_thr <= 1:
+        fail(f'--score-thr must be in [0, 1], got {args.score_thr}')
+    from mmdet.apis import init_detector
+
+    from mmdet_shuffledefect.apis.inspection import inspect_paths, list_inputs
+    try:
+        paths = list_inputs(args.input)
+    except FileNotFoundError as err:
+        fail(str(err))
+    if not paths:
+        fail(f'no image or video in {args.input}')
+    model = run_guarded(lambda: init_detector(args.config, args.checkpoint, device=args.device))
+    summary = inspect_paths(model, paths, args.out_dir, score_thr=args.score_thr,
+                            tile_size=args.tile_size or None, tile_overlap=args.tile_overlap,
+                            video_every=args.video_every, save_images=not args.no_images)
+    print(json.dumps(summary, indent=1))
+    print(f'reports written to {osp.abspath(args.out_dir)}')
+    return 1 if summary['images_read'] == 0 else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

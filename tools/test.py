@@ -1,0 +1,58 @@
+"""Evaluate a checkpoint on a config's test set (mmdet's flags).
+
+Example:
+    python tools/test.py configs/sdn_ssd_neu.py work_dirs/sdn/best.pth
+    python tools/test.py CONFIG CKPT --out results.pkl --show-dir vis
+"""
+import argparse
+import os.path as osp
+import sys
+
+import mmdet_shuffledefect  # noqa: F401  (registers modules, safe checkpoint loader)
+from mmdet_shuffledefect.apis.cli import (add_common_args, apply_trust, build_runner,
+                                          default_work_dir, fail, load_config, parse,
+                                          run_guarded, setup_launcher)
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description='Test (evaluate) a checkpoint')
+    parser.add_argument('config', help='test config file path')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument('--out', help='dump the raw predictions to this .pkl file')
+    parser.add_argument('--show-dir', help='write drawn predictions under work_dir/SHOW_DIR')
+    add_common_args(parser)
+    return parse(parser, argv)
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    apply_trust(args.trust_checkpoint)
+    if not osp.isfile(args.checkpoint):
+        fail(f'checkpoint {args.checkpoint} does not exist')
+    cfg = load_config(args.config, args.cfg_options)
+    setup_launcher(cfg, args.launcher)
+    cfg.work_dir = args.work_dir or cfg.get('work_dir') or default_work_dir(args.config)
+    cfg.load_from = args.checkpoint
+    cfg.resume = False
+
+    if args.out:
+        if not args.out.endswith(('.pkl', '.pickle')):
+            fail(f'--out must name a .pkl or .pickle file, got {args.out}')
+        dump = dict(type='DumpResults', out_file_path=args.out)
+        if cfg.get('default_scope', 'mmdet') == 'mmdet':
+            dump = dict(type='DumpDetResults', out_file_path=args.out)
+        evaluators = cfg.test_evaluator
+        cfg.test_evaluator = (list(evaluators) if isinstance(evaluators, (list, tuple))
+                              else [evaluators]) + [dump]
+    if args.show_dir:
+        vis = cfg.default_hooks.get('visualization')
+        if vis is None:
+            fail(f'--show-dir needs default_hooks.visualization in {args.config}')
+        vis.draw = True
+        vis.test_out_dir = args.show_dir
+
+    run_guarded(lambda: build_runner(cfg).test())
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,65 @@
+"""Train a detector or classifier from a config (mmdet's flags).
+
+Example:
+    python tools/train.py configs/sdn_ssd_neu.py --work-dir work_dirs/sdn
+    python tools/train.py configs/sdn_ssd_neu.py --resume            # latest in work dir
+    python tools/train.py configs/sdn_ssd_neu.py --resume work_dirs/sdn/epoch_3.pth
+    torchrun --nproc_per_node 2 tools/train.py CONFIG --launcher pytorch
+"""
+import argparse
+import os.path as osp
+import sys
+
+import torch
+
+import mmdet_shuffledefect  # noqa: F401  (registers modules, safe checkpoint loader)
+from mmdet_shuffledefect.apis.cli import (add_common_args, apply_trust, build_runner,
+                                          default_work_dir, fail, load_config, parse,
+                                          run_guarded, setup_launcher)
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description='Train a ShuffleDefectNet model')
+    parser.add_argument('config', help='train config file path')
+    parser.add_argument(
+        '--resume', nargs='?', type=str, const='auto',
+        help='resume from this checkpoint, or, without a path, from the latest '
+        'checkpoint in the work dir')
+    parser.add_argument('--amp', action='store_true',
+                        help='mixed precision (CUDA only; refused on a CPU)')
+    parser.add_argument('--auto-scale-lr', action='store_true',
+                        help='scale the learning rate by the total batch size')
+    add_common_args(parser)
+    return parse(parser, argv)
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    apply_trust(args.trust_checkpoint)
+    cfg = load_config(args.config, args.cfg_options)
+    setup_launcher(cfg, args.launcher)
+    cfg.work_dir = args.work_dir or cfg.get('work_dir') or default_work_dir(args.config)
+
+    if args.amp:
+        if not torch.cuda.is_available():
+            fail('--amp needs a CUDA GPU: mmengine\'s AmpOptimWrapper supports only '
+                 'CUDA/NPU/MLU devices, and this machine has none. Train in fp32 '
+                 '(drop --amp).')
+        cfg.optim_wrapper.type = 'AmpOptimWrapper'
+        cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+    if args.auto_scale_lr:
+        if 'auto_scale_lr' not in cfg or 'base_batch_size' not in cfg.auto_scale_lr:
+            fail(f'--auto-scale-lr needs auto_scale_lr.base_batch_size in {args.config}')
+        cfg.auto_scale_lr.enable = True
+    if args.resume == 'auto':
+        cfg.resume, cfg.load_from = True, None
+    elif args.resume is not None:
+        if not osp.isfile(args.resume):
+            fail(f'checkpoint {args.resume} given to --resume does not exist')
+        cfg.resume, cfg.load_from = True, args.resume
+
+    run_guarded(lambda: build_runner(cfg).train())
+
+
+if __name__ == '__main__':
+    sys.exit(main())
