@@ -98,8 +98,8 @@ train_dataloader = dict(
     batch_size=batch_size,
     num_workers=2,
     persistent_workers=True,
+    drop_last=True,  # a batch of one would break BatchNorm on the 1x1 level
     sampler=dict(type='DefaultSampler', shuffle=True),
-    batch_sampler=dict(type='AspectRatioBatchSampler'),
     dataset=dict(
         type='NEUDETDataset',
         data_root=data_root,

@@ -38,7 +38,7 @@ if [[ -z "$WHEEL" ]]; then
   sed -i 's/-std=c++17/-std=c++20/g' "$SRC/setup.py"
   grep -q -- '-std=c++20' "$SRC/setup.py" || { echo "build_mmcv: could not patch the C++ standard in $SRC/setup.py" >&2; exit 1; }
   ( cd "$SRC" && MMCV_WITH_OPS=1 FORCE_CUDA=0 MAX_JOBS="${MAX_JOBS:-2}" \
-      "$PY" -m pip wheel --no-build-isolation --no-deps -w "$WORK/dist" . ) || {
+      "$PY" -m pip wheel --no-cache-dir --no-build-isolation --no-deps -w "$WORK/dist" . ) || {
     echo "build_mmcv: compiling mmcv failed (see the compiler output above); check gcc/g++ and the Python headers" >&2; exit 1; }
   cp "$WORK"/dist/mmcv-*.whl "$CACHE_DIR"/
   WHEEL="$(ls "$CACHE_DIR"/mmcv-"$MMCV_VERSION"-*.whl | head -n1)"

@@ -18,7 +18,7 @@ def _xml(path, filename, objects, indent='\t'):
 
 @pytest.fixture
 def quirky(tmp_path):
-    """Seven images, each with one real quirk (see SOURCE.md)."""
+    """Seven images carrying the real quirks (see SOURCE.md)."""
     img, ann = tmp_path / 'IMAGES', tmp_path / 'ANNOTATIONS'
     img.mkdir()
     ann.mkdir()
@@ -70,7 +70,7 @@ def test_exact_instances_labels_and_coordinates(quirky):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter('always')
         data, ds = _load(quirky)
-    assert len(ds) == 8
+    assert len(ds) == 7
     assert sum(len(d['instances']) for d in data.values()) == 9
     # 1-based XML corners shifted by -1 (mmdet's VOC convention)
     assert _boxes(data['pitted_surface_1']) == [(3, [9., 19., 59., 89.], 0)]
@@ -107,7 +107,7 @@ def test_grayscale_and_rgb_images_load_through_pipeline(quirky):
 
 def test_folder_per_split_layout(quirky, tmp_path_factory):
     _, ds = _load(quirky, ann_file='', data_prefix=dict(img='IMAGES', ann='ANNOTATIONS'))
-    assert len(ds) == 8
+    assert len(ds) == 7
 
 
 def test_own_classes_override(quirky):

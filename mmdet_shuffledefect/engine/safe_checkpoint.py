@@ -71,9 +71,33 @@ def _numpy_globals() -> List[Any]:
     return found
 
 
+HISTORY_BUFFER_METHODS = ('min', 'max', 'current', 'mean')
+
+
+def history_buffer_getattr(obj: Any, name: str) -> Any:
+    """A ``getattr`` that only fetches a ``HistoryBuffer``'s statistics methods.
+
+    A pickled ``HistoryBuffer`` keeps its statistics methods (functions of the
+    class) in its state, which pickle as ``getattr(HistoryBuffer, 'min')``. Allowlisting the builtin
+    ``getattr`` would open every attribute of every allowed object; this
+    stand-in is mapped to the name ``builtins.getattr`` instead and refuses
+    anything but those methods.
+    """
+    allowed = set(HISTORY_BUFFER_METHODS) | set(HistoryBuffer._statistics_methods)
+    if (obj is HistoryBuffer or type(obj) is HistoryBuffer) and name in allowed:
+        return getattr(obj, name)
+    raise pickle.UnpicklingError(
+        f'refused getattr({type(obj).__name__}, {name!r}) while unpickling: only '
+        f'HistoryBuffer statistics methods {sorted(allowed)} are allowed')
+
+
 #: Exactly what mmengine's Runner stores besides tensors: the message hub's
-#: ``HistoryBuffer`` and the numpy arrays/scalars inside it and in ``meta``.
-MMENGINE_SAFE_GLOBALS: List[Any] = [HistoryBuffer] + _numpy_globals()
+#: ``HistoryBuffer`` (with its statistics methods, pickled through
+#: ``getattr``) and the numpy arrays/scalars inside it and in ``meta``.
+MMENGINE_SAFE_GLOBALS: List[Any] = [
+    HistoryBuffer, (history_buffer_getattr, 'builtins.getattr'),
+    (history_buffer_getattr, '__builtin__.getattr')
+] + _numpy_globals()
 
 
 def _allowlisted():
@@ -84,6 +108,15 @@ def _allowlisted():
 def trust_requested() -> bool:
     """Whether the user opted in to full unpickling for this process."""
     return os.environ.get(TRUST_ENV, '').strip().lower() in ('1', 'true', 'yes')
+
+
+def _unsupported(err: Exception) -> str:
+    """The line of torch's message that names the refused global."""
+    for line in str(err).splitlines():
+        if any(k in line for k in ('Unsupported global', 'refused getattr',
+                                   'Unsupported operand')):
+            return line.strip().split('. Please use')[0]
+    return str(err).strip().splitlines()[-1] if str(err).strip() else type(err).__name__
 
 
 def load_checkpoint_file(filename: str,
@@ -118,17 +151,19 @@ def load_checkpoint_file(filename: str,
             return torch.load(
                 filename, map_location=map_location, weights_only=not trust)
     except pickle.UnpicklingError as err:
-        if 'Weights only load failed' not in str(err):
+        text = str(err)
+        if 'Unsupported global' not in text and 'refused getattr' not in text:
             raise CorruptCheckpointError(
-                f'checkpoint {filename} is corrupt or truncated: {err}') from err
+                f'checkpoint {filename} is corrupt or truncated, or not a torch '
+                f'checkpoint at all ({_unsupported(err)}). Re-download or re-save it.'
+            ) from None
         raise UnsafeCheckpointError(
             f'Refused to load checkpoint {filename}: it contains a pickled '
             'object outside the allowlist of types mmengine writes, and '
             'unpickling it could run arbitrary code. If you trust this file, '
             f'load it with {TRUST_ENV}=1 in the environment (or pass '
             '--trust-checkpoint to tools/train.py and tools/test.py). '
-            f'torch said: {str(err).splitlines()[-1] if str(err) else err}'
-        ) from None
+            f'({_unsupported(err)})') from None
     except (RuntimeError, EOFError, ValueError, OSError) as err:
         raise CorruptCheckpointError(
             f'checkpoint {filename} is corrupt or truncated and cannot be '
