@@ -162,3 +162,23 @@ def test_neu_cls_generator(tmp_path):
     assert counts == {'Cr': 3, 'In': 3, 'Pa': 3, 'PS': 3, 'RS': 3, 'Sc': 3}
     img = cv2.imread(str(tmp_path / 'Sc_2.bmp'), cv2.IMREAD_UNCHANGED)
     assert img.shape == (200, 200) and img.dtype == np.uint8
+
+
+def test_committed_default_splits():
+    """The shipped NEU-DET/NEU-CLS splits: complete, stratified, leak-free, mapped."""
+    import os.path as osp
+
+    import mmdet_shuffledefect.datasets as pkg
+    from mmdet_shuffledefect.datasets import read_split_file
+    root = osp.join(osp.dirname(pkg.__file__), 'splits')
+    det = {s: read_split_file(osp.join(root, 'neu-det', f'{s}.txt')) for s in ('train', 'val', 'test')}
+    cls = {s: read_split_file(osp.join(root, 'neu-cls', f'{s}.txt')) for s in ('train', 'val', 'test')}
+    every = sorted(sum(det.values(), []))
+    assert every == sorted(f'{c}_{i}' for c in NEU_CLASSES for i in range(1, 301))
+    for cname in NEU_CLASSES:
+        assert [sum(file_class(n) == cname for n in det[s]) for s in ('train', 'val', 'test')] \
+            == [210, 30, 60]
+    where = {n: s for s, ns in det.items() for n in ns}
+    assert where['patches_101'] == where['patches_105']  # byte-identical pair
+    for s in det:
+        assert cls[s] == sorted(det_to_cls_name(n) for n in det[s])
