@@ -6,6 +6,7 @@ import sys
 import pytest
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+CONFIG = 'configs/sdn_ssd_neu.py'
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -43,3 +44,25 @@ def run_tool(args, cwd=REPO, env=None, timeout=900):
     full_env.update(env or {})
     return subprocess.run([sys.executable] + list(args), cwd=cwd, env=full_env,
                           capture_output=True, text=True, timeout=timeout)
+
+
+def small_run_options(data_root, max_epochs):
+    """--cfg-options that shrink the SSD config to a few CPU iterations."""
+    opts = [f'data_root={data_root}', f'train_cfg.max_epochs={max_epochs}',
+            'train_cfg.val_interval=100', 'train_dataloader.batch_size=8',
+            'default_hooks.logger.interval=1', 'default_hooks.checkpoint.save_best=None']
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        opts += [f'{loader}.num_workers=0', f'{loader}.persistent_workers=False']
+    return ['--cfg-options'] + opts
+
+
+@pytest.fixture(scope='session')
+def trained_ssd(synth_det, tmp_path_factory):
+    """One epoch of real training through tools/train.py."""
+    work = str(tmp_path_factory.mktemp('work'))
+    proc = run_tool(['tools/train.py', CONFIG, '--work-dir', work]
+                    + small_run_options(synth_det, 1))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    ckpt = osp.join(work, 'epoch_1.pth')
+    assert osp.isfile(ckpt)
+    return work, ckpt

@@ -6,36 +6,11 @@ import pathlib
 import pytest
 import torch
 
-from conftest import run_tool
+from conftest import CONFIG, run_tool, small_run_options
 
-CONFIG = 'configs/sdn_ssd_neu.py'
-
-
-def small_run_options(data_root, max_epochs):
-    """--cfg-options that shrink the SSD config to a few CPU iterations."""
-    opts = [f'data_root={data_root}', f'train_cfg.max_epochs={max_epochs}',
-            'train_cfg.val_interval=100', 'train_dataloader.batch_size=8',
-            'default_hooks.logger.interval=1', 'default_hooks.checkpoint.save_best=None']
-    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        opts += [f'{loader}.num_workers=0', f'{loader}.persistent_workers=False']
-    return ['--cfg-options'] + opts
-
-
-@pytest.fixture(scope='module')
-def trained(synth_det, tmp_path_factory):
-    """One epoch of real training through tools/train.py."""
-    work = str(tmp_path_factory.mktemp('work'))
-    proc = run_tool(['tools/train.py', CONFIG, '--work-dir', work]
-                    + small_run_options(synth_det, 1))
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    ckpt = osp.join(work, 'epoch_1.pth')
-    assert osp.isfile(ckpt)
-    return work, ckpt
-
-
-def test_resume_continues_from_saved_iteration(trained, synth_det):
+def test_resume_continues_from_saved_iteration(trained_ssd, synth_det):
     from mmdet_shuffledefect.engine import load_checkpoint_file
-    work, ckpt = trained
+    work, ckpt = trained_ssd
     first = load_checkpoint_file(ckpt)
     iters_per_epoch = first['meta']['iter']
     assert first['meta']['epoch'] == 1 and iters_per_epoch > 0
@@ -52,8 +27,8 @@ def test_resume_continues_from_saved_iteration(trained, synth_det):
     assert second['meta']['iter'] == 2 * iters_per_epoch
 
 
-def test_checkpoint_runs_through_tools_test(trained, synth_det):
-    work, ckpt = trained
+def test_checkpoint_runs_through_tools_test(trained_ssd, synth_det):
+    work, ckpt = trained_ssd
     proc = run_tool(['tools/test.py', CONFIG, ckpt, '--work-dir', work]
                     + small_run_options(synth_det, 1))
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -116,11 +91,11 @@ def test_trusted_opt_in_loads_everything(tmp_path):
     assert marker.exists()  # the user explicitly trusted it
 
 
-def test_truncated_checkpoint_is_reported(trained, tmp_path):
+def test_truncated_checkpoint_is_reported(trained_ssd, tmp_path):
     import mmdet_shuffledefect  # noqa: F401
     from mmengine.runner import CheckpointLoader
     from mmdet_shuffledefect.engine import CorruptCheckpointError
-    _, ckpt = trained
+    _, ckpt = trained_ssd
     data = pathlib.Path(ckpt).read_bytes()
     cut = tmp_path / 'cut.pth'
     cut.write_bytes(data[:len(data) // 2])

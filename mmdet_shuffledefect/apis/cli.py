@@ -137,6 +137,11 @@ def run_guarded(fn):
         return fn()
     except (UnsafeCheckpointError, CorruptCheckpointError, FileNotFoundError) as err:
         fail(str(err), code=1)
+    except KeyError as err:  # the registry's "X is not in the Y registry"
+        if 'is not in the' not in str(err):
+            raise
+        fail(f'{err.args[0]} (is the type spelled right, and is its package in '
+             'custom_imports?)', code=1)
 
 
 def build_runner(cfg: Config):

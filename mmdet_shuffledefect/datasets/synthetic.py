@@ -124,27 +124,51 @@ DRAWERS: Dict[str, Callable] = {
 }
 
 
-def draw_defect(img: np.ndarray, name: str, rng: np.random.Generator) -> Optional[Box]:
-    """Draw one defect of kind ``name`` into ``img``; return its exact box.
-
-    The brightness change (darker or brighter by 25-60 grey levels) is drawn
-    from the same range for every kind.
+def defect_mask(name: str, rng: np.random.Generator) -> Tuple[np.ndarray, Optional[Box]]:
+    """Draw one defect of kind ``name`` into a fresh mask.
 
     Returns:
-        tuple | None: ``(x1, y1, x2, y2)`` 0-based inclusive extents of the
-        changed pixels, or None if the drawing ended up smaller than 8 px.
+        tuple: the mask (HxW float in [0, 1]) and the exact ``(x1, y1, x2, y2)``
+        0-based inclusive extents of its non-zero pixels, or None for the box
+        if the drawing ended up smaller than 8 px.
     """
     mask = np.zeros((SIZE, SIZE), np.float32)
     DRAWERS[name](rng, mask)
     ys, xs = np.nonzero(mask)
     if len(xs) == 0:
-        return None
+        return mask, None
     box = (int(xs.min()), int(ys.min()), int(xs.max()), int(ys.max()))
     if box[2] - box[0] + 1 < 8 or box[3] - box[1] + 1 < 8:
-        return None
+        return mask, None
+    return mask, box
+
+
+def apply_defect(img: np.ndarray, mask: np.ndarray, rng: np.random.Generator) -> None:
+    """Darken or brighten ``img`` under ``mask`` by 25-60 grey levels.
+
+    The range is the same for every defect kind, so brightness alone does not
+    tell the kinds apart.
+    """
     sign = 1.0 if rng.random() < 0.5 else -1.0
     img += sign * rng.uniform(25, 60) * mask
+
+
+def draw_defect(img: np.ndarray, name: str, rng: np.random.Generator) -> Optional[Box]:
+    """Draw one defect of kind ``name`` into ``img``; return its exact box."""
+    mask, box = defect_mask(name, rng)
+    if box is not None:
+        apply_defect(img, mask, rng)
     return box
+
+
+def overlap(a: Box, b: Box) -> float:
+    """Intersection over the smaller box's area (inclusive pixel corners)."""
+    iw = min(a[2], b[2]) - max(a[0], b[0]) + 1
+    ih = min(a[3], b[3]) - max(a[1], b[1]) + 1
+    if iw <= 0 or ih <= 0:
+        return 0.0
+    area = lambda r: (r[2] - r[0] + 1) * (r[3] - r[1] + 1)  # noqa: E731
+    return iw * ih / min(area(a), area(b))
 
 
 def _to_uint8(img: np.ndarray) -> np.ndarray:
@@ -155,19 +179,23 @@ def make_det_image(rng: np.random.Generator, main_class: Optional[str],
                    classes=NEU_CLASSES) -> Tuple[np.ndarray, List[Tuple[str, Box]]]:
     """One detection image: mostly ``main_class`` defects, sometimes another.
 
-    ``main_class=None`` gives a defect-free image.
+    Defects do not overlap by more than 20% of the smaller box, so every box
+    is unambiguous. ``main_class=None`` gives a defect-free image.
     """
     img = _background(rng)
     objects: List[Tuple[str, Box]] = []
     if main_class is not None:
         wanted = int(min(9, 1 + rng.geometric(0.45) - 1))
         tries = 0
-        while len(objects) < wanted and tries < 40:
+        while len(objects) < wanted and tries < 60:
             tries += 1
             name = main_class if rng.random() < 0.85 else classes[int(rng.integers(len(classes)))]
-            box = draw_defect(img, name, rng)
-            if box is not None:
-                objects.append((name, box))
+            mask, box = defect_mask(name, rng)
+            # keep every defect distinct: a box may cover at most 20% of another
+            if box is None or any(overlap(box, b) > 0.2 for _, b in objects):
+                continue
+            apply_defect(img, mask, rng)
+            objects.append((name, box))
     return _to_uint8(img), objects
 
 

@@ -1,0 +1,12 @@
+# Baseline: SSD with mmpretrain's ShuffleNetV2 1.0x instead of ShuffleDefectNet.
+# Same neck, head, data, input and schedule as configs/sdn_ssd_neu.py.
+_base_ = '../sdn_ssd_neu.py'
+
+model = dict(
+    backbone=dict(
+        _delete_=True,
+        type='mmpretrain.ShuffleNetV2',
+        widen_factor=1.0,
+        out_indices=(0, 1, 2),
+        init_cfg=None),
+    neck=dict(in_channels=[116, 232, 464]))

@@ -1,0 +1,174 @@
+"""The command-line tools end to end: distributed launch, inspection, benchmark,
+publishing, FLOPs, browsing, and their errors on bad input."""
+import csv
+import json
+import os
+import os.path as osp
+import sys
+
+import cv2
+import numpy as np
+import pytest
+
+from conftest import CONFIG, REPO, run_tool, small_run_options
+
+
+def test_dist_train_two_cpu_processes(synth_det, tmp_path):
+    cfg = tmp_path / 'dist_cfg.py'
+    cfg.write_text(f"_base_ = '{REPO}/configs/sdn_ssd_neu.py'\n"
+                   "custom_hooks = [dict(type='DistInfoHook')]\n")
+    work = tmp_path / 'work'
+    import subprocess
+    env = dict(os.environ, PYTHON=sys.executable, OMP_NUM_THREADS='1', PORT='29631')
+    proc = subprocess.run(
+        ['bash', 'tools/dist_train.sh', str(cfg), '2', '--work-dir', str(work)]
+        + small_run_options(synth_det, 1), cwd=REPO, env=env, capture_output=True,
+        text=True, timeout=900)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
+    infos = [json.loads((work / f'dist_info_rank{r}.json').read_text()) for r in (0, 1)]
+    assert [i['rank'] for i in infos] == [0, 1]
+    assert all(i['world_size'] == 2 for i in infos)
+    assert infos[0]['checksum'] == pytest.approx(infos[1]['checksum'], rel=1e-6)
+    a, b = (set(i['sampler_indices']) for i in infos)
+    assert a and b and not a & b  # each rank drew its own samples
+
+
+@pytest.fixture(scope='module')
+def inspected(trained_ssd, synth_det, tmp_path_factory):
+    _, ckpt = trained_ssd
+    src = tmp_path_factory.mktemp('inspect_in')
+    for name in sorted(os.listdir(osp.join(synth_det, 'IMAGES')))[20:24]:
+        img = cv2.imread(osp.join(synth_det, 'IMAGES', name))
+        cv2.imwrite(str(src / name), img)
+    (src / 'corrupt.jpg').write_bytes(b'\xff\xd8 this is not a jpeg')
+    strip = np.concatenate([cv2.imread(osp.join(synth_det, 'IMAGES', n))
+                            for n in sorted(os.listdir(osp.join(synth_det, 'IMAGES')))[30:33]],
+                           axis=1)
+    cv2.imwrite(str(src / 'strip.png'), strip)  # 600x200 line-scan strip: tiled
+    out = tmp_path_factory.mktemp('inspect_out')
+    proc = run_tool(['tools/inspect_defects.py', CONFIG, ckpt, str(src), '--out-dir', str(out),
+                     '--score-thr', '0.0', '--tile-size', '224'])
+    return proc, out
+
+
+def test_inspection_reports(inspected):
+    proc, out = inspected
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    report = json.loads((out / 'report.json').read_text())
+    summary = json.loads((out / 'summary.json').read_text())
+    assert len(report) == 5 and sum(len(r['defects']) for r in report) >= 1
+    for r in report:
+        for d in r['defects']:
+            x1, y1, x2, y2 = d['box']
+            assert d['area_px'] == pytest.approx((x2 - x1) * (y2 - y1), abs=0.02)
+            assert d['area_pct'] == pytest.approx(100 * d['area_px'] / (r['width'] * r['height']),
+                                                  abs=1e-3)
+            assert 0 <= x1 <= x2 <= r['width'] and 0 <= y1 <= y2 <= r['height']
+    with open(out / 'report.csv') as f:
+        rows = list(csv.DictReader(f))
+    flat = [(r['image'], d['class'], d['score'], *d['box'], d['area_px'], d['area_pct'])
+            for r in report for d in r['defects']]
+    assert [(r['image'], r['class'], float(r['score']), float(r['x1']), float(r['y1']),
+             float(r['x2']), float(r['y2']), float(r['area_px']), float(r['area_pct']))
+            for r in rows] == flat
+    counts = {}
+    for row in rows:
+        counts[row['class']] = counts.get(row['class'], 0) + 1
+    assert {k: v for k, v in summary['counts_per_class'].items() if v} == counts
+    assert summary['defects_total'] == len(rows)
+    assert summary['images_defective'] + summary['images_clean'] == 5
+    assert [osp.basename(p) for p in summary['unreadable']] == ['corrupt.jpg']
+    assert 'corrupt.jpg' in proc.stdout + proc.stderr
+    assert len(os.listdir(out / 'annotated')) == 5
+    strip = next(r for r in report if r['image'].endswith('strip.png'))
+    assert (strip['width'], strip['height']) == (600, 200)
+
+
+def test_defect_spanning_two_tiles_is_reported_once():
+    from mmdet_shuffledefect.apis.inspection import merge_across_tiles, tile_origins
+    assert tile_origins(600, 224, 64) == [0, 160, 320, 376]
+    # one scratch from x=150 to x=260 seen by tile 0 (cut at 224) and tile 1 (from 160)
+    boxes = np.array([[150., 50., 223., 70.], [160., 50., 260., 70.], [10., 10., 30., 30.]])
+    scores = np.array([0.8, 0.7, 0.9])
+    labels = np.array([5, 5, 5])
+    tiles = np.array([0, 1, 0])
+    b, s, l = merge_across_tiles(boxes, scores, labels, tiles)
+    assert len(b) == 2
+    merged = b[np.argmax((b[:, 2] - b[:, 0]))]
+    assert merged.tolist() == [150., 50., 260., 70.]
+    # different classes are never merged
+    b, _, _ = merge_across_tiles(boxes, scores, np.array([5, 1, 5]), tiles)
+    assert len(b) == 3
+
+
+def test_benchmark_prints_table(trained_ssd):
+    _, ckpt = trained_ssd
+    proc = run_tool(['tools/analysis_tools/benchmark.py', CONFIG, '--checkpoint', ckpt,
+                     '--warmup', '1', '--repeats', '3', '--threads', '2', '--fuse-conv-bn'])
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    lines = [l for l in proc.stdout.splitlines() if l.startswith('| ')]
+    assert lines[0].startswith('| part') and len(lines) == 3
+    fps = float(lines[2].split('|')[4])
+    assert 'whole detector' in lines[2] and fps > 0
+
+
+def test_publish_model(trained_ssd, tmp_path):
+    import hashlib
+
+    from mmdet_shuffledefect.engine import load_checkpoint_file
+    _, ckpt = trained_ssd
+    proc = run_tool(['tools/model_converters/publish_model.py', ckpt,
+                     str(tmp_path / 'sdn_ssd_neu.pth'), '--config', CONFIG])
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    files = [f for f in os.listdir(tmp_path) if f.startswith('sdn_ssd_neu-')]
+    assert len(files) == 1
+    digest = hashlib.sha256((tmp_path / files[0]).read_bytes()).hexdigest()
+    assert files[0] == f'sdn_ssd_neu-{digest[:8]}.pth'
+    ckpt_pub = load_checkpoint_file(str(tmp_path / files[0]))
+    assert 'optimizer' not in ckpt_pub and 'message_hub' not in ckpt_pub
+    assert 'state_dict' in ckpt_pub
+    assert 'loads, builds and runs' in proc.stdout and f'Weights: {files[0]}' in proc.stdout
+
+
+def test_get_flops():
+    proc = run_tool(['tools/analysis_tools/get_flops.py', CONFIG])
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert 'input: 1x3x192x192' in proc.stdout and 'FLOPs:' in proc.stdout
+
+
+def test_browse_dataset(synth_det, tmp_path):
+    proc = run_tool(['tools/misc/browse_dataset.py', synth_det, '--split', 'splits/val.txt',
+                     '--out-dir', str(tmp_path / 'vis')])
+    assert proc.returncode == 0, proc.stderr
+    n = len(open(osp.join(synth_det, 'splits', 'val.txt')).read().split())
+    assert len(os.listdir(tmp_path / 'vis')) == n
+
+
+def test_unknown_type_in_config_is_a_clear_error(tmp_path, synth_det):
+    cfg = tmp_path / 'bad.py'
+    cfg.write_text(f"_base_ = '{REPO}/configs/sdn_ssd_neu.py'\n"
+                   "model = dict(backbone=dict(_delete_=True, type='ShuffleDefectNett'))\n")
+    proc = run_tool(['tools/train.py', str(cfg), '--work-dir', str(tmp_path / 'w')]
+                    + small_run_options(synth_det, 1))
+    assert proc.returncode != 0
+    assert 'ShuffleDefectNett is not in the' in proc.stderr
+
+
+def test_inspect_bad_inputs(trained_ssd, tmp_path):
+    _, ckpt = trained_ssd
+    proc = run_tool(['tools/inspect_defects.py', CONFIG, str(tmp_path / 'no.pth'), 'x.jpg'])
+    assert proc.returncode != 0 and 'no.pth does not exist' in proc.stderr
+    proc = run_tool(['tools/inspect_defects.py', CONFIG, ckpt, str(tmp_path / 'missing')])
+    assert proc.returncode != 0 and 'missing does not exist' in proc.stderr
+    bad = tmp_path / 'bad.jpg'
+    bad.write_bytes(b'junk')
+    proc = run_tool(['tools/inspect_defects.py', CONFIG, ckpt, str(bad), '--out-dir',
+                     str(tmp_path / 'o')])
+    assert proc.returncode != 0  # nothing could be read: the run could not proceed
+    assert 'cannot read' in proc.stdout + proc.stderr
+
+
+def test_amp_on_cpu_is_refused(synth_det, tmp_path):
+    proc = run_tool(['tools/train.py', CONFIG, '--amp', '--work-dir', str(tmp_path)]
+                    + small_run_options(synth_det, 1))
+    assert proc.returncode != 0 and '--amp needs a CUDA GPU' in proc.stderr

@@ -1,0 +1,46 @@
+"""Params and FLOPs of a config's model at its input size (detector or classifier).
+
+Example:
+    python tools/analysis_tools/get_flops.py configs/sdn_ssd_neu.py
+"""
+import argparse
+import sys
+
+import torch
+
+import mmdet_shuffledefect  # noqa: F401
+from mmdet_shuffledefect.apis.cli import fail, load_config
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('config')
+    parser.add_argument('--shape', type=int, nargs='+', default=None,
+                        help='input H W (default: the config input_size, else 192)')
+    args = parser.parse_args(argv)
+    cfg = load_config(args.config)
+    shape = args.shape or [int(cfg.get('input_size', 192))] * 2
+    if len(shape) == 1:
+        shape = shape * 2
+    if len(shape) != 2 or min(shape) < 32:
+        fail(f'--shape must be H W of at least 32 px, got {args.shape}')
+    from mmengine.analysis import get_model_complexity_info
+    from mmengine.registry import DefaultScope
+    scope = cfg.get('default_scope', 'mmdet')
+    with DefaultScope.overwrite_default_scope(scope):
+        if scope == 'mmpretrain':
+            from mmpretrain.registry import MODELS
+        else:
+            from mmdet.registry import MODELS
+        model = MODELS.build(cfg.model).eval()
+    forward = model._forward if hasattr(model, '_forward') else model
+    model.forward = lambda x: forward(x)  # tensor mode, no data samples
+    info = get_model_complexity_info(model, inputs=(torch.rand(1, 3, *shape), ),
+                                     show_table=False, show_arch=False)
+    print(f'config: {args.config}\ninput: 1x3x{shape[0]}x{shape[1]}\n'
+          f'FLOPs: {info["flops_str"]}\nparams: {info["params_str"]}')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

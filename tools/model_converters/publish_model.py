@@ -1,0 +1,107 @@
+"""Prepare a checkpoint for the model zoo.
+
+Drops the optimizer, the message hub and the scheduler states, saves the rest as
+``<name>-<first 8 of sha256>.pth``, verifies that the file loads (with the safe
+loader) and, given the config, that the model builds from it and runs, then
+prints the metafile entry.
+
+Example:
+    python tools/model_converters/publish_model.py work_dirs/sdn/best.pth \
+        checkpoints/sdn_ssd_neu.pth --config configs/sdn_ssd_neu.py
+"""
+import argparse
+import hashlib
+import os
+import os.path as osp
+import sys
+
+import torch
+
+import mmdet_shuffledefect  # noqa: F401
+from mmdet_shuffledefect.apis.cli import fail
+from mmdet_shuffledefect.engine import (CorruptCheckpointError, UnsafeCheckpointError,
+                                        load_checkpoint_file)
+
+DROPPED = ('optimizer', 'message_hub', 'param_schedulers')
+
+
+def sha256_of(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, 'rb') as f:
+        for chunk in iter(lambda: f.read(1 << 20), b''):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def publish(in_file: str, out_file: str) -> str:
+    """Write the stripped checkpoint; return its final hashed path."""
+    ckpt = load_checkpoint_file(in_file, map_location='cpu')
+    if not isinstance(ckpt, dict) or 'state_dict' not in ckpt:
+        raise ValueError(f'{in_file} has no state_dict: not an mmengine checkpoint')
+    for key in DROPPED:
+        ckpt.pop(key, None)
+    meta = ckpt.get('meta', {})
+    ckpt['meta'] = {k: meta[k] for k in ('epoch', 'iter', 'dataset_meta', 'mmengine_version',
+                                         'experiment_name', 'seed') if k in meta}
+    os.makedirs(osp.dirname(osp.abspath(out_file)), exist_ok=True)
+    tmp = out_file + '.tmp'
+    torch.save(ckpt, tmp)
+    stem = osp.splitext(out_file)[0]
+    final = f'{stem}-{sha256_of(tmp)[:8]}.pth'
+    os.replace(tmp, final)
+    return final
+
+
+def verify(path: str, config: str) -> str:
+    """Load the published file; with a config, build the model and run it."""
+    ckpt = load_checkpoint_file(path)
+    if set(DROPPED) & set(ckpt):
+        raise RuntimeError(f'{path} still holds {set(DROPPED) & set(ckpt)}')
+    if not config:
+        return 'loads'
+    from mmengine.config import Config
+    scope = Config.fromfile(config).get('default_scope', 'mmdet')
+    if scope == 'mmpretrain':
+        from mmpretrain.apis import get_model
+        model = get_model(config, pretrained=path, device='cpu')
+        model(torch.rand(1, 3, 192, 192))
+    else:
+        import numpy as np
+        from mmdet.apis import inference_detector, init_detector
+        model = init_detector(config, path, device='cpu')
+        inference_detector(model, np.random.randint(0, 255, (200, 200, 3), np.uint8))
+    return 'loads, builds and runs'
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('in_file', help='checkpoint written by the Runner')
+    parser.add_argument('out_file', help='output path; the hash is appended to its name')
+    parser.add_argument('--config', help='config to verify that the model builds and runs')
+    parser.add_argument('--map', help='metric to put in the metafile entry, e.g. 0.62')
+    args = parser.parse_args(argv)
+    if not osp.isfile(args.in_file):
+        fail(f'checkpoint {args.in_file} does not exist')
+    if args.config and not osp.isfile(args.config):
+        fail(f'config {args.config} does not exist')
+    try:
+        final = publish(args.in_file, args.out_file)
+        status = verify(final, args.config)
+    except (UnsafeCheckpointError, CorruptCheckpointError, ValueError) as err:
+        fail(str(err), code=1)
+    size_mb = osp.getsize(final) / 2**20
+    name = osp.splitext(osp.basename(final))[0]
+    print(f'published {final} ({size_mb:.2f} MB, sha256 {sha256_of(final)}); {status}')
+    print('metafile entry:')
+    print(f'  - Name: {name.rsplit("-", 1)[0]}')
+    print(f'    Config: {args.config or "?"}')
+    print(f'    Weights: {osp.basename(final)}')
+    print(f'    Metadata:\n      File size (MB): {size_mb:.2f}')
+    if args.map:
+        print(f'    Results:\n      - Task: Object Detection\n        Dataset: NEU-DET\n'
+              f'        Metrics:\n          mAP@0.5: {args.map}')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
