@@ -65,7 +65,8 @@ def main(argv=None):
     for name, build in candidates():
         if args.only and args.only not in name:
             continue
-        model = build().eval()
+        model = build()
+        model.eval()  # (mmpretrain's ShuffleNetV2.train() returns None, so no chaining)
         row = [name, f'{count_params(model) / 1e6:.2f}', f'{flops(model, args.size) / 1e9:.3f}']
         for b in args.batch:
             x = torch.rand(b, 3, args.size, args.size)

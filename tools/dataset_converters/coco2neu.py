@@ -1,0 +1,32 @@
+"""Convert a COCO detection json to the NEU-DET layout (IMAGES/ + ANNOTATIONS/ VOC XML).
+
+Example:
+    python tools/dataset_converters/coco2neu.py instances.json my/images data/MY
+"""
+import argparse
+import json
+import sys
+
+from mmdet_shuffledefect.datasets.converters import coco_to_neu
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('json_path')
+    parser.add_argument('img_dir')
+    parser.add_argument('out_dir')
+    args = parser.parse_args(argv)
+    try:
+        report = coco_to_neu(args.json_path, args.img_dir, args.out_dir)
+    except (FileNotFoundError, ValueError) as err:
+        print(f'error: {err}', file=sys.stderr)
+        return 2
+    for p in report['problems']:
+        print(f"{p['kind']}: {p['item']}: {p['detail']}")
+    print(f"converted {report['converted']} images; problems: "
+          f"{json.dumps(report['problem_counts'])}; report in {args.out_dir}/conversion_report.json")
+    return 0 if report['converted'] else 1
+
+
+if __name__ == '__main__':
+    sys.exit(main())
