@@ -38,7 +38,7 @@ def parse_args(argv=None):
                         'else a synthetic sample')
     parser.add_argument('--out', default='outputs/demo', help='output folder')
     parser.add_argument('--epochs', type=int, default=None,
-                        help='training epochs (default 24 on the synthetic sample, 40 on data)')
+                        help='training epochs (default 40 on the synthetic sample, 8 on real data)')
     parser.add_argument('--synthetic-images', type=int, default=300)
     parser.add_argument('--seed', type=int, default=0)
     return parser.parse_args(argv)
@@ -99,7 +99,7 @@ def main(argv=None):
     step('1/5 data')
     data, data_desc = prepare_data(args, out)
     synthetic = data_desc.startswith('synthetic')
-    epochs = args.epochs or (24 if synthetic else 40)
+    epochs = args.epochs or (40 if synthetic else 8)
     print(f'data: {data_desc}')
 
     step(f'2/5 training {osp.relpath(CONFIG, REPO)} for {epochs} epochs (CPU)')

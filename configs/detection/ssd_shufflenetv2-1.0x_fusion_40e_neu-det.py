@@ -10,3 +10,6 @@ model = dict(
         out_indices=(0, 1, 2),
         init_cfg=None),
     neck=dict(in_channels=[116, 232, 464]))
+# mmpretrain's ShuffleNetV2 always builds its final 1x1 conv (unused here): DDP must
+# be told about parameters without gradients.
+model_wrapper_cfg = dict(type='MMDistributedDataParallel', find_unused_parameters=True)

@@ -106,6 +106,15 @@ def _finish(out_dir: str, report: ConversionReport) -> dict:
     return result
 
 
+def print_report(report: dict, out_dir: str) -> None:
+    """Print every problem and a one-line summary of a conversion report."""
+    for p in report['problems']:
+        print(f"{p['kind']}: {p['item']}: {p['detail']}")
+    print(f"converted {report['converted']} images; problems: "
+          f"{json.dumps(report['problem_counts'])}; report in "
+          f"{osp.join(out_dir, 'conversion_report.json')}")
+
+
 def yolo_to_neu(img_dir: str, label_dir: str, class_names: Sequence[str],
                 out_dir: str) -> dict:
     """Convert YOLO txt labels (``cls cx cy w h``, normalized) to NEU-DET layout.

@@ -12,7 +12,8 @@ class DistInfoHook(Hook):
 
     It holds the rank, the world size, a checksum of the model parameters
     (equal on every rank when DDP kept them in sync) and the sample indices
-    the rank's sampler drew in the last epoch (disjoint across ranks).
+    the rank's sampler drew in the last epoch (disjoint across ranks, except
+    for the few indices the sampler repeats to give every rank the same count).
 
     Example:
         >>> custom_hooks = [dict(type='DistInfoHook')]
@@ -27,7 +28,8 @@ class DistInfoHook(Hook):
         sampler = runner.train_dataloader.sampler
         indices = [int(i) for i in iter(sampler)] if sampler is not None else []
         info = dict(rank=rank, world_size=world_size, checksum=checksum,
-                    sampler_indices=indices, torch_threads=torch.get_num_threads())
+                    sampler_indices=indices, dataset_size=len(runner.train_dataloader.dataset),
+                    torch_threads=torch.get_num_threads())
         runner.logger.info(f'dist-info rank={rank} world_size={world_size} '
                            f'checksum={checksum:.6f} samples={len(indices)}')
         with open(osp.join(runner.work_dir, f'dist_info_rank{rank}.json'), 'w') as f:

@@ -53,7 +53,7 @@ def main(argv=None) -> int:
     from mmdet.apis import inference_detector, init_detector
     model = init_detector(cfg, args.checkpoint, device=args.device)
     if args.fuse_conv_bn:
-        from mmengine.model import fuse_conv_bn
+        from mmcv.cnn import fuse_conv_bn
         model = fuse_conv_bn(model)
     size = int(cfg.get('input_size', 192))
     x = torch.rand(args.batch_size, 3, size, size, device=args.device)

@@ -4,10 +4,9 @@ Example:
     python tools/dataset_converters/coco2neu.py instances.json my/images data/MY
 """
 import argparse
-import json
 import sys
 
-from mmdet_shuffledefect.datasets.converters import coco_to_neu
+from mmdet_shuffledefect.datasets.converters import coco_to_neu, print_report
 
 
 def main(argv=None) -> int:
@@ -21,10 +20,7 @@ def main(argv=None) -> int:
     except (FileNotFoundError, ValueError) as err:
         print(f'error: {err}', file=sys.stderr)
         return 2
-    for p in report['problems']:
-        print(f"{p['kind']}: {p['item']}: {p['detail']}")
-    print(f"converted {report['converted']} images; problems: "
-          f"{json.dumps(report['problem_counts'])}; report in {args.out_dir}/conversion_report.json")
+    print_report(report, args.out_dir)
     return 0 if report['converted'] else 1
 
 

@@ -5,10 +5,9 @@ Example:
         --classes scale hole scratch        # or --classes-file classes.txt
 """
 import argparse
-import json
 import sys
 
-from mmdet_shuffledefect.datasets.converters import yolo_to_neu
+from mmdet_shuffledefect.datasets.converters import yolo_to_neu, print_report
 
 
 def main(argv=None) -> int:
@@ -29,10 +28,7 @@ def main(argv=None) -> int:
     except (FileNotFoundError, ValueError) as err:
         print(f'error: {err}', file=sys.stderr)
         return 2
-    for p in report['problems']:
-        print(f"{p['kind']}: {p['item']}: {p['detail']}")
-    print(f"converted {report['converted']} images; problems: "
-          f"{json.dumps(report['problem_counts'])}; report in {args.out_dir}/conversion_report.json")
+    print_report(report, args.out_dir)
     return 0 if report['converted'] else 1
 
 

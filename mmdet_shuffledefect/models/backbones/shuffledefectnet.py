@@ -1,5 +1,5 @@
 """ShuffleDefectNet backbone."""
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
@@ -64,8 +64,11 @@ class ShuffleDefectNet(BaseModule):
         stage_blocks (Sequence[int]): Units per stage. Defaults to (4, 8, 4).
         bottleneck_ratio (float): Bottleneck width / unit output width.
             Defaults to 0.25.
-        with_final_conv (bool): Append the 1x1 conv after the last stage
-            (output index 3). Defaults to True.
+        with_final_conv (bool, optional): Append the 1x1 conv after the last
+            stage (output index 3). Defaults to None: built only when
+            ``out_indices`` asks for it, so a detector using stages 0-2 has no
+            parameter without a gradient (DDP refuses those). Set True to load
+            mmpretrain ShuffleNetV2 weights strictly into ``unit='v2'``.
         out_indices (Sequence[int]): Outputs to return: 0-2 are the stages,
             3 the final conv. Defaults to (3, ).
         frozen_stages (int): -1 freezes nothing, 0 the stem (conv1), ``i``
@@ -112,7 +115,7 @@ class ShuffleDefectNet(BaseModule):
                  shortcut: str = 'dwconv',
                  stage_blocks: Sequence[int] = (4, 8, 4),
                  bottleneck_ratio: float = 0.25,
-                 with_final_conv: bool = True,
+                 with_final_conv: Optional[bool] = None,
                  out_indices: Sequence[int] = (3, ),
                  frozen_stages: int = -1,
                  conv_cfg: OptConfigType = None,
@@ -140,9 +143,11 @@ class ShuffleDefectNet(BaseModule):
                              f'got {stage_blocks!r}')
         if not 0 < bottleneck_ratio <= 1:
             raise ValueError(f'bottleneck_ratio must be in (0, 1], got {bottleneck_ratio!r}')
-        num_outputs = 4 if with_final_conv else 3
         if isinstance(out_indices, int):
             out_indices = (out_indices, )
+        if with_final_conv is None:
+            with_final_conv = 3 in tuple(out_indices or ())
+        num_outputs = 4 if with_final_conv else 3
         if not out_indices:
             raise ValueError(f'out_indices must not be empty, got {out_indices!r}')
         for index in out_indices:

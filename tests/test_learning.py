@@ -1,0 +1,58 @@
+"""configs/sdn_ssd_neu.py learns: trained on the synthetic sample with only the data
+root and the schedule overridden, it beats the untrained model by a wide margin on
+the held-out split.
+
+Measured here (2-core CPU, seed 0, 300 synthetic images): val mAP@0.5 0.29 after 30
+epochs, 0.40 after 40, 0.44 after 60 (the issue's goal of 0.5 is not reached in a
+test-sized budget; see the README). The thresholds leave room for run-to-run noise.
+"""
+import os.path as osp
+import re
+
+import pytest
+
+from conftest import CONFIG, REPO, run_tool
+
+EPOCHS = 40
+
+
+def _opts(data_root, epochs):
+    opts = [f'data_root={data_root}/', f'train_cfg.max_epochs={epochs}',
+            f'param_scheduler.1.T_max={epochs}', f'param_scheduler.1.end={epochs}',
+            f'train_cfg.val_interval={epochs}', 'default_hooks.checkpoint.save_best=None']
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        opts += [f'{loader}.num_workers=0', f'{loader}.persistent_workers=False']
+    return ['--cfg-options'] + opts
+
+
+@pytest.mark.slow
+def test_sdn_ssd_learns_synthetic_sample(tmp_path):
+    import mmdet_shuffledefect  # noqa: F401
+    from mmengine.config import Config
+    from mmengine.runner import Runner
+
+    from mmdet_shuffledefect.apis.cli import propagate_overrides
+    from mmdet_shuffledefect.datasets.splits import make_splits_for_dir
+    from mmdet_shuffledefect.datasets.synthetic import write_neu_det
+    data = str(tmp_path / 'data')
+    write_neu_det(data, num_images=300, seed=0)
+    make_splits_for_dir(data, osp.join(data, 'splits'), seed=0)
+
+    cfg = Config.fromfile(osp.join(REPO, CONFIG))
+    propagate_overrides(cfg, {'data_root': data + '/'})
+    cfg.test_dataloader.num_workers = 0
+    cfg.test_dataloader.persistent_workers = False
+    cfg.work_dir = str(tmp_path / 'untrained')
+    untrained = Runner.from_cfg(cfg).test()['pascal_voc/mAP']
+    assert untrained <= 0.05
+
+    work = str(tmp_path / 'work')
+    proc = run_tool(['tools/train.py', CONFIG, '--work-dir', work] + _opts(data, EPOCHS),
+                    timeout=3000)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    proc = run_tool(['tools/test.py', CONFIG, osp.join(work, f'epoch_{EPOCHS}.pth'),
+                     '--work-dir', work] + _opts(data, EPOCHS))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    trained = float(re.findall(r'pascal_voc/mAP: ([\d.]+)', proc.stdout + proc.stderr)[-1])
+    assert trained >= 0.2, f'test mAP@0.5 after {EPOCHS} epochs: {trained}'
+    assert trained >= untrained + 0.15
