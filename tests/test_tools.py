@@ -176,3 +176,29 @@ def test_amp_on_cpu_is_refused(synth_det, tmp_path):
     proc = run_tool(['tools/train.py', CONFIG, '--amp', '--work-dir', str(tmp_path)]
                     + small_run_options(synth_det, 1))
     assert proc.returncode != 0 and '--amp needs a CUDA GPU' in proc.stderr
+
+
+def test_test_tool_out_and_show_dir(trained_ssd, synth_det, tmp_path):
+    import pickle
+    _, ckpt = trained_ssd
+    out = tmp_path / 'preds.pkl'
+    proc = run_tool(['tools/test.py', CONFIG, ckpt, '--work-dir', str(tmp_path), '--out',
+                     str(out), '--show-dir', 'vis'] + small_run_options(synth_det, 1))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    preds = pickle.loads(out.read_bytes())
+    n = len(open(osp.join(synth_det, 'splits', 'test.txt')).read().split())
+    assert len(preds) == n and 'pred_instances' in preds[0]
+    drawn = [f for _, _, fs in os.walk(tmp_path) for f in fs if f.endswith('.jpg')]
+    assert len(drawn) == n
+    proc = run_tool(['tools/test.py', CONFIG, ckpt, '--out', str(tmp_path / 'x.json')])
+    assert proc.returncode != 0 and 'x.json' in proc.stderr
+
+
+def test_own_classes_reach_datasets_and_head():
+    from mmdet_shuffledefect.apis.cli import load_config
+    cfg = load_config(osp.join(REPO, CONFIG), {'classes': ['scale', 'hole'],
+                                               'data_root': '/my/data/'})
+    assert cfg.model.bbox_head.num_classes == 2
+    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        assert cfg[key].dataset.metainfo['classes'] == ('scale', 'hole')
+        assert cfg[key].dataset.data_root == '/my/data/'
