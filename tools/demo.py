@@ -36,6 +36,8 @@ def parse_args(argv=None):
     parser.add_argument('--data', default=None,
                         help='NEU-DET-layout folder; default data/NEU-DET if present, '
                         'else a synthetic sample')
+    parser.add_argument('--synthetic', action='store_true',
+                        help='use the synthetic sample even when data/NEU-DET exists')
     parser.add_argument('--out', default='outputs/demo', help='output folder')
     parser.add_argument('--epochs', type=int, default=None,
                         help='training epochs (default 40 on the synthetic sample, 8 on real data)')
@@ -71,7 +73,8 @@ def prepare_data(args, out):
     from mmdet_shuffledefect.datasets.splits import make_splits_for_dir
     from mmdet_shuffledefect.datasets.synthetic import write_neu_det
     data = args.data
-    if data is None and osp.isdir(osp.join(REPO, 'data', 'NEU-DET', 'ANNOTATIONS')):
+    if (data is None and not args.synthetic
+            and osp.isdir(osp.join(REPO, 'data', 'NEU-DET', 'ANNOTATIONS'))):
         data = osp.join(REPO, 'data', 'NEU-DET')
     if data is not None:
         if not osp.isdir(osp.join(data, 'ANNOTATIONS')):
