@@ -202,3 +202,18 @@ def test_own_classes_reach_datasets_and_head():
     for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         assert cfg[key].dataset.metainfo['classes'] == ('scale', 'hole')
         assert cfg[key].dataset.data_root == '/my/data/'
+
+
+def test_dist_test_two_cpu_processes(trained_ssd, synth_det, tmp_path):
+    import subprocess
+    _, ckpt = trained_ssd
+    env = dict(os.environ, PYTHON=sys.executable, OMP_NUM_THREADS='1', PORT='29632')
+    proc = subprocess.run(
+        ['bash', 'tools/dist_test.sh', CONFIG, ckpt, '2', '--work-dir', str(tmp_path)]
+        + small_run_options(synth_det, 1), cwd=REPO, env=env, capture_output=True,
+        text=True, timeout=900)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
+    log = proc.stdout + proc.stderr
+    # mmengine's environment banner; "GPU number" is its name for the world size
+    assert 'Distributed training: True' in log and 'GPU number: 2' in log
+    assert 'pascal_voc/mAP' in log
