@@ -134,8 +134,10 @@ def test_publish_model(trained_ssd, tmp_path):
     assert 'loads, builds and runs' in proc.stdout and f'Weights: {files[0]}' in proc.stdout
 
 
-def test_get_flops():
-    proc = run_tool(['tools/analysis_tools/get_flops.py', CONFIG])
+@pytest.mark.parametrize('config', [CONFIG,
+                                    'configs/classification/sdn-1.0x_linear_30e_neu-cls.py'])
+def test_get_flops(config):
+    proc = run_tool(['tools/analysis_tools/get_flops.py', config])
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert 'input: 1x3x192x192' in proc.stdout and 'FLOPs:' in proc.stdout
 

@@ -33,8 +33,9 @@ def main(argv=None) -> int:
         else:
             from mmdet.registry import MODELS
         model = MODELS.build(cfg.model).eval()
-    forward = model._forward if hasattr(model, '_forward') else model
-    model.forward = lambda x: forward(x)  # tensor mode, no data samples
+    # Tensor mode, no data samples: mmdet detectors have ``_forward``, mmpretrain
+    # classifiers default to mode='tensor'. Bind before replacing ``forward``.
+    model.forward = getattr(model, '_forward', model.forward)
     info = get_model_complexity_info(model, inputs=(torch.rand(1, 3, *shape), ),
                                      show_table=False, show_arch=False)
     print(f'config: {args.config}\ninput: 1x3x{shape[0]}x{shape[1]}\n'
