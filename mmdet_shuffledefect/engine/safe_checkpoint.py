@@ -110,11 +110,15 @@ def trust_requested() -> bool:
     return os.environ.get(TRUST_ENV, '').strip().lower() in ('1', 'true', 'yes')
 
 
+#: Phrases of torch's (and :func:`history_buffer_getattr`'s) message when the
+#: unpickler met an object outside the allowlist, as opposed to a broken file.
+REFUSED_MARKERS = ('Unsupported global', 'refused getattr')
+
+
 def _unsupported(err: Exception) -> str:
     """The line of torch's message that names the refused global."""
     for line in str(err).splitlines():
-        if any(k in line for k in ('Unsupported global', 'refused getattr',
-                                   'Unsupported operand')):
+        if any(k in line for k in REFUSED_MARKERS + ('Unsupported operand', )):
             return line.strip().split('. Please use')[0]
     return str(err).strip().splitlines()[-1] if str(err).strip() else type(err).__name__
 
@@ -151,8 +155,7 @@ def load_checkpoint_file(filename: str,
             return torch.load(
                 filename, map_location=map_location, weights_only=not trust)
     except pickle.UnpicklingError as err:
-        text = str(err)
-        if 'Unsupported global' not in text and 'refused getattr' not in text:
+        if not any(marker in str(err) for marker in REFUSED_MARKERS):
             raise CorruptCheckpointError(
                 f'checkpoint {filename} is corrupt or truncated, or not a torch '
                 f'checkpoint at all ({_unsupported(err)}). Re-download or re-save it.'

@@ -14,6 +14,7 @@ import hashlib
 import os
 import os.path as osp
 import sys
+from typing import Tuple
 
 import torch
 
@@ -33,8 +34,8 @@ def sha256_of(path: str) -> str:
     return digest.hexdigest()
 
 
-def publish(in_file: str, out_file: str) -> str:
-    """Write the stripped checkpoint; return its final hashed path."""
+def publish(in_file: str, out_file: str) -> Tuple[str, str]:
+    """Write the stripped checkpoint; return its final hashed path and sha256."""
     ckpt = load_checkpoint_file(in_file, map_location='cpu')
     if not isinstance(ckpt, dict) or 'state_dict' not in ckpt:
         raise ValueError(f'{in_file} has no state_dict: not an mmengine checkpoint')
@@ -47,9 +48,10 @@ def publish(in_file: str, out_file: str) -> str:
     tmp = out_file + '.tmp'
     torch.save(ckpt, tmp)
     stem = osp.splitext(out_file)[0]
-    final = f'{stem}-{sha256_of(tmp)[:8]}.pth'
+    digest = sha256_of(tmp)
+    final = f'{stem}-{digest[:8]}.pth'
     os.replace(tmp, final)
-    return final
+    return final, digest
 
 
 def verify(path: str, config: str) -> str:
@@ -85,13 +87,13 @@ def main(argv=None) -> int:
     if args.config and not osp.isfile(args.config):
         fail(f'config {args.config} does not exist')
     try:
-        final = publish(args.in_file, args.out_file)
+        final, digest = publish(args.in_file, args.out_file)
         status = verify(final, args.config)
     except (UnsafeCheckpointError, CorruptCheckpointError, ValueError) as err:
         fail(str(err), code=1)
     size_mb = osp.getsize(final) / 2**20
     name = osp.splitext(osp.basename(final))[0]
-    print(f'published {final} ({size_mb:.2f} MB, sha256 {sha256_of(final)}); {status}')
+    print(f'published {final} ({size_mb:.2f} MB, sha256 {digest}); {status}')
     print('metafile entry:')
     print(f'  - Name: {name.rsplit("-", 1)[0]}')
     print(f'    Config: {args.config or "?"}')
