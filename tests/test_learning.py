@@ -1,12 +1,11 @@
 """configs/sdn_ssd_neu.py learns: trained on the synthetic sample with only the data
-root and the schedule overridden, it beats the untrained model by a wide margin on
-the held-out split.
+root and the schedule overridden, it reaches mAP@0.5 >= 0.5 on the held-out test
+split, where the untrained model scores <= 0.05 (the issue's goal).
 
-Measured here (2-core CPU, seed 0, 300 synthetic images): val mAP@0.5 (30 images)
-0.29 after 30 epochs, 0.39 after 40, 0.44 after 60 of one 60-epoch run; this test's
-40-epoch run scored 0.16 on the 60-image test split. The issue's goal of 0.5 is not
-reached in a test-sized budget (see the README); the thresholds below only prove
-that training learns, with room for run-to-run noise.
+The sample is 1000 images (700 train, 102 val, 198 test): with 300 (210 train)
+the detector over-fits (val mAP stalled near 0.4 from epoch 40 to 100 while the
+training loss kept falling). Measured here (2-core CPU, seed 0): 20 epochs gave
+test mAP@0.5 0.549 in 10.6 min; this test trains 24 for margin.
 """
 import os.path as osp
 import re
@@ -15,7 +14,8 @@ import pytest
 
 from conftest import CONFIG, REPO, run_tool
 
-EPOCHS = 40
+EPOCHS = 24
+NUM_IMAGES = 1000
 
 
 def _opts(data_root, epochs):
@@ -37,7 +37,7 @@ def test_sdn_ssd_learns_synthetic_sample(tmp_path):
     from mmdet_shuffledefect.datasets.splits import make_splits_for_dir
     from mmdet_shuffledefect.datasets.synthetic import write_neu_det
     data = str(tmp_path / 'data')
-    write_neu_det(data, num_images=300, seed=0)
+    write_neu_det(data, num_images=NUM_IMAGES, seed=0)
     make_splits_for_dir(data, osp.join(data, 'splits'), seed=0)
 
     cfg = Config.fromfile(osp.join(REPO, CONFIG))
@@ -56,5 +56,4 @@ def test_sdn_ssd_learns_synthetic_sample(tmp_path):
                      '--work-dir', work] + _opts(data, EPOCHS))
     assert proc.returncode == 0, proc.stderr[-3000:]
     trained = float(re.findall(r'pascal_voc/mAP: ([\d.]+)', proc.stdout + proc.stderr)[-1])
-    assert trained >= 0.1, f'test mAP@0.5 after {EPOCHS} epochs: {trained}'
-    assert trained >= untrained + 0.08
+    assert trained >= 0.5, f'test mAP@0.5 after {EPOCHS} epochs: {trained}'
