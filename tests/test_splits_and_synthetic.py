@@ -182,3 +182,31 @@ def test_committed_default_splits():
     assert where['patches_101'] == where['patches_105']  # byte-identical pair
     for s in det:
         assert cls[s] == sorted(det_to_cls_name(n) for n in det[s])
+
+
+def test_make_synthetic_tool_writes_the_tests_sample(tmp_path):
+    """tools/misc/make_synthetic.py writes the same sample as write_neu_det, with splits,
+    and refuses to write over an existing one."""
+    import filecmp
+    import os
+    import os.path as osp
+
+    from conftest import run_tool
+    from mmdet_shuffledefect.datasets.synthetic import write_neu_det
+    out = str(tmp_path / 'tool')
+    proc = run_tool(['tools/misc/make_synthetic.py', out, '--images', '60', '--seed', '3'])
+    assert proc.returncode == 0, proc.stderr
+    write_neu_det(str(tmp_path / 'api'), num_images=60, seed=3)
+    names = sorted(os.listdir(osp.join(out, 'IMAGES')))
+    assert len(names) == 60 and names == sorted(os.listdir(tmp_path / 'api' / 'IMAGES'))
+    _, mismatch, errors = filecmp.cmpfiles(osp.join(out, 'IMAGES'),
+                                           str(tmp_path / 'api' / 'IMAGES'), names, shallow=False)
+    assert not mismatch and not errors
+    split_names = []
+    for part in ('train', 'val', 'test'):
+        lines = open(osp.join(out, 'splits', f'{part}.txt')).read().split('\n')
+        split_names += [x for x in lines if x and not x.startswith('#')]
+    assert sorted(split_names) == sorted(osp.splitext(n)[0] for n in names)
+
+    again = run_tool(['tools/misc/make_synthetic.py', out])
+    assert again.returncode != 0 and 'already has files' in again.stderr
