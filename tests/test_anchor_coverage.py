@@ -6,15 +6,14 @@ import xml.etree.ElementTree as ET
 import numpy as np
 import torch
 
-from conftest import CONFIG, run_tool
+from conftest import CONFIG, REPO, run_tool
 
 TOOL = 'tools/analysis_tools/anchor_coverage.py'
 
 
 def test_anchor_stats_best_iou_and_positive_count():
-    import sys
-    sys.path.insert(0, osp.join(osp.dirname(osp.dirname(__file__)), 'tools', 'analysis_tools'))
-    from anchor_coverage import anchor_stats
+    import runpy
+    anchor_stats = runpy.run_path(osp.join(REPO, TOOL))['anchor_stats']
     anchors = torch.tensor([[0., 0., 10., 10.], [0., 0., 10., 20.], [50., 50., 60., 60.]])
     boxes = np.array([[0., 0., 10., 10.], [0., 0., 10., 18.], [100., 100., 110., 140.]])
     best, pos = anchor_stats(boxes, anchors, 0.5)

@@ -192,6 +192,7 @@ def test_make_synthetic_tool_writes_the_tests_sample(tmp_path):
     import os.path as osp
 
     from conftest import run_tool
+    from mmdet_shuffledefect.datasets.neu_det import read_split_file
     from mmdet_shuffledefect.datasets.synthetic import write_neu_det
     out = str(tmp_path / 'tool')
     proc = run_tool(['tools/misc/make_synthetic.py', out, '--images', '60', '--seed', '3'])
@@ -202,11 +203,10 @@ def test_make_synthetic_tool_writes_the_tests_sample(tmp_path):
     _, mismatch, errors = filecmp.cmpfiles(osp.join(out, 'IMAGES'),
                                            str(tmp_path / 'api' / 'IMAGES'), names, shallow=False)
     assert not mismatch and not errors
-    split_names = []
+    listed = []
     for part in ('train', 'val', 'test'):
-        lines = open(osp.join(out, 'splits', f'{part}.txt')).read().split('\n')
-        split_names += [x for x in lines if x and not x.startswith('#')]
-    assert sorted(split_names) == sorted(osp.splitext(n)[0] for n in names)
+        listed += read_split_file(osp.join(out, 'splits', f'{part}.txt'))
+    assert sorted(listed) == sorted(osp.splitext(n)[0] for n in names)
 
     again = run_tool(['tools/misc/make_synthetic.py', out])
     assert again.returncode != 0 and 'already has files' in again.stderr

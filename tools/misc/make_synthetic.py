@@ -12,6 +12,7 @@ import os
 import os.path as osp
 import sys
 
+from mmdet_shuffledefect.apis.cli import fail
 from mmdet_shuffledefect.datasets.splits import make_splits_for_dir
 from mmdet_shuffledefect.datasets.synthetic import write_neu_cls, write_neu_det
 
@@ -25,13 +26,9 @@ def main(argv=None) -> int:
                         help='also write OUT/NEU-CLS with this many images per class')
     args = parser.parse_args(argv)
     if args.images < 12:
-        print(f'error: --images must be at least 12 (two per class for the split), '
-              f'got {args.images}', file=sys.stderr)
-        return 2
+        fail(f'--images must be at least 12 (two per class for the split), got {args.images}')
     if osp.isdir(osp.join(args.out, 'IMAGES')) and os.listdir(osp.join(args.out, 'IMAGES')):
-        print(f'error: {args.out}/IMAGES already has files; choose an empty folder',
-              file=sys.stderr)
-        return 2
+        fail(f'{args.out}/IMAGES already has files; choose an empty folder')
     stats = write_neu_det(args.out, num_images=args.images, seed=args.seed)
     parts = make_splits_for_dir(args.out, osp.join(args.out, 'splits'), seed=args.seed)
     print(f'{stats["images"]} images, {stats["boxes"]} boxes, {stats["negatives"]} without '
