@@ -51,7 +51,7 @@ setup(
     license='Apache License 2.0',
     packages=find_packages(include=['mmdet_shuffledefect', 'mmdet_shuffledefect.*']),
     include_package_data=True,
-    package_data={'mmdet_shuffledefect': ['.mim/**/*', 'datasets/splits/*/*.txt']},
+    package_data={'mmdet_shuffledefect': ['.mim/**/*', 'split_lists/*/*.txt']},
     python_requires='>=3.8',
     install_requires=[
         'torch>=1.8',

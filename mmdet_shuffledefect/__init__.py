@@ -1,16 +1,20 @@
 """ShuffleDefectNet for MMDetection 3.x and MMPretrain 1.x.
 
 Importing the package (``custom_imports=dict(imports=['mmdet_shuffledefect'])``
-in a config) registers the backbone and neck in mmdet's ``MODELS`` (the
-backbone in mmpretrain's too), the NEU datasets and metrics, and installs the
-safe checkpoint loader (see :mod:`mmdet_shuffledefect.engine.safe_checkpoint`).
+in a config) imports its modules, whose decorators register the backbone in
+mmdet's and mmpretrain's ``MODELS``, the neck, NEU datasets, metrics and hook,
+and applies the upstream fixes the installed versions need
+(:mod:`mmdet_shuffledefect.compat`).
 """
 from .version import __version__
-from .engine import install_safe_checkpoint_loader
-from . import models  # noqa: F401  (registers modules)
-from . import datasets  # noqa: F401
-from . import evaluation  # noqa: F401
+from .compat import apply_upstream_fixes
 
-install_safe_checkpoint_loader()
+# Before the submodules: one fix must run before anything imports mmpretrain.
+apply_upstream_fixes()
 
-__all__ = ['__version__']
+from . import datasets  # noqa: F401,E402  (registers on import)
+from . import engine  # noqa: F401,E402
+from . import evaluation  # noqa: F401,E402
+from . import models  # noqa: F401,E402
+
+__all__ = ['__version__', 'apply_upstream_fixes']

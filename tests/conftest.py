@@ -29,8 +29,8 @@ def repo_root() -> str:
 @pytest.fixture(scope='session')
 def synth_det(tmp_path_factory):
     """A synthetic NEU-DET tree (60 images) with 70/10/20 split files."""
-    from mmdet_shuffledefect.datasets.splits import make_splits_for_dir
-    from mmdet_shuffledefect.datasets.synthetic import write_neu_det
+    from mmdet_shuffledefect.data_prep.splits import make_splits_for_dir
+    from mmdet_shuffledefect.data_prep.synthetic import write_neu_det
     root = str(tmp_path_factory.mktemp('synth_det'))
     write_neu_det(root, num_images=60, seed=1)
     make_splits_for_dir(root, osp.join(root, 'splits'), seed=0)
@@ -47,13 +47,14 @@ def run_tool(args, cwd=REPO, env=None, timeout=900):
 
 
 def small_run_options(data_root, max_epochs):
-    """--cfg-options that shrink the SSD config to a few CPU iterations."""
-    opts = [f'data_root={data_root}', f'train_cfg.max_epochs={max_epochs}',
+    """``--data-root`` plus mmdet-style ``--cfg-options`` that shrink the SSD config
+    to a few CPU iterations."""
+    opts = [f'train_cfg.max_epochs={max_epochs}',
             'train_cfg.val_interval=100', 'train_dataloader.batch_size=8',
             'default_hooks.logger.interval=1', 'default_hooks.checkpoint.save_best=None']
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         opts += [f'{loader}.num_workers=0', f'{loader}.persistent_workers=False']
-    return ['--cfg-options'] + opts
+    return ['--data-root', str(data_root), '--cfg-options'] + opts
 
 
 @pytest.fixture(scope='session')

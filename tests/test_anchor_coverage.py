@@ -26,7 +26,7 @@ def test_table_counts_every_training_box(synth_det):
     names = read_split_file(osp.join(synth_det, 'splits', 'train.txt'))
     expected = sum(len(ET.parse(osp.join(synth_det, 'ANNOTATIONS', n + '.xml')).findall('object'))
                    for n in names)
-    proc = run_tool([TOOL, CONFIG, '--cfg-options', f'data_root={synth_det}/'])
+    proc = run_tool([TOOL, CONFIG, '--data-root', f'{synth_det}/'])
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert 'input: 192x192' in proc.stdout and 'positive IoU >= 0.5' in proc.stdout
     row = re.search(r'^all\s+(\d+)\s+([\d.]+)\s+([\d.]+)\s+(\d+)%', proc.stdout, re.M)
@@ -42,7 +42,7 @@ def test_config_without_anchors_is_refused():
 
 
 def test_missing_data_root_names_the_split(tmp_path):
-    proc = run_tool([TOOL, CONFIG, '--cfg-options', f'data_root={tmp_path}/nowhere/'])
+    proc = run_tool([TOOL, CONFIG, '--data-root', f'{tmp_path}/nowhere/'])
     assert proc.returncode != 0
     assert 'cannot build the train_dataloader dataset' in proc.stderr
     assert 'nowhere' in proc.stderr

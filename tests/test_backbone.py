@@ -6,7 +6,7 @@ import torch
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from mmdet_shuffledefect.models.backbones import ShuffleDefectNet
-from mmdet_shuffledefect.models.layers import make_divisible
+from mmdet_shuffledefect.models.layers import round_up_to_multiple
 
 WIDTHS = sorted(ShuffleDefectNet.arch_settings)
 SIZE = 64
@@ -14,7 +14,7 @@ SIZE = 64
 
 def expected(widen, index, groups=1):
     arch = ShuffleDefectNet.arch_settings[widen]
-    chans = [make_divisible(c, groups) for c in arch['stage_channels']]
+    chans = [round_up_to_multiple(c, groups) for c in arch['stage_channels']]
     chans.append(arch['final_channels'][0])
     stride = (8, 16, 32, 32)[index]
     return chans[index], SIZE // stride

@@ -9,7 +9,7 @@ import torch
 from conftest import CONFIG, run_tool, small_run_options
 
 def test_resume_continues_from_saved_iteration(trained_ssd, synth_det):
-    from mmdet_shuffledefect.engine import load_checkpoint_file
+    from mmdet_shuffledefect.compat import load_checkpoint_file
     work, ckpt = trained_ssd
     first = load_checkpoint_file(ckpt)
     iters_per_epoch = first['meta']['iter']
@@ -52,7 +52,7 @@ def _torch_load_default():
 def test_malicious_checkpoint_is_refused(tmp_path):
     import mmdet_shuffledefect  # noqa: F401
     from mmengine.runner import CheckpointLoader
-    from mmdet_shuffledefect.engine import UnsafeCheckpointError
+    from mmdet_shuffledefect.compat import UnsafeCheckpointError
     default_before = _torch_load_default()
     marker = tmp_path / 'marker'
     evil = tmp_path / 'evil.pth'
@@ -83,7 +83,7 @@ def test_malicious_checkpoint_refused_by_cli(tmp_path, synth_det):
 
 
 def test_trusted_opt_in_loads_everything(tmp_path):
-    from mmdet_shuffledefect.engine import load_checkpoint_file
+    from mmdet_shuffledefect.compat import load_checkpoint_file
     marker = tmp_path / 'marker'
     path = tmp_path / 'trusted.pth'
     torch.save({'meta': {'x': _WritesMarker(marker)}}, str(path))
@@ -94,7 +94,7 @@ def test_trusted_opt_in_loads_everything(tmp_path):
 def test_truncated_checkpoint_is_reported(trained_ssd, tmp_path):
     import mmdet_shuffledefect  # noqa: F401
     from mmengine.runner import CheckpointLoader
-    from mmdet_shuffledefect.engine import CorruptCheckpointError
+    from mmdet_shuffledefect.compat import CorruptCheckpointError
     _, ckpt = trained_ssd
     data = pathlib.Path(ckpt).read_bytes()
     cut = tmp_path / 'cut.pth'

@@ -17,8 +17,8 @@ CONFIGS = sorted(p for p in glob.glob(osp.join(REPO, 'configs', '**', '*.py'), r
 @pytest.fixture(scope='session')
 def synth_cls(tmp_path_factory):
     """A synthetic NEU-CLS flat folder under images/ with split files."""
-    from mmdet_shuffledefect.datasets.splits import split_names, write_split_files
-    from mmdet_shuffledefect.datasets.synthetic import write_neu_cls
+    from mmdet_shuffledefect.data_prep.splits import split_names, write_split_files
+    from mmdet_shuffledefect.data_prep.synthetic import write_neu_cls
     root = tmp_path_factory.mktemp('synth_cls')
     write_neu_cls(str(root / 'images'), per_class=5, seed=0)
     names = sorted(p.stem for p in (root / 'images').iterdir())
@@ -29,9 +29,9 @@ def synth_cls(tmp_path_factory):
 def small_cfg(path, data_root, work_dir):
     from mmengine.config import Config
 
-    from mmdet_shuffledefect.apis.cli import propagate_overrides
+    from mmdet_shuffledefect.utils.config_data import set_data_root
     cfg = Config.fromfile(path)
-    propagate_overrides(cfg, {'data_root': data_root + '/'})
+    set_data_root(cfg, data_root + '/')
     for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         cfg[key].batch_size = 2
         cfg[key].num_workers = 0

@@ -7,8 +7,8 @@ import cv2
 import numpy as np
 import pytest
 
-from mmdet_shuffledefect.datasets.converters import coco_to_neu, yolo_to_neu
-from mmdet_shuffledefect.datasets.voc_xml import write_voc_xml
+from mmdet_shuffledefect.data_prep.converters import coco_to_neu, yolo_to_neu
+from mmdet_shuffledefect.data_prep.voc_xml import write_voc_xml
 
 from conftest import run_tool
 

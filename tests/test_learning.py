@@ -19,12 +19,12 @@ NUM_IMAGES = 1000
 
 
 def _opts(data_root, epochs):
-    opts = [f'data_root={data_root}/', f'train_cfg.max_epochs={epochs}',
+    opts = [f'train_cfg.max_epochs={epochs}',
             f'param_scheduler.1.T_max={epochs}', f'param_scheduler.1.end={epochs}',
             f'train_cfg.val_interval={epochs}', 'default_hooks.checkpoint.save_best=None']
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         opts += [f'{loader}.num_workers=0', f'{loader}.persistent_workers=False']
-    return ['--cfg-options'] + opts
+    return ['--data-root', f'{data_root}/', '--cfg-options'] + opts
 
 
 @pytest.mark.slow
@@ -33,15 +33,15 @@ def test_sdn_ssd_learns_synthetic_sample(tmp_path):
     from mmengine.config import Config
     from mmengine.runner import Runner
 
-    from mmdet_shuffledefect.apis.cli import propagate_overrides
-    from mmdet_shuffledefect.datasets.splits import make_splits_for_dir
-    from mmdet_shuffledefect.datasets.synthetic import write_neu_det
+    from mmdet_shuffledefect.data_prep.splits import make_splits_for_dir
+    from mmdet_shuffledefect.data_prep.synthetic import write_neu_det
+    from mmdet_shuffledefect.utils.config_data import set_data_root
     data = str(tmp_path / 'data')
     write_neu_det(data, num_images=NUM_IMAGES, seed=0)
     make_splits_for_dir(data, osp.join(data, 'splits'), seed=0)
 
     cfg = Config.fromfile(osp.join(REPO, CONFIG))
-    propagate_overrides(cfg, {'data_root': data + '/'})
+    set_data_root(cfg, data + '/')
     cfg.test_dataloader.num_workers = 0
     cfg.test_dataloader.persistent_workers = False
     cfg.work_dir = str(tmp_path / 'untrained')

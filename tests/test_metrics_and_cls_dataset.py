@@ -66,7 +66,7 @@ def test_confusion_matrix_picture(tmp_path):
 
 @pytest.fixture
 def cls_tree(tmp_path):
-    from mmdet_shuffledefect.datasets.synthetic import write_neu_cls
+    from mmdet_shuffledefect.data_prep.synthetic import write_neu_cls
     flat = tmp_path / 'flat' / 'images'
     write_neu_cls(str(flat), per_class=2, seed=0)
     nested = tmp_path / 'nested' / 'images'

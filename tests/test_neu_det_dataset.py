@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from mmdet_shuffledefect.datasets import NEUDETDataset
-from mmdet_shuffledefect.datasets.voc_xml import write_voc_xml
+from mmdet_shuffledefect.data_prep.voc_xml import write_voc_xml
 
 
 def _xml(path, filename, objects, indent='\t'):

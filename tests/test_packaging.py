@@ -21,8 +21,8 @@ def test_wheel_ships_configs_tools_and_splits(tmp_path):
                  'mmdet_shuffledefect/.mim/configs/classification/sdn-1.0x_linear_30e_neu-cls.py',
                  'mmdet_shuffledefect/.mim/tools/train.py',
                  'mmdet_shuffledefect/.mim/tools/dist_train.sh',
-                 'mmdet_shuffledefect/datasets/splits/neu-det/train.txt',
-                 'mmdet_shuffledefect/datasets/splits/neu-cls/test.txt'):
+                 'mmdet_shuffledefect/split_lists/neu-det/train.txt',
+                 'mmdet_shuffledefect/split_lists/neu-cls/test.txt'):
         assert path in names, path
 
 

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from mmdet_shuffledefect.datasets.neu_classes import NEU_CLASSES, file_class
-from mmdet_shuffledefect.datasets.splits import (cls_to_det_name, det_to_cls_name,
+from mmdet_shuffledefect.data_prep.splits import (cls_to_det_name, det_to_cls_name,
                                                  make_splits_for_dir, split_names)
-from mmdet_shuffledefect.datasets.synthetic import write_neu_cls, write_neu_det
+from mmdet_shuffledefect.data_prep.synthetic import write_neu_cls, write_neu_det
 
 
 def _names(per_class=30):
@@ -128,7 +128,7 @@ def test_generator_properties(generated):
 
 
 def test_boxes_are_exact_extents_of_drawn_defects():
-    from mmdet_shuffledefect.datasets.synthetic import SIZE, draw_defect
+    from mmdet_shuffledefect.data_prep.synthetic import SIZE, draw_defect
     rng = np.random.default_rng(0)
     for name in NEU_CLASSES:
         for _ in range(5):
@@ -142,7 +142,7 @@ def test_boxes_are_exact_extents_of_drawn_defects():
 
 def test_defect_brightness_ranges_overlap():
     """Per-class mean intensity change overlaps: brightness alone does not separate."""
-    from mmdet_shuffledefect.datasets.synthetic import SIZE, draw_defect
+    from mmdet_shuffledefect.data_prep.synthetic import SIZE, draw_defect
     rng = np.random.default_rng(1)
     ranges = {}
     for name in NEU_CLASSES:
@@ -168,9 +168,8 @@ def test_committed_default_splits():
     """The shipped NEU-DET/NEU-CLS splits: complete, stratified, leak-free, mapped."""
     import os.path as osp
 
-    import mmdet_shuffledefect.datasets as pkg
+    from mmdet_shuffledefect.data_prep import DEFAULT_SPLIT_LISTS as root
     from mmdet_shuffledefect.datasets import read_split_file
-    root = osp.join(osp.dirname(pkg.__file__), 'splits')
     det = {s: read_split_file(osp.join(root, 'neu-det', f'{s}.txt')) for s in ('train', 'val', 'test')}
     cls = {s: read_split_file(osp.join(root, 'neu-cls', f'{s}.txt')) for s in ('train', 'val', 'test')}
     every = sorted(sum(det.values(), []))
@@ -193,7 +192,7 @@ def test_make_synthetic_tool_writes_the_tests_sample(tmp_path):
 
     from conftest import run_tool
     from mmdet_shuffledefect.datasets.neu_det import read_split_file
-    from mmdet_shuffledefect.datasets.synthetic import write_neu_det
+    from mmdet_shuffledefect.data_prep.synthetic import write_neu_det
     out = str(tmp_path / 'tool')
     proc = run_tool(['tools/misc/make_synthetic.py', out, '--images', '60', '--seed', '3'])
     assert proc.returncode == 0, proc.stderr

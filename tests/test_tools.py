@@ -105,21 +105,39 @@ def test_defect_spanning_two_tiles_is_reported_once():
     assert len(b) == 3
 
 
-def test_benchmark_prints_table(trained_ssd):
+def test_benchmark_times_several_models_in_one_table(trained_ssd, tmp_path):
     _, ckpt = trained_ssd
-    proc = run_tool(['tools/analysis_tools/benchmark.py', CONFIG, '--checkpoint', ckpt,
-                     '--warmup', '1', '--repeats', '3', '--threads', '2', '--fuse-conv-bn'])
+    out = tmp_path / 'speed.md'
+    proc = run_tool(['tools/analysis_tools/benchmark.py', f'{CONFIG}:{ckpt}',
+                     'configs/swap_backbone/retinanet_sdn-1.0x_fpn_1x_neu-det.py',
+                     '--batch-sizes', '1', '2', '--warmup', '1', '--repeats', '2',
+                     '--threads', '2', '--out', str(out)])
     assert proc.returncode == 0, proc.stderr[-3000:]
-    lines = [l for l in proc.stdout.splitlines() if l.startswith('| ')]
-    assert lines[0].startswith('| part') and len(lines) == 3
-    fps = float(lines[2].split('|')[4])
-    assert 'whole detector' in lines[2] and fps > 0
+    rows = [l.split('|')[1:-1] for l in proc.stdout.splitlines() if l.startswith('| ')][1:]
+    ssd = [r for r in rows if r[0].strip() == 'sdn_ssd_neu.py']
+    assert len(ssd) == 2 * 5  # 2 batches x (forward, stock, fast, onnxruntime, pipeline)
+    for r in ssd:
+        assert float(r[5]) > 0, r  # every row of the fast-head model was timed
+    forward = [r for r in ssd if r[2].strip() == 'forward only']
+    assert [float(r[6]) for r in forward] == [1.0, 1.0]
+    assert all(r[4].strip() for r in ssd if r[1].strip() == '1')  # p95 at batch 1
+    swap = [r for r in rows if r[0].strip().startswith('retinanet_sdn')]
+    fast = [r for r in swap if 'fast' in r[2]]
+    assert fast and all('n/a' in r[3] for r in fast)  # stock RetinaHead: no fast path
+    assert 'environment:' in proc.stdout and out.read_text().count('| sdn_ssd_neu.py |') == 10
+
+
+def test_benchmark_bad_arguments(tmp_path):
+    proc = run_tool(['tools/analysis_tools/benchmark.py', f'{CONFIG}:{tmp_path}/none.pth'])
+    assert proc.returncode != 0 and 'none.pth does not exist' in proc.stderr
+    proc = run_tool(['tools/analysis_tools/benchmark.py', CONFIG, '--batch-sizes', '0'])
+    assert proc.returncode != 0 and '--batch-sizes must be >= 1' in proc.stderr
 
 
 def test_publish_model(trained_ssd, tmp_path):
     import hashlib
 
-    from mmdet_shuffledefect.engine import load_checkpoint_file
+    from mmdet_shuffledefect.compat import load_checkpoint_file
     _, ckpt = trained_ssd
     proc = run_tool(['tools/model_converters/publish_model.py', ckpt,
                      str(tmp_path / 'sdn_ssd_neu.pth'), '--config', CONFIG])
@@ -196,14 +214,46 @@ def test_test_tool_out_and_show_dir(trained_ssd, synth_det, tmp_path):
     assert proc.returncode != 0 and 'x.json' in proc.stderr
 
 
-def test_own_classes_reach_datasets_and_head():
-    from mmdet_shuffledefect.apis.cli import load_config
-    cfg = load_config(osp.join(REPO, CONFIG), {'classes': ['scale', 'hole'],
-                                               'data_root': '/my/data/'})
-    assert cfg.model.bbox_head.num_classes == 2
+@pytest.mark.parametrize('config', [CONFIG, 'configs/sdn_retinanet_neu.py',
+                                    'configs/classification/sdn-1.0x_linear_30e_neu-cls.py'])
+def test_own_classes_and_data_root_flags_reach_datasets_and_head(config):
+    from mmdet_shuffledefect.utils.cli import load_config
+    cfg = load_config(osp.join(REPO, config), data_root='/my/data',
+                      classes=['scale', 'hole'])
+    heads = [cfg.model.get('bbox_head'), cfg.model.get('head')]
+    assert [h.num_classes for h in heads if h] == [2]
     for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         assert cfg[key].dataset.metainfo['classes'] == ('scale', 'hole')
         assert cfg[key].dataset.data_root == '/my/data/'
+    if 'data_preprocessor' in cfg and 'num_classes' in cfg.data_preprocessor:
+        assert cfg.data_preprocessor.num_classes == 2
+
+
+def test_cfg_options_behave_as_in_mmdet_and_warn_when_unreached(capsys):
+    """--cfg-options only merges (mmdet's meaning); data_root= and classes= there change
+    the top-level variable alone, reach no dataset, and a warning names the flags."""
+    from mmdet_shuffledefect.utils.cli import load_config
+    cfg = load_config(osp.join(REPO, CONFIG), {'data_root': '/my/data/',
+                                               'classes': ['scale', 'hole']})
+    assert cfg.data_root == '/my/data/'
+    assert cfg.model.bbox_head.num_classes == 6
+    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        assert cfg[key].dataset.data_root == 'data/NEU-DET/'
+        assert len(cfg[key].dataset.metainfo['classes']) == 6
+    err = capsys.readouterr().err
+    assert 'data_root=/my/data/ reaches no dataset' in err and '--data-root /my/data/' in err
+    assert '--classes NAME' in err
+    cfg = load_config(osp.join(REPO, CONFIG), {
+        'train_dataloader.dataset.data_root': '/my/data/', 'data_root': '/my/data/'})
+    assert cfg.train_dataloader.dataset.data_root == '/my/data/'
+    assert 'reaches no dataset' not in capsys.readouterr().err
+
+
+def test_bad_classes_flag_is_refused(tmp_path):
+    proc = run_tool(['tools/train.py', CONFIG, '--classes', 'a', 'a',
+                     '--work-dir', str(tmp_path)])
+    assert proc.returncode != 0
+    assert "classes must be unique, got ['a', 'a']" in proc.stderr
 
 
 def test_dist_test_two_cpu_processes(trained_ssd, synth_det, tmp_path):

@@ -14,7 +14,7 @@ git commit and seed.
 
 Example:
     python tools/demo.py                       # synthetic sample, ~10 min on 2 cores
-    python tools/demo.py --data data/NEU-DET --epochs 40
+    python tools/demo.py --data-root data/NEU-DET --epochs 40
 """
 import argparse
 import json
@@ -33,7 +33,7 @@ CONFIG = osp.join(REPO, 'configs', 'sdn_ssd_neu.py')
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='Train, evaluate, time and inspect (demo)')
-    parser.add_argument('--data', default=None,
+    parser.add_argument('--data-root', '--data', dest='data', default=None,
                         help='NEU-DET-layout folder; default data/NEU-DET if present, '
                         'else a synthetic sample')
     parser.add_argument('--synthetic', action='store_true',
@@ -70,8 +70,8 @@ def run(cmd, log_path):
 
 
 def prepare_data(args, out):
-    from mmdet_shuffledefect.datasets.splits import make_splits_for_dir
-    from mmdet_shuffledefect.datasets.synthetic import write_neu_det
+    from mmdet_shuffledefect.data_prep.splits import make_splits_for_dir
+    from mmdet_shuffledefect.data_prep.synthetic import write_neu_det
     data = args.data
     if (data is None and not args.synthetic
             and osp.isdir(osp.join(REPO, 'data', 'NEU-DET', 'ANNOTATIONS'))):
@@ -107,7 +107,7 @@ def main(argv=None):
 
     step(f'2/5 training {osp.relpath(CONFIG, REPO)} for {epochs} epochs (CPU)')
     work = osp.join(out, 'work_dir')
-    opts = ['--cfg-options', f'data_root={data}/', f'train_cfg.max_epochs={epochs}',
+    opts = ['--data-root', f'{data}/', '--cfg-options', f'train_cfg.max_epochs={epochs}',
             f'param_scheduler.1.T_max={epochs}', f'param_scheduler.1.end={epochs}',
             f'train_cfg.val_interval={max(1, epochs // 4)}', f'randomness.seed={args.seed}']
     train_cmd = [sys.executable, 'tools/train.py', CONFIG, '--work-dir', work] + opts
@@ -124,15 +124,15 @@ def main(argv=None):
     step('4/5 measuring CPU latency (batch 1, median of 30 after 5 warm-up)')
     import cv2
     import torch
-    from mmdet.apis import inference_detector, init_detector
+    from mmdet.apis import inference_detector
 
     import mmdet_shuffledefect  # noqa: F401
-    from mmdet_shuffledefect.apis.benchmark import environment_info, median_latency_ms
-    from mmdet_shuffledefect.apis.inspection import inspect_paths
+    from mmdet_shuffledefect.utils.env import environment_info
+    from mmdet_shuffledefect.utils.timing import median_latency_ms
+    from mmdet_shuffledefect.apis import init_inspection_model, inspect_paths
     from mmdet_shuffledefect.datasets import read_split_file
     from mmdet_shuffledefect.datasets.neu_det import find_image
-    model = init_detector(CONFIG, ckpt, device='cpu',
-                          cfg_options={'data_root': data + '/'})
+    model = init_inspection_model(CONFIG, ckpt, device='cpu')
     test_names = read_split_file(osp.join(data, 'splits', 'test.txt'))
     test_images = [find_image(osp.join(data, 'IMAGES'), n) for n in test_names]
     img = cv2.imread(test_images[0])

@@ -8,6 +8,8 @@ strips) are tiled with overlap; detections are merged across tiles.
 Example:
     python tools/inspect_defects.py configs/sdn_ssd_neu.py best.pth images/ --out-dir report
     python tools/inspect_defects.py CONFIG CKPT strip.png --tile-size 200 --tile-overlap 64
+    python tools/inspect_defects.py CONFIG CKPT images/ --batch-size 32
+    python tools/inspect_defects.py CONFIG model.onnx images/ --backend onnxruntime --batch-size 32
 """
 import argparse
 import json
@@ -15,13 +17,13 @@ import os.path as osp
 import sys
 
 import mmdet_shuffledefect  # noqa: F401
-from mmdet_shuffledefect.apis.cli import apply_trust, fail, run_guarded
+from mmdet_shuffledefect.utils.cli import apply_trust, fail, run_guarded
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='Per-image steel defect reports')
     parser.add_argument('config', help='detector config')
-    parser.add_argument('checkpoint', help='trained checkpoint')
+    parser.add_argument('checkpoint', help='trained checkpoint (.onnx with --backend onnxruntime)')
     parser.add_argument('input', help='an image, a video, or a folder of them')
     parser.add_argument('--out-dir', default='inspection', help='where the reports go')
     parser.add_argument('--score-thr', type=float, default=0.3, help='minimum score')
@@ -31,10 +33,32 @@ def parse_args(argv=None):
     parser.add_argument('--tile-overlap', type=int, default=64, help='tile overlap (px)')
     parser.add_argument('--video-every', type=int, default=1, help='inspect every Nth frame')
     parser.add_argument('--device', default='cpu', help='cpu or cuda:0')
+    parser.add_argument('--batch-size', type=int, default=1,
+                        help='images (or tiles) per forward pass; reports do not depend on it')
+    parser.add_argument('--backend', choices=['pytorch', 'onnxruntime'], default='pytorch',
+                        help='PyTorch checkpoint (default) or exported whole-detector ONNX file')
     parser.add_argument('--no-images', action='store_true', help='skip annotated images')
     parser.add_argument('--trust-checkpoint', action='store_true',
                         help='unpickle the checkpoint fully (only for files you trust)')
     return parser.parse_args(argv)
+
+
+def load_onnx(args):
+    """The exported detector, checked against the config's input size."""
+    from mmengine.config import Config
+
+    from mmdet_shuffledefect.deployment import OnnxDetector
+    if not args.checkpoint.endswith('.onnx'):
+        fail(f'--backend onnxruntime needs a .onnx file, got {args.checkpoint}')
+    try:
+        model = OnnxDetector(args.checkpoint)
+        cfg = Config.fromfile(args.config)
+        from mmdet_shuffledefect.utils.config_data import set_classes
+        set_classes(cfg, model.classes)
+        model.check_config(cfg)
+    except ValueError as err:
+        fail(str(err), code=1)
+    return model
 
 
 def main(argv=None):
@@ -45,19 +69,25 @@ def main(argv=None):
             fail(f'{what} {path} does not exist')
     if not 0 <= args.score_thr <= 1:
         fail(f'--score-thr must be in [0, 1], got {args.score_thr}')
-    from mmdet.apis import init_detector
-
-    from mmdet_shuffledefect.apis.inspection import inspect_paths, list_inputs
+    if args.batch_size < 1:
+        fail(f'--batch-size must be >= 1, got {args.batch_size}')
+    from mmdet_shuffledefect.apis import init_inspection_model, inspect_paths, list_inputs
     try:
         paths = list_inputs(args.input)
     except FileNotFoundError as err:
         fail(str(err))
     if not paths:
         fail(f'no image or video in {args.input}')
-    model = run_guarded(lambda: init_detector(args.config, args.checkpoint, device=args.device))
+    if args.backend == 'onnxruntime':
+        model = load_onnx(args)
+    else:
+        # The classes (and num_classes) come from the checkpoint's meta.dataset_meta.
+        model = run_guarded(lambda: init_inspection_model(args.config, args.checkpoint,
+                                                          args.device))
     summary = inspect_paths(model, paths, args.out_dir, score_thr=args.score_thr,
                             tile_size=args.tile_size or None, tile_overlap=args.tile_overlap,
-                            video_every=args.video_every, save_images=not args.no_images)
+                            video_every=args.video_every, save_images=not args.no_images,
+                            batch_size=args.batch_size)
     print(json.dumps(summary, indent=1))
     print(f'reports written to {osp.abspath(args.out_dir)}')
     return 1 if summary['images_read'] == 0 else 0

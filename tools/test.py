@@ -3,25 +3,45 @@
 Example:
     python tools/test.py configs/sdn_ssd_neu.py work_dirs/sdn/best.pth
     python tools/test.py CONFIG CKPT --out results.pkl --show-dir vis
+    python tools/test.py CONFIG model.onnx --backend onnxruntime   # tools/deployment/export_onnx.py
 """
 import argparse
 import os.path as osp
 import sys
 
 import mmdet_shuffledefect  # noqa: F401  (registers modules, safe checkpoint loader)
-from mmdet_shuffledefect.apis.cli import (add_common_args, apply_trust, build_runner,
-                                          default_work_dir, fail, load_config, parse,
-                                          run_guarded, setup_launcher)
+from mmdet_shuffledefect.utils.cli import (add_common_args, add_data_args, apply_trust,
+                                           build_runner, default_work_dir, fail, load_config,
+                                           parse, run_guarded, setup_launcher)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Test (evaluate) a checkpoint')
     parser.add_argument('config', help='test config file path')
-    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument('checkpoint', help='checkpoint file (.onnx with --backend onnxruntime)')
+    parser.add_argument('--backend', choices=['pytorch', 'onnxruntime'], default='pytorch',
+                        help='run the model in PyTorch (default) or an exported whole-detector '
+                        'ONNX file in onnxruntime')
     parser.add_argument('--out', help='dump the raw predictions to this .pkl file')
     parser.add_argument('--show-dir', help='write drawn predictions under work_dir/SHOW_DIR')
+    add_data_args(parser)
     add_common_args(parser)
     return parse(parser, argv)
+
+
+def test_onnxruntime(args, cfg) -> int:
+    """Evaluate an exported ONNX detector on the config's test set (CPU)."""
+    if not args.checkpoint.endswith('.onnx'):
+        fail(f'--backend onnxruntime needs a .onnx file, got {args.checkpoint}')
+    if args.launcher != 'none' or args.out or args.show_dir:
+        fail('--backend onnxruntime supports neither --launcher, --out nor --show-dir')
+    from mmdet_shuffledefect.deployment.evaluate import evaluate_onnx
+    try:
+        metrics = run_guarded(lambda: evaluate_onnx(cfg, args.checkpoint))
+    except ValueError as err:
+        fail(str(err), code=1)
+    print('onnxruntime ' + '  '.join(f'{k}: {v:.4f}' for k, v in metrics.items()))
+    return 0
 
 
 def main(argv=None) -> None:
@@ -29,7 +49,9 @@ def main(argv=None) -> None:
     apply_trust(args.trust_checkpoint)
     if not osp.isfile(args.checkpoint):
         fail(f'checkpoint {args.checkpoint} does not exist')
-    cfg = load_config(args.config, args.cfg_options)
+    cfg = load_config(args.config, args.cfg_options, args.data_root, args.classes)
+    if args.backend == 'onnxruntime':
+        return test_onnxruntime(args, cfg)
     setup_launcher(cfg, args.launcher)
     cfg.work_dir = args.work_dir or cfg.get('work_dir') or default_work_dir(args.config)
     cfg.load_from = args.checkpoint

@@ -3,6 +3,7 @@
 Example:
     python tools/train.py configs/sdn_ssd_neu.py --work-dir work_dirs/sdn
     python tools/train.py configs/sdn_ssd_neu.py --resume            # latest in work dir
+    python tools/train.py configs/sdn_ssd_neu.py --data-root data/MY/ --classes scale hole
     python tools/train.py configs/sdn_ssd_neu.py --resume work_dirs/sdn/epoch_3.pth
     torchrun --nproc_per_node 2 tools/train.py CONFIG --launcher pytorch
 """
@@ -13,9 +14,9 @@ import sys
 import torch
 
 import mmdet_shuffledefect  # noqa: F401  (registers modules, safe checkpoint loader)
-from mmdet_shuffledefect.apis.cli import (add_common_args, apply_trust, build_runner,
-                                          default_work_dir, fail, load_config, parse,
-                                          run_guarded, setup_launcher)
+from mmdet_shuffledefect.utils.cli import (add_common_args, add_data_args, apply_trust,
+                                           build_runner, default_work_dir, fail, load_config,
+                                           parse, run_guarded, setup_launcher)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -29,6 +30,7 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='mixed precision (CUDA only; refused on a CPU)')
     parser.add_argument('--auto-scale-lr', action='store_true',
                         help='scale the learning rate by the total batch size')
+    add_data_args(parser)
     add_common_args(parser)
     return parse(parser, argv)
 
@@ -36,7 +38,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 def main(argv=None) -> None:
     args = parse_args(argv)
     apply_trust(args.trust_checkpoint)
-    cfg = load_config(args.config, args.cfg_options)
+    cfg = load_config(args.config, args.cfg_options, args.data_root, args.classes)
     setup_launcher(cfg, args.launcher)
     cfg.work_dir = args.work_dir or cfg.get('work_dir') or default_work_dir(args.config)
 

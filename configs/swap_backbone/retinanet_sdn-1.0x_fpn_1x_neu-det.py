@@ -1,10 +1,17 @@
 # Backbone swapping: mmdet's stock RetinaNet-R50-FPN config with ShuffleDefectNet 1.0x
 # in place of ResNet-50 (stock FPN and RetinaHead kept), pointed at NEU-DET.
 # The same three edits (custom_imports, backbone, neck.in_channels) swap ShuffleDefectNet
-# into any mmdet config; the data part below is only needed to leave COCO.
+# into any mmdet config; the data part is only needed to leave COCO.
 _base_ = 'mmdet::retinanet/retinanet_r50_fpn_1x_coco.py'
 
 custom_imports = dict(imports=['mmdet_shuffledefect'], allow_failed_imports=False)
+
+# --- NEU-DET data instead of COCO (192x192 as the paper) ---
+# A stock mmdet base cannot be combined with configs/_base_/datasets/neu_det.py (both
+# define the dataloaders), so the classes are written here once for this file.
+data_root = 'data/NEU-DET/'
+metainfo = dict(classes=('crazing', 'inclusion', 'patches', 'pitted_surface',
+                         'rolled-in_scale', 'scratches'))
 
 model = dict(
     backbone=dict(
@@ -14,12 +21,7 @@ model = dict(
         out_indices=(0, 1, 2),
         init_cfg=None),
     neck=dict(in_channels=[116, 232, 464], start_level=0, num_outs=5),
-    bbox_head=dict(num_classes=6))
-
-# --- NEU-DET data instead of COCO (192x192 as the paper) ---
-data_root = 'data/NEU-DET/'
-metainfo = dict(classes=('crazing', 'inclusion', 'patches', 'pitted_surface',
-                         'rolled-in_scale', 'scratches'))
+    bbox_head=dict(num_classes=len(metainfo['classes'])))
 train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='LoadAnnotations', with_bbox=True),

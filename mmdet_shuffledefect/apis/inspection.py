@@ -9,8 +9,7 @@ model input (line-scan strips) are cut into overlapping tiles and the
 detections merged across tiles.
 
 Example:
-    >>> from mmdet.apis import init_detector
-    >>> model = init_detector('configs/sdn_ssd_neu.py', 'best.pth', device='cpu')  # doctest: +SKIP
+    >>> model = init_inspection_model('configs/sdn_ssd_neu.py', 'best.pth')  # doctest: +SKIP
     >>> summary = inspect_paths(model, ['a.jpg', 'strip.png'], 'report/')          # doctest: +SKIP
     >>> summary['images_defective'], summary['counts_per_class']                     # doctest: +SKIP
 """
@@ -57,11 +56,44 @@ def tile_origins(length: int, tile: int, overlap: int) -> List[int]:
     return starts
 
 
-def _predict(model, img: np.ndarray) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
-    from mmdet.apis import inference_detector
-    pred = inference_detector(model, img).pred_instances
-    return (pred.bboxes.cpu().numpy(), pred.scores.cpu().numpy(),
-            pred.labels.cpu().numpy())
+def _test_pipeline(model):
+    """mmdet's test pipeline of ``model``'s config, reading arrays (built once)."""
+    pipeline = getattr(model, '_inspection_pipeline', None)
+    if pipeline is None:
+        from mmcv.transforms import Compose
+        from mmdet.utils import get_test_pipeline_cfg
+        steps = get_test_pipeline_cfg(model.cfg.copy())
+        steps[0].type = 'mmdet.LoadImageFromNDArray'
+        pipeline = Compose(steps)
+        model._inspection_pipeline = pipeline
+    return pipeline
+
+
+def predict_batch(model, imgs: Sequence[np.ndarray]
+                  ) -> List[Tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Boxes, scores and labels of each BGR image, in its own pixels, in one batch.
+
+    Args:
+        model: An mmdet detector (the config's test pipeline prepares every
+            image, then one ``test_step`` runs the batch) or an
+            :class:`~mmdet_shuffledefect.deployment.OnnxDetector`.
+        imgs (Sequence[np.ndarray]): HxWx3 BGR images.
+
+    Returns:
+        list: ``(boxes (N, 4), scores (N, ), labels (N, ))`` per image.
+    """
+    if not imgs:
+        return []
+    if hasattr(model, 'predict_images'):  # an OnnxDetector
+        return model.predict_images(imgs)
+    pipeline = _test_pipeline(model)
+    datas = [pipeline(dict(img=img, img_id=i)) for i, img in enumerate(imgs)]
+    batch = dict(inputs=[d['inputs'] for d in datas],
+                 data_samples=[d['data_samples'] for d in datas])
+    with torch.no_grad():
+        results = model.test_step(batch)
+    return [(r.pred_instances.bboxes.cpu().numpy(), r.pred_instances.scores.cpu().numpy(),
+             r.pred_instances.labels.cpu().numpy()) for r in results]
 
 
 def merge_across_tiles(boxes: np.ndarray, scores: np.ndarray, labels: np.ndarray,
@@ -100,40 +132,66 @@ def merge_across_tiles(boxes: np.ndarray, scores: np.ndarray, labels: np.ndarray
             np.array([m[2] for m in merged]))
 
 
-def detect(model, img: np.ndarray, score_thr: float = 0.3, tile_size: Optional[int] = None,
-           tile_overlap: int = 64) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Detect defects in ``img`` (BGR), tiling when it is larger than a tile.
+def detect_many(model, imgs: Sequence[np.ndarray], score_thr: float = 0.3,
+                tile_size: Optional[int] = None, tile_overlap: int = 64,
+                batch_size: int = 1) -> List[Tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Detect defects in several BGR images, tiling those larger than a tile.
+
+    Whole images and tiles alike go through the detector ``batch_size`` at a
+    time; the reports are the same for any batch size.
 
     Args:
-        model: An mmdet detector (``init_detector``).
-        img (np.ndarray): HxWx3 BGR image.
+        model: An mmdet detector or an ``OnnxDetector``.
+        imgs (Sequence[np.ndarray]): HxWx3 BGR images.
         score_thr (float): Keep detections scoring at least this.
         tile_size (int, optional): Tile side in px; None never tiles.
         tile_overlap (int): Overlap between neighbouring tiles in px.
+        batch_size (int): Images or tiles per forward pass.
+
+    Returns:
+        list: ``(boxes (N, 4) in image px, scores (N, ), labels (N, ))`` per image.
+    """
+    if batch_size < 1:
+        raise ValueError(f'batch_size must be >= 1, got {batch_size}')
+    jobs = []  # (image index, x0, y0, tile id or -1, crop)
+    for i, img in enumerate(imgs):
+        h, w = img.shape[:2]
+        if not tile_size or (h <= tile_size and w <= tile_size):
+            jobs.append((i, 0, 0, -1, img))
+            continue
+        tile_id = 0
+        for y0 in tile_origins(h, tile_size, tile_overlap):
+            for x0 in tile_origins(w, tile_size, tile_overlap):
+                crop = np.ascontiguousarray(img[y0:y0 + tile_size, x0:x0 + tile_size])
+                jobs.append((i, x0, y0, tile_id, crop))
+                tile_id += 1
+    preds = []
+    for start in range(0, len(jobs), batch_size):
+        preds += predict_batch(model, [job[4] for job in jobs[start:start + batch_size]])
+    parts: List[List] = [[] for _ in imgs]
+    for (i, x0, y0, tile_id, _), (b, s, l) in zip(jobs, preds):
+        keep = s >= score_thr
+        parts[i].append((b[keep] + np.array([x0, y0, x0, y0], dtype=b.dtype), s[keep], l[keep],
+                         np.full(int(keep.sum()), tile_id)))
+    tiled = [any(job[3] >= 0 for job in jobs if job[0] == i) for i in range(len(imgs))]
+    out = []
+    for pieces, is_tiled in zip(parts, tiled):
+        boxes, scores, labels, tiles = (np.concatenate(x) for x in zip(*pieces))
+        out.append(merge_across_tiles(boxes, scores, labels, tiles) if is_tiled
+                   else (boxes, scores, labels))
+    return out
+
+
+def detect(model, img: np.ndarray, score_thr: float = 0.3, tile_size: Optional[int] = None,
+           tile_overlap: int = 64, batch_size: int = 1
+           ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Detect defects in one BGR image (tiles go ``batch_size`` at a time); see
+    :func:`detect_many`.
 
     Returns:
         tuple: boxes (N, 4) in image px, scores (N, ), labels (N, ).
     """
-    h, w = img.shape[:2]
-    if not tile_size or (h <= tile_size and w <= tile_size):
-        boxes, scores, labels = _predict(model, img)
-        keep = scores >= score_thr
-        return boxes[keep], scores[keep], labels[keep]
-    all_b, all_s, all_l, all_t = [], [], [], []
-    tile_id = 0
-    for y0 in tile_origins(h, tile_size, tile_overlap):
-        for x0 in tile_origins(w, tile_size, tile_overlap):
-            crop = img[y0:y0 + tile_size, x0:x0 + tile_size]
-            b, s, l = _predict(model, np.ascontiguousarray(crop))
-            keep = s >= score_thr
-            b = b[keep] + np.array([x0, y0, x0, y0], dtype=b.dtype)
-            all_b.append(b)
-            all_s.append(s[keep])
-            all_l.append(l[keep])
-            all_t.append(np.full(len(b), tile_id))
-            tile_id += 1
-    return merge_across_tiles(np.concatenate(all_b), np.concatenate(all_s),
-                              np.concatenate(all_l), np.concatenate(all_t))
+    return detect_many(model, [img], score_thr, tile_size, tile_overlap, batch_size)[0]
 
 
 def defect_records(boxes, scores, labels, classes: Sequence[str], width: int,
@@ -149,18 +207,64 @@ def defect_records(boxes, scores, labels, classes: Sequence[str], width: int,
     return records
 
 
-def draw(img: np.ndarray, records: List[Dict], classes: Sequence[str],
-         palette: Sequence) -> np.ndarray:
-    """A copy of ``img`` with each defect's box, class and score drawn."""
-    out = img.copy()
-    for r in records:
-        rgb = palette[classes.index(r['class']) % len(palette)]
-        color = tuple(int(c) for c in rgb[::-1])  # RGB -> BGR
-        x1, y1, x2, y2 = (int(round(v)) for v in r['box'])
-        cv2.rectangle(out, (x1, y1), (x2, y2), color, 2)
-        cv2.putText(out, f"{r['class']} {r['score']:.2f}", (x1 + 2, max(10, y1 + 10)),
-                    cv2.FONT_HERSHEY_SIMPLEX, 0.35, color, 1, cv2.LINE_AA)
-    return out
+def inspection_visualizer(classes: Sequence[str], palette: Sequence):
+    """mmdet's ``DetLocalVisualizer`` set up for ``classes`` (one per process)."""
+    from mmdet.visualization import DetLocalVisualizer
+    vis = DetLocalVisualizer.get_instance('mmdet_shuffledefect_inspection')
+    if isinstance(palette, str) or len(palette) < len(classes):
+        palette = 'random'  # mmdet's seeded palette: the same colours every run
+    vis.dataset_meta = {'classes': tuple(classes), 'palette': palette}
+    return vis
+
+
+def draw(img: np.ndarray, boxes: np.ndarray, scores: np.ndarray, labels: np.ndarray,
+         classes: Sequence[str], palette: Sequence) -> np.ndarray:
+    """A BGR copy of ``img`` (BGR) with the detections drawn by mmdet's visualizer."""
+    from mmdet.structures import DetDataSample
+    from mmengine.structures import InstanceData
+    sample = DetDataSample()
+    sample.pred_instances = InstanceData(
+        bboxes=torch.as_tensor(np.asarray(boxes, np.float32).reshape(-1, 4)),
+        scores=torch.as_tensor(np.asarray(scores, np.float32)),
+        labels=torch.as_tensor(np.asarray(labels, np.int64)))
+    vis = inspection_visualizer(classes, palette)
+    vis.add_datasample('inspection', np.ascontiguousarray(img[..., ::-1]), sample,
+                       draw_gt=False, show=False, pred_score_thr=0.0)
+    return np.ascontiguousarray(vis.get_image()[..., ::-1])
+
+
+def init_inspection_model(config, checkpoint: str, device: str = 'cpu'):
+    """``init_detector`` with the classes (and ``num_classes``) the checkpoint was trained on.
+
+    A checkpoint written by the Runner records its training set's classes in
+    ``meta.dataset_meta``; a model trained on your own classes then loads into
+    the config it was trained from without restating them.
+
+    Args:
+        config (str | Config): Detector config.
+        checkpoint (str): Checkpoint file.
+        device (str): ``'cpu'`` or ``'cuda:0'``. Defaults to 'cpu'.
+
+    Returns:
+        The detector, in eval mode, with ``dataset_meta`` from the checkpoint.
+
+    Example:
+        >>> model = init_inspection_model('configs/sdn_ssd_neu.py', 'my.pth')  # doctest: +SKIP
+        >>> model.dataset_meta['classes']                                      # doctest: +SKIP
+        ('scale', 'hole')
+    """
+    from mmdet.apis import init_detector
+    from mmengine.config import Config
+
+    from mmdet_shuffledefect.compat.mmengine_weights_only import load_checkpoint_file
+    from mmdet_shuffledefect.utils.config_data import set_classes
+    cfg = Config.fromfile(config) if isinstance(config, str) else config
+    ckpt = load_checkpoint_file(checkpoint, map_location='cpu')
+    meta = ckpt.get('meta', {}) if isinstance(ckpt, dict) else {}
+    classes = (meta.get('dataset_meta') or {}).get('classes')
+    if classes:
+        set_classes(cfg, classes)
+    return init_detector(cfg, checkpoint, device=device)
 
 
 def _frames(path: str, every: int) -> Iterator[Tuple[str, Optional[np.ndarray]]]:
@@ -190,45 +294,78 @@ def _images(paths: Iterable[str], video_every: int) -> Iterator[Tuple[str, Optio
 def inspect_paths(model, paths: Sequence[str], out_dir: str, score_thr: float = 0.3,
                   tile_size: Optional[int] = None, tile_overlap: int = 64,
                   video_every: int = 1, save_images: bool = True,
-                  progress: bool = True) -> Dict:
+                  progress: bool = True, batch_size: int = 1) -> Dict:
     """Inspect images/videos and write the reports under ``out_dir``.
 
     Writes ``report.json`` (every image and its defects), ``report.csv`` (one
-    row per defect), ``summary.json`` and ``annotated/<name>`` images.
+    row per defect), ``summary.json`` and ``annotated/<name>`` images. An
+    unreadable file is reported and skipped; the run carries on.
+
+    Args:
+        model: An mmdet detector (:func:`init_inspection_model`) or an
+            :class:`~mmdet_shuffledefect.deployment.OnnxDetector`.
+        paths (Sequence[str]): Images and videos.
+        out_dir (str): Where the reports go.
+        score_thr (float): Minimum score. Defaults to 0.3.
+        tile_size (int, optional): Tile larger images; None never tiles.
+        tile_overlap (int): Tile overlap in px. Defaults to 64.
+        video_every (int): Inspect every Nth video frame. Defaults to 1.
+        save_images (bool): Write annotated images. Defaults to True.
+        progress (bool): Show a progress bar. Defaults to True.
+        batch_size (int): Images (or tiles) per forward pass; the reports
+            do not depend on it. Defaults to 1.
 
     Returns:
         dict: The summary (also written to ``summary.json``).
     """
     from tqdm import tqdm
+    if batch_size < 1:
+        raise ValueError(f'batch_size must be >= 1, got {batch_size}')
     classes = list(model.dataset_meta['classes'])
-    palette = model.dataset_meta.get('palette') or [(255, 0, 0)]
+    palette = model.dataset_meta.get('palette') or 'random'
     os.makedirs(out_dir, exist_ok=True)
     if save_images:
         os.makedirs(osp.join(out_dir, 'annotated'), exist_ok=True)
     report, rows, unreadable = [], [], []
     counts = {c: 0 for c in classes}
-    items = _images(paths, video_every)
-    bar = tqdm(items, total=len(paths), desc='inspecting', unit='img', disable=not progress)
-    for name, img in bar:
+    bar = tqdm(total=len(paths), desc='inspecting', unit='img', disable=not progress)
+
+    def flush(pending):
+        found = detect_many(model, [img for _, img in pending], score_thr, tile_size,
+                            tile_overlap, batch_size)
+        for (name, img), (boxes, scores, labels) in zip(pending, found):
+            h, w = img.shape[:2]
+            records = defect_records(boxes, scores, labels, classes, w, h)
+            report.append({'image': name, 'width': w, 'height': h, 'defects': records})
+            for r in records:
+                counts[r['class']] += 1
+                rows.append({'image': name, 'class': r['class'], 'score': r['score'],
+                             'x1': r['box'][0], 'y1': r['box'][1], 'x2': r['box'][2],
+                             'y2': r['box'][3], 'area_px': r['area_px'],
+                             'area_pct': r['area_pct']})
+            if save_images:
+                base = osp.basename(name).replace('#', '_')
+                if not base.lower().endswith(IMAGE_SUFFIXES):
+                    base += '.jpg'
+                cv2.imwrite(osp.join(out_dir, 'annotated', base),
+                            draw(img, boxes, scores, labels, classes, palette))
+            if '#frame' not in name:
+                bar.update(1)
+
+    pending = []
+    for name, img in _images(paths, video_every):
         if img is None:
             unreadable.append(name)
             bar.write(f'warning: cannot read {name} as an image; skipped')
+            bar.update(1)
             continue
-        h, w = img.shape[:2]
-        with torch.no_grad():
-            boxes, scores, labels = detect(model, img, score_thr, tile_size, tile_overlap)
-        records = defect_records(boxes, scores, labels, classes, w, h)
-        report.append({'image': name, 'width': w, 'height': h, 'defects': records})
-        for r in records:
-            counts[r['class']] += 1
-            rows.append({'image': name, 'class': r['class'], 'score': r['score'],
-                         'x1': r['box'][0], 'y1': r['box'][1], 'x2': r['box'][2],
-                         'y2': r['box'][3], 'area_px': r['area_px'], 'area_pct': r['area_pct']})
-        if save_images:
-            base = osp.basename(name).replace('#', '_')
-            if not base.lower().endswith(IMAGE_SUFFIXES):
-                base += '.jpg'
-            cv2.imwrite(osp.join(out_dir, 'annotated', base), draw(img, records, classes, palette))
+        pending.append((name, img))
+        if len(pending) >= batch_size:
+            flush(pending)
+            pending = []
+    if pending:
+        flush(pending)
+    bar.close()
     defective = sum(1 for r in report if r['defects'])
     summary = {'images_total': len(report) + len(unreadable), 'images_read': len(report),
                'images_defective': defective, 'images_clean': len(report) - defective,

@@ -1,6 +1,14 @@
 """The NEU surface-defect classes, their palette and NEU-CLS file prefixes."""
 from typing import Dict, Tuple
 
+
+class DataError(ValueError):
+    """A dataset file (annotation, image, split) is malformed or unreadable.
+
+    The message names the file and what was expected; the tools turn it into
+    one ``error:`` line and a non-zero exit.
+    """
+
 #: The six NEU-DET classes, spelled as in the XML ``<name>`` and file names.
 NEU_CLASSES: Tuple[str, ...] = ('crazing', 'inclusion', 'patches', 'pitted_surface',
                                 'rolled-in_scale', 'scratches')

@@ -4,11 +4,13 @@ import os.path as osp
 from typing import Dict, List
 
 from mmpretrain.datasets import BaseDataset
+from mmpretrain.registry import DATASETS
 
-from .neu_classes import NEU_CLASSES, PREFIX_TO_CLASS, file_class
+from .neu_classes import NEU_CLASSES, PREFIX_TO_CLASS, DataError, file_class
 from .neu_det import IMAGE_EXTENSIONS, read_split_file
 
 
+@DATASETS.register_module()
 class NEUCLSDataset(BaseDataset):
     """NEU-CLS: 200x200 grayscale BMPs named ``<Prefix>_<n>.bmp``.
 
@@ -46,7 +48,7 @@ class NEUCLSDataset(BaseDataset):
                 if f.endswith(IMAGE_EXTENSIONS):
                     stem = osp.splitext(f)[0]
                     if stem in found:
-                        raise ValueError(f'{stem} appears twice: {found[stem]} and '
+                        raise DataError(f'{stem} appears twice: {found[stem]} and '
                                          f'{osp.join(dirpath, f)}')
                     found[stem] = osp.join(dirpath, f)
         return found
@@ -58,7 +60,7 @@ class NEUCLSDataset(BaseDataset):
         if name not in classes:
             name = osp.basename(osp.dirname(path))  # class-subfolder layout
         if name not in classes:
-            raise ValueError(f'{path}: cannot tell its class (prefix {prefix!r}, folder '
+            raise DataError(f'{path}: cannot tell its class (prefix {prefix!r}, folder '
                              f'{name!r}); expected one of {tuple(classes)}')
         return classes.index(name)
 

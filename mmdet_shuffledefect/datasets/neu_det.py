@@ -6,9 +6,10 @@ import xml.etree.ElementTree as ET
 from typing import List, Optional, Tuple
 
 from mmdet.datasets import BaseDetDataset
+from mmdet.registry import DATASETS
 from PIL import Image, UnidentifiedImageError
 
-from .neu_classes import NEU_CLASSES, NEU_PALETTE
+from .neu_classes import NEU_CLASSES, NEU_PALETTE, DataError
 
 IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.JPG', '.JPEG', '.PNG', '.BMP')
 
@@ -43,6 +44,7 @@ def find_image(img_dir: str, stem: str) -> Optional[str]:
     return None
 
 
+@DATASETS.register_module()
 class NEUDETDataset(BaseDetDataset):
     """NEU-DET (Pascal-VOC XML) steel-surface defect detection dataset.
 
@@ -65,7 +67,8 @@ class NEUDETDataset(BaseDetDataset):
       =0``), so they are never treated as background (mmdet's dense-head
       assigners do not look at ignored boxes and would make anchors on them
       negatives).
-    * Images without objects are kept (valid negatives); no size filter.
+    * Images without objects are kept (valid negatives) unless ``filter_cfg``
+      asks otherwise (``filter_empty_gt``, ``min_size``, as mmdet's ``XMLDataset``).
     * An object class not in ``metainfo['classes']`` is an error naming the
       file and the class (mmdet's ``XMLDataset`` silently skips it).
 
@@ -104,7 +107,7 @@ class NEUDETDataset(BaseDetDataset):
         """Parse every XML selected by the split; see the class docstring."""
         classes = list(self.metainfo['classes'])
         if len(classes) == 0:
-            raise ValueError('metainfo classes is empty: set metainfo=dict(classes=(...))')
+            raise DataError('metainfo classes is empty: set metainfo=dict(classes=(...))')
         img_dir = self.data_prefix.get('img', '')
         ann_dir = self.data_prefix.get('ann', '')
         data_list = []
@@ -126,14 +129,27 @@ class NEUDETDataset(BaseDetDataset):
             with Image.open(img_path) as im:
                 return im.size
         except (UnidentifiedImageError, OSError) as err:
-            raise ValueError(f'image {img_path} cannot be read as an image: {err}') from None
+            raise DataError(f'image {img_path} cannot be read as an image: {err}') from None
 
     def parse_xml(self, xml_path: str, img_path: str, classes: List[str]) -> dict:
-        """Parse one VOC XML file into mmdet's data_info dict."""
+        """Parse one VOC XML file into mmdet's data_info dict.
+
+        Raises:
+            DataError: The file is malformed (naming it and what is wrong).
+        """
+        try:
+            return self._parse_xml(xml_path, img_path, classes)
+        except DataError:
+            raise
+        except (ValueError, TypeError, AttributeError) as err:
+            raise DataError(f'annotation {xml_path} is malformed: {type(err).__name__}: '
+                            f'{err}') from None
+
+    def _parse_xml(self, xml_path: str, img_path: str, classes: List[str]) -> dict:
         try:
             root = ET.parse(xml_path).getroot()
         except ET.ParseError as err:
-            raise ValueError(f'annotation {xml_path} is not well-formed XML: {err}') from None
+            raise DataError(f'annotation {xml_path} is not well-formed XML: {err}') from None
         size = root.find('size')
         width = height = None
         if size is not None and size.find('width') is not None:
@@ -150,13 +166,13 @@ class NEUDETDataset(BaseDetDataset):
             name_el = obj.find('name')
             name = name_el.text.strip() if name_el is not None and name_el.text else ''
             if name not in classes:
-                raise ValueError(f'{xml_path}: object class {name!r} is not in the '
+                raise DataError(f'{xml_path}: object class {name!r} is not in the '
                                  f'dataset classes {tuple(classes)}')
             bnd = obj.find('bndbox')
             try:
                 corners = [float(bnd.find(k).text) for k in ('xmin', 'ymin', 'xmax', 'ymax')]
             except (AttributeError, TypeError, ValueError):
-                raise ValueError(f'{xml_path}: object {name!r} has no valid '
+                raise DataError(f'{xml_path}: object {name!r} has no valid '
                                  '<bndbox> xmin/ymin/xmax/ymax') from None
             # VOC corners are 1-based; mmdet's VOC convention subtracts 1.
             box = [int(v) - 1 for v in corners]
@@ -190,5 +206,19 @@ class NEUDETDataset(BaseDetDataset):
                     seg_map_path=None)
 
     def filter_data(self) -> List[dict]:
-        """Keep every image, defect-free ones included (no size filter)."""
-        return self.data_list
+        """Apply ``filter_cfg`` as mmdet's ``XMLDataset`` does (training only).
+
+        ``filter_empty_gt`` drops images without objects (default False: they
+        are valid negatives); ``min_size`` drops images whose shorter side is
+        below it (default 0). Any other key is refused by name.
+        """
+        if self.test_mode or not self.filter_cfg:
+            return self.data_list
+        unknown = set(self.filter_cfg) - {'filter_empty_gt', 'min_size'}
+        if unknown:
+            raise DataError(f'NEUDETDataset filter_cfg takes filter_empty_gt and min_size, '
+                            f'got {sorted(unknown)}')
+        empty = self.filter_cfg.get('filter_empty_gt', False)
+        min_size = self.filter_cfg.get('min_size', 0)
+        return [d for d in self.data_list
+                if not (empty and not d['instances']) and min(d['width'], d['height']) >= min_size]

@@ -1,12 +1,4 @@
-from mmengine.registry import HOOKS
-
 from .dist_info_hook import DistInfoHook
-from .safe_checkpoint import (CorruptCheckpointError, UnsafeCheckpointError,
-                              install_safe_checkpoint_loader, load_checkpoint_file)
+from .optimizers import GroupedOptimWrapperConstructor, group_by_options
 
-HOOKS.register_module(module=DistInfoHook)
-
-__all__ = [
-    'CorruptCheckpointError', 'DistInfoHook', 'UnsafeCheckpointError',
-    'install_safe_checkpoint_loader', 'load_checkpoint_file'
-]
+__all__ = ['DistInfoHook', 'GroupedOptimWrapperConstructor', 'group_by_options']

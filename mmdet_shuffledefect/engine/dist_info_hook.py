@@ -5,8 +5,10 @@ import os.path as osp
 import torch
 from mmengine.dist import get_dist_info
 from mmengine.hooks import Hook
+from mmengine.registry import HOOKS
 
 
+@HOOKS.register_module()
 class DistInfoHook(Hook):
     """After training, write ``dist_info_rank<R>.json`` into the work dir.
 

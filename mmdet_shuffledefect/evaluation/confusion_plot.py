@@ -6,6 +6,7 @@ from typing import List, Optional
 
 import numpy as np
 from mmpretrain.evaluation import ConfusionMatrix
+from mmpretrain.registry import METRICS
 
 
 def plot_confusion(matrix: np.ndarray, classes: List[str], out_file: str,
@@ -32,6 +33,7 @@ def plot_confusion(matrix: np.ndarray, classes: List[str], out_file: str,
     plt.close(fig)
 
 
+@METRICS.register_module()
 class ConfusionMatrixPlot(ConfusionMatrix):
     """mmpretrain's ``ConfusionMatrix`` that also writes a PNG picture.
 

@@ -5,11 +5,13 @@ from typing import Optional, Sequence, Union
 import numpy as np
 from mmdet.evaluation import VOCMetric
 from mmdet.evaluation.functional import eval_map
+from mmdet.registry import METRICS
 from mmengine.logging import MMLogger
 
 COCO_STYLE_IOUS = [round(0.5 + 0.05 * i, 2) for i in range(10)]
 
 
+@METRICS.register_module()
 class NEUVOCMetric(VOCMetric):
     """VOC mAP in area mode with per-class AP in the logged metrics.
 

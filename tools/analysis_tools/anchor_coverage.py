@@ -10,7 +10,7 @@ A class whose boxes are matched by one poor anchor each trains slowly.
 Example:
     python tools/analysis_tools/anchor_coverage.py configs/sdn_ssd_neu.py
     python tools/analysis_tools/anchor_coverage.py configs/sdn_ssd_neu.py \\
-        --cfg-options data_root=my_data/ --split val_dataloader
+        --data-root my_data/ --classes scale hole --split val_dataloader
 """
 import argparse
 import sys
@@ -21,7 +21,7 @@ import torch
 from mmengine.config import DictAction
 
 import mmdet_shuffledefect  # noqa: F401
-from mmdet_shuffledefect.apis.cli import fail, load_config
+from mmdet_shuffledefect.utils.cli import add_data_args, fail, load_config
 
 
 def anchor_stats(boxes: np.ndarray, anchors: torch.Tensor, pos_thr: float) -> tuple:
@@ -63,10 +63,12 @@ def main(argv=None) -> int:
     parser.add_argument('--split', default='train_dataloader',
                         choices=['train_dataloader', 'val_dataloader', 'test_dataloader'],
                         help='whose boxes to measure (default: the training set)')
+    add_data_args(parser)
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config entries, e.g. data_root=my_data/')
+                        help='override config entries as in mmdet\'s tools, e.g. '
+                        "'model.bbox_head.anchor_generator.ratios=[[2,3]]*6'")
     args = parser.parse_args(argv)
-    cfg = load_config(args.config, args.cfg_options)
+    cfg = load_config(args.config, args.cfg_options, args.data_root, args.classes)
     head = cfg.model.get('bbox_head') if 'model' in cfg else None
     if not head or 'anchor_generator' not in head:
         fail(f'{args.config} has no model.bbox_head.anchor_generator: nothing to measure')

@@ -1,84 +1,232 @@
-"""FPS of a detector's backbone alone and of the whole detector, on CPU or CUDA.
+"""Whole-detector speed of one or more configs, timed in turn in one process.
 
-The whole-detector time covers preprocessing, forward and NMS
-(``inference_detector`` on a real-size image). mmdet's own benchmark is
-CUDA-only; this one runs on the CPU too. With ``--device cuda`` on a machine
-whose mmcv lacks CUDA ops, NMS cannot run there: the backbone, neck and head
-forward are timed instead and the table says so.
+For each ``CONFIG[:CHECKPOINT]`` and batch size, every row starts from a batch
+of uint8 steel pictures (B, 3, H, W) already on the device at the model's input
+size (``--images DIR``, else the synthetic sample's pictures):
+
+* forward only: normalisation + backbone + neck + head (no post-processing);
+* whole detector, stock: + mmdet's per-image ``predict_by_feat`` (mmcv NMS);
+* whole detector, fast: + the project's batched post-processing (the
+  ``FastSSDHead`` / ``FastRetinaHead`` path; n/a for other heads), one row per
+  ``--nms-chunks`` setting (images per NMS call);
+* onnxruntime: the exported whole detector (CPU only);
+* mmdet pipeline: ``inference_detector`` on the B decoded pictures, the
+  per-image path of mmdet's Python API (resize + preprocess + forward + NMS).
+
+Each row reports p50 (and p95 at batch 1) latency per batch, images per
+second, and its ratio to the forward-only rate of the same model and batch.
+CPU: batch 1 and 32; CUDA: 1, 32 and 256 (``--batch-sizes`` overrides).
 
 Example:
-    python tools/analysis_tools/benchmark.py configs/sdn_ssd_neu.py --threads 2
-    python tools/analysis_tools/benchmark.py CONFIG --checkpoint CKPT --batch-size 8 --fuse-conv-bn
+    python tools/analysis_tools/benchmark.py configs/sdn_ssd_neu.py:checkpoints/sdn_ssd_neu-f5992708.pth --threads 2
+    python tools/analysis_tools/benchmark.py configs/sdn_ssd_neu.py configs/sdn_retinanet_neu.py --device cuda
 """
 import argparse
+import os
+import os.path as osp
 import sys
+import tempfile
+from typing import Callable, Dict, List, Optional, Tuple
 
+import cv2
 import numpy as np
 import torch
 
 import mmdet_shuffledefect  # noqa: F401
-from mmdet_shuffledefect.apis.benchmark import environment_info, median_latency_ms
-from mmdet_shuffledefect.apis.cli import fail, load_config
+from mmdet_shuffledefect.utils.cli import add_classes_arg, fail, load_config
+from mmdet_shuffledefect.utils.env import environment_info
+from mmdet_shuffledefect.utils.timing import latency_samples_ms, percentile
 
 
-def mmcv_has_cuda_ops() -> bool:
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('models', nargs='+', metavar='CONFIG[:CHECKPOINT]',
+                        help='configs to time, each optionally with weights (random init '
+                        'when omitted)')
+    parser.add_argument('--device', default='cpu', help='cpu or cuda[:N]')
+    parser.add_argument('--threads', type=int, default=None,
+                        help='CPU threads for torch and onnxruntime')
+    parser.add_argument('--batch-sizes', type=int, nargs='+', default=None,
+                        help='default: 1 32 on the CPU, 1 32 256 on CUDA')
+    parser.add_argument('--images', metavar='DIR',
+                        help='steel pictures to time on (spread over the folder); default: '
+                        'the synthetic sample\'s')
+    parser.add_argument('--warmup', type=int, default=3)
+    parser.add_argument('--repeats', type=int, default=15)
+    parser.add_argument('--no-onnx', action='store_true', help='skip the onnxruntime rows')
+    parser.add_argument('--nms-chunks', type=int, nargs='+', default=[0],
+                        help='fast-path rows for these images-per-NMS-call settings '
+                        '(0: the whole batch in one call; 1: per image)')
+    parser.add_argument('--no-pipeline', action='store_true',
+                        help='skip the inference_detector rows')
+    parser.add_argument('--out', help='also write the table (markdown) to this file')
+    add_classes_arg(parser)
+    return parser.parse_args(argv)
+
+
+def split_model_arg(text: str) -> Tuple[str, Optional[str]]:
+    """``'a.py:b.pth'`` -> ``('a.py', 'b.pth')``; ``'a.py'`` -> ``('a.py', None)``."""
+    config, sep, ckpt = text.partition(':')
+    return config, (ckpt if sep and ckpt else None)
+
+
+def mmcv_has_device_nms(device: str) -> bool:
+    """Whether mmcv's compiled NMS runs on ``device``."""
     try:
         from mmcv.ops import nms
-        boxes = torch.tensor([[0., 0., 1., 1.]], device='cuda')
-        nms(boxes, torch.ones(1, device='cuda'), 0.5)
+        boxes = torch.tensor([[0., 0., 1., 1.]], device=device)
+        nms(boxes, torch.ones(1, device=device), 0.5)
         return True
-    except Exception:  # noqa: BLE001  (any failure means no usable CUDA op)
+    except Exception:  # noqa: BLE001  (any failure means no usable op)
         return False
 
 
+def load_pictures(folder: Optional[str], count: int) -> List[np.ndarray]:
+    """``count`` BGR steel pictures: the first of ``folder``, or the synthetic sample's.
+
+    The post-processing time depends on how many candidates the images give,
+    so the benchmark runs on steel-like pictures, never on noise.
+    """
+    from mmdet_shuffledefect.apis.inspection import IMAGE_SUFFIXES
+    with tempfile.TemporaryDirectory() as tmp:
+        if folder is None:
+            from mmdet_shuffledefect.data_prep import write_neu_det
+            write_neu_det(tmp, num_images=max(count, 12), seed=0)
+            folder = osp.join(tmp, 'IMAGES')
+        if not osp.isdir(folder):
+            fail(f'--images {folder} is not a folder')
+        names = sorted(f for f in os.listdir(folder) if f.lower().endswith(IMAGE_SUFFIXES))
+        # spread over the folder (NEU's files are sorted by class)
+        step = max(1, len(names) // count)
+        pictures = [cv2.imread(osp.join(folder, n)) for n in names[::step][:count]]
+    pictures = [p for p in pictures if p is not None]
+    if not pictures:
+        fail(f'no readable image in {folder}')
+    return pictures
+
+
+def model_rows(config: str, ckpt: Optional[str], args, batch: int,
+               pictures: List[np.ndarray]) -> List[Dict]:
+    """Time every row of one model at one batch size."""
+    from mmdet.apis import inference_detector, init_detector
+    from mmdet.models.dense_heads.base_dense_head import BaseDenseHead
+
+    from mmdet_shuffledefect.deployment import config_input_size
+    from mmdet_shuffledefect.models.dense_heads import BatchedPredictMixin
+    cfg = load_config(config, classes=args.classes)
+    model = init_detector(cfg, ckpt, device=args.device).eval()
+    head = model.bbox_head
+    pre = model.data_preprocessor
+    mean, std = pre.mean.view(1, 3, 1, 1), pre.std.view(1, 3, 1, 1)
+    bgr = bool(getattr(pre, '_channel_conversion', False))
+    height, width = config_input_size(cfg)
+    decoded = [pictures[i % len(pictures)] for i in range(batch)]
+    images = torch.from_numpy(np.stack([
+        cv2.resize(img, (width, height), interpolation=cv2.INTER_LINEAR).transpose(2, 0, 1)
+        for img in decoded])).to(args.device)
+    metas = [dict(img_shape=(height, width), ori_shape=(height, width),
+                  scale_factor=(1.0, 1.0))] * batch
+
+    def forward():
+        x = images.float()
+        if bgr:
+            x = x[:, [2, 1, 0]]
+        return head((model.extract_feat((x - mean) / std)))
+
+    rows: List[Tuple[str, Optional[Callable]]] = [('forward only', forward)]
+    stock_ok = not args.device.startswith('cuda') or mmcv_has_device_nms(args.device)
+    rows.append(('whole detector, stock (mmdet per-image post-processing)',
+                 (lambda: BaseDenseHead.predict_by_feat(head, *forward(), batch_img_metas=metas,
+                                                        rescale=True)) if stock_ok else None))
+    fast_ok = isinstance(head, BatchedPredictMixin) and head.supports_batched_predict()
+
+    def fast(chunk):
+        def run():
+            head.nms_chunk = chunk
+            return head.predict_by_feat(*forward(), batch_img_metas=metas, rescale=True)
+        return run
+
+    for chunk in args.nms_chunks:
+        where = 'one NMS call per batch' if chunk == 0 else f'one NMS call per {chunk} image(s)'
+        rows.append((f'whole detector, fast (batched post-processing, {where})',
+                     fast(chunk) if fast_ok else None))
+    default_chunk = getattr(head, 'nms_chunk', 0)
+    tmp = None
+    if not args.no_onnx and fast_ok and not args.device.startswith('cuda'):
+        from mmdet_shuffledefect.deployment import OnnxDetector, export_onnx
+        tmp = tempfile.TemporaryDirectory()
+        path = osp.join(tmp.name, 'model.onnx')
+        export_onnx(cfg, ckpt, path)
+        ort_model = OnnxDetector(path, threads=args.threads)
+        np_images = images.cpu().numpy()
+        rows.append(('onnxruntime (whole detector)', lambda: ort_model(np_images)))
+    elif not args.no_onnx:
+        rows.append(('onnxruntime (whole detector)', None))
+    if not args.no_pipeline:
+        rows.append(('mmdet pipeline (inference_detector, per image)',
+                     (lambda: inference_detector(model, decoded)) if stock_ok else None))
+    out = []
+    for name, fn in rows:
+        if fast_ok:
+            head.nms_chunk = default_chunk
+        if fn is None:
+            out.append(dict(row=name, batch=batch, p50=None, p95=None))
+            continue
+        times = latency_samples_ms(fn, args.warmup, args.repeats, args.device)
+        out.append(dict(row=name, batch=batch, p50=percentile(times, 50),
+                        p95=percentile(times, 95)))
+    if tmp is not None:
+        tmp.cleanup()
+    forward_rate = batch * 1000.0 / out[0]['p50']
+    for row in out:
+        row['img_s'] = batch * 1000.0 / row['p50'] if row['p50'] else None
+        row['ratio'] = row['img_s'] / forward_rate if row['img_s'] else None
+    return out
+
+
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('config')
-    parser.add_argument('--checkpoint', help='weights (random init when omitted)')
-    parser.add_argument('--device', default='cpu')
-    parser.add_argument('--threads', type=int, default=None, help='CPU threads')
-    parser.add_argument('--batch-size', type=int, default=1)
-    parser.add_argument('--image-size', type=int, default=200, help='input image side (px)')
-    parser.add_argument('--warmup', type=int, default=5)
-    parser.add_argument('--repeats', type=int, default=30)
-    parser.add_argument('--fuse-conv-bn', action='store_true')
-    args = parser.parse_args(argv)
+    args = parse_args(argv)
     if args.device.startswith('cuda') and not torch.cuda.is_available():
         fail(f'--device {args.device} requested but CUDA is not available')
-    if args.batch_size < 1:
-        fail(f'--batch-size must be >= 1, got {args.batch_size}')
+    batches = args.batch_sizes or ([1, 32, 256] if args.device.startswith('cuda') else [1, 32])
+    if min(batches) < 1:
+        fail(f'--batch-sizes must be >= 1, got {batches}')
+    models = [split_model_arg(m) for m in args.models]
+    for config, ckpt in models:
+        if not osp.isfile(config):
+            fail(f'config file {config} does not exist')
+        if ckpt and not osp.isfile(ckpt):
+            fail(f'checkpoint {ckpt} does not exist')
     if args.threads:
         torch.set_num_threads(args.threads)
-    cfg = load_config(args.config)
-    from mmdet.apis import inference_detector, init_detector
-    model = init_detector(cfg, args.checkpoint, device=args.device)
-    if args.fuse_conv_bn:
-        from mmcv.cnn import fuse_conv_bn
-        model = fuse_conv_bn(model)
-    size = int(cfg.get('input_size', 192))
-    x = torch.rand(args.batch_size, 3, size, size, device=args.device)
-    imgs = [np.random.randint(0, 255, (args.image_size, args.image_size, 3), np.uint8)
-            for _ in range(args.batch_size)]
-    rows = [('backbone', median_latency_ms(lambda: model.backbone(x), args.warmup,
-                                           args.repeats, args.device))]
-    full_ok = not args.device.startswith('cuda') or mmcv_has_cuda_ops()
-    if full_ok:
-        rows.append(('whole detector (preprocess + forward + NMS)', median_latency_ms(
-            lambda: inference_detector(model, imgs if args.batch_size > 1 else imgs[0]),
-            args.warmup, args.repeats, args.device)))
-    else:
-        rows.append(('backbone + neck + head forward (no NMS: mmcv lacks CUDA ops)',
-                     median_latency_ms(lambda: model._forward(x), args.warmup, args.repeats,
-                                       args.device)))
+    pictures = load_pictures(args.images, max(batches))
+    lines = [f'device {args.device}, torch threads {torch.get_num_threads()}, p50/p95 of '
+             f'{args.repeats} runs after {args.warmup} warm-up; img/s from p50; "x fwd" = '
+             'img/s / forward-only img/s of the same model and batch', '',
+             '| model | batch | row | p50 ms/batch | p95 ms/batch | img/s | x fwd |',
+             '|---|---|---|---|---|---|---|']
+    print('\n'.join(lines), flush=True)
+    for config, ckpt in models:
+        for batch in batches:
+            for row in model_rows(config, ckpt, args, batch, pictures):
+                if row['p50'] is None:
+                    why = ('mmcv has no CUDA ops' if 'stock' in row['row'] or 'pipeline' in
+                           row['row'] else 'n/a for this head/device')
+                    line = f"| {osp.basename(config)} | {batch} | {row['row']} | {why} | | | |"
+                else:
+                    p95 = f"{row['p95']:.1f}" if batch == 1 else ''
+                    line = (f"| {osp.basename(config)} | {batch} | {row['row']} | "
+                            f"{row['p50']:.1f} | {p95} | {row['img_s']:.1f} | "
+                            f"{row['ratio']:.2f} |")
+                lines.append(line)
+                print(line, flush=True)
     env = environment_info()
-    print(f'device {args.device}, batch {args.batch_size}, threads {torch.get_num_threads()}, '
-          f'fuse_conv_bn {args.fuse_conv_bn}, median of {args.repeats} after {args.warmup} '
-          f'warm-up')
-    print(f'| part | ms / batch | ms / image | FPS |\n|---|---|---|---|')
-    for name, ms in rows:
-        print(f'| {name} | {ms:.2f} | {ms / args.batch_size:.2f} | '
-              f'{1000 * args.batch_size / ms:.1f} |')
-    print('environment: ' + ', '.join(f'{k} {v}' for k, v in env.items()))
+    lines += ['', 'environment: ' + ', '.join(f'{k} {v}' for k, v in env.items())]
+    print(lines[-1])
+    if args.out:
+        os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
+        with open(args.out, 'w') as f:
+            f.write('\n'.join(lines) + '\n')
     return 0
 
 

@@ -57,8 +57,8 @@ def main(argv=None):
     parser.add_argument('--out', default='results/backbone_benchmark.md')
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
-    from mmdet_shuffledefect.apis.benchmark import (count_params, environment_info,
-                                                    median_latency_ms)
+    from mmdet_shuffledefect.utils.env import environment_info
+    from mmdet_shuffledefect.utils.timing import count_params, median_latency_ms
     header = ['backbone', 'params (M)', 'FLOPs (G)'] + [
         f'batch {b} (ms/img)' for b in args.batch]
     rows = []

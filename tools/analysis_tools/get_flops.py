@@ -9,7 +9,7 @@ import sys
 import torch
 
 import mmdet_shuffledefect  # noqa: F401
-from mmdet_shuffledefect.apis.cli import fail, load_config
+from mmdet_shuffledefect.utils.cli import add_classes_arg, fail, load_config
 
 
 def main(argv=None) -> int:
@@ -17,8 +17,9 @@ def main(argv=None) -> int:
     parser.add_argument('config')
     parser.add_argument('--shape', type=int, nargs='+', default=None,
                         help='input H W (default: the config input_size, else 192)')
+    add_classes_arg(parser)
     args = parser.parse_args(argv)
-    cfg = load_config(args.config)
+    cfg = load_config(args.config, classes=args.classes)
     shape = args.shape or [int(cfg.get('input_size', 192))] * 2
     if len(shape) == 1:
         shape = shape * 2

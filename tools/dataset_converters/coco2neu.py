@@ -6,7 +6,7 @@ Example:
 import argparse
 import sys
 
-from mmdet_shuffledefect.datasets.converters import coco_to_neu, print_report
+from mmdet_shuffledefect.data_prep.converters import coco_to_neu, print_report
 
 
 def main(argv=None) -> int:

@@ -1,17 +1,23 @@
 """Write deterministic, stratified train/val/test split files for a NEU-DET folder.
 
-Stratified by the file-name class; byte-identical images always share a split;
-optionally writes the NEU-CLS split mapped by (class, index) (crazing_17 <-> Cr_17).
+Stratified by the labels (each image's majority class from its annotation;
+images without boxes form their own stratum), or by the file-name class for
+NEU's own naming (``crazing_17``); byte-identical images always share a split.
+Prints the images per class and split, and warns when a class has no val or no
+test image. Optionally writes the NEU-CLS split mapped by (class, index)
+(crazing_17 <-> Cr_17).
 
 Example:
     python tools/dataset_converters/make_splits.py data/NEU-DET --seed 0 \
         --cls-out data/NEU-CLS/splits
 """
 import argparse
+import os
 import os.path as osp
 import sys
 
-from mmdet_shuffledefect.datasets.splits import make_splits_for_dir
+from mmdet_shuffledefect.data_prep.splits import (dataset_strata, make_splits_for_dir,
+                                                   split_table, uses_neu_naming)
 
 
 def main(argv=None):
@@ -24,14 +30,27 @@ def main(argv=None):
                         metavar=('TRAIN', 'VAL', 'TEST'))
     args = parser.parse_args(argv)
     out = args.out or osp.join(args.det_root, 'splits')
+    stems = sorted(osp.splitext(f)[0] for f in os.listdir(osp.join(args.det_root, 'ANNOTATIONS'))
+                   if f.endswith('.xml')) if osp.isdir(osp.join(args.det_root, 'ANNOTATIONS')) \
+        else []
+    how = ('file-name class (NEU naming)' if uses_neu_naming(stems) else
+           'majority class of each image\'s boxes')
     header = (f'make_splits.py seed={args.seed} ratios={tuple(args.ratios)}; '
-              'stratified by file-name class, byte-identical images kept together')
+              f'stratified by {how}, byte-identical images kept together')
+    if uses_neu_naming(stems):  # the committed NEU splits were written with this header
+        header = (f'make_splits.py seed={args.seed} ratios={tuple(args.ratios)}; '
+                  'stratified by file-name class, byte-identical images kept together')
     try:
         parts = make_splits_for_dir(args.det_root, out, args.seed, args.ratios,
                                     args.cls_out, header)
+        strata = dataset_strata(args.det_root, stems)
     except (FileNotFoundError, ValueError) as err:
         print(f'error: {err}', file=sys.stderr)
         return 2
+    table, warnings = split_table(parts, strata, args.ratios)
+    print(f'stratified by {how}; images per class and split:\n{table}')
+    for warning in warnings:
+        print(f'warning: {warning}', file=sys.stderr)
     print(' '.join(f'{k}={len(v)}' for k, v in parts.items()), f'-> {out}')
     return 0
 

@@ -13,9 +13,7 @@ import os.path as osp
 import shutil
 import sys
 
-import mmdet_shuffledefect.datasets as ds_pkg
-
-SPLITS = osp.join(osp.dirname(ds_pkg.__file__), 'splits')
+from mmdet_shuffledefect.data_prep import DEFAULT_SPLIT_LISTS as SPLITS
 
 
 def link(src, dst):

@@ -1,4 +1,4 @@
-"""Draw the ground-truth boxes of a NEU-DET-layout folder onto its images.
+"""Draw the ground-truth boxes of a NEU-DET-layout folder onto its images (mmdet's visualizer).
 
 Example:
     python tools/misc/browse_dataset.py data/NEU-DET --split splits/val.txt --out-dir vis_gt
@@ -9,6 +9,10 @@ import os.path as osp
 import sys
 
 import cv2
+import torch
+from mmdet.structures import DetDataSample
+from mmdet.visualization import DetLocalVisualizer
+from mmengine.structures import InstanceData
 
 import mmdet_shuffledefect  # noqa: F401
 from mmdet_shuffledefect.datasets import NEU_PALETTE, NEUDETDataset
@@ -30,6 +34,9 @@ def main(argv=None) -> int:
         print(f'error: {err}', file=sys.stderr)
         return 2
     classes = ds.metainfo['classes']
+    palette = NEU_PALETTE if len(classes) <= len(NEU_PALETTE) else 'random'
+    vis = DetLocalVisualizer.get_instance('browse_dataset')
+    vis.dataset_meta = {'classes': classes, 'palette': palette}
     os.makedirs(args.out_dir, exist_ok=True)
     count = len(ds) if not args.limit else min(args.limit, len(ds))
     for i in range(count):
@@ -38,14 +45,22 @@ def main(argv=None) -> int:
         if img is None:
             print(f'warning: cannot read {info["img_path"]}; skipped', file=sys.stderr)
             continue
-        for inst in info['instances']:
-            x1, y1, x2, y2 = (int(v) for v in inst['bbox'])
-            color = tuple(int(c) for c in NEU_PALETTE[inst['bbox_label'] % len(NEU_PALETTE)][::-1])
-            cv2.rectangle(img, (x1, y1), (x2, y2), color, 1 + int(not inst['ignore_flag']))
-            tag = classes[inst['bbox_label']] + (' (difficult)' if inst['ignore_flag'] else '')
-            cv2.putText(img, tag, (x1 + 2, max(10, y1 + 10)), cv2.FONT_HERSHEY_SIMPLEX, 0.35,
-                        color, 1, cv2.LINE_AA)
-        cv2.imwrite(osp.join(args.out_dir, osp.basename(info['img_path'])), img)
+        insts = info['instances']
+        sample = DetDataSample()
+        sample.gt_instances = InstanceData(
+            bboxes=torch.tensor([x['bbox'] for x in insts], dtype=torch.float32).reshape(-1, 4),
+            labels=torch.tensor([x['bbox_label'] for x in insts], dtype=torch.long))
+        vis.add_datasample(osp.basename(info['img_path']), img[..., ::-1].copy(), sample,
+                           draw_pred=False, show=False)
+        difficult = [x['bbox'] for x in insts if x['ignore_flag']]
+        if difficult:  # VOC 'difficult' boxes (ignored in evaluation): dashed, labelled
+            vis.draw_bboxes(torch.tensor(difficult, dtype=torch.float32), edge_colors='white',
+                            line_styles='--', line_widths=1)
+            vis.draw_texts(['difficult'] * len(difficult),
+                           torch.tensor([[b[0] + 2, b[3] - 10] for b in difficult]),
+                           colors='white', font_sizes=7)
+        cv2.imwrite(osp.join(args.out_dir, osp.basename(info['img_path'])),
+                    vis.get_image()[..., ::-1])
     print(f'drew {count} images into {args.out_dir}')
     return 0
 

@@ -5,16 +5,16 @@ The same sample the demo and the tests train on, for rerunning their numbers.
 
 Example:
     python tools/misc/make_synthetic.py /tmp/synth --images 1000 --seed 0
-    python tools/train.py configs/sdn_ssd_neu.py --cfg-options data_root=/tmp/synth/
+    python tools/train.py configs/sdn_ssd_neu.py --data-root /tmp/synth/
 """
 import argparse
 import os
 import os.path as osp
 import sys
 
-from mmdet_shuffledefect.apis.cli import fail
-from mmdet_shuffledefect.datasets.splits import make_splits_for_dir
-from mmdet_shuffledefect.datasets.synthetic import write_neu_cls, write_neu_det
+from mmdet_shuffledefect.utils.cli import fail
+from mmdet_shuffledefect.data_prep.splits import make_splits_for_dir
+from mmdet_shuffledefect.data_prep.synthetic import write_neu_cls, write_neu_det
 
 
 def main(argv=None) -> int:

@@ -19,8 +19,8 @@ from typing import Tuple
 import torch
 
 import mmdet_shuffledefect  # noqa: F401
-from mmdet_shuffledefect.apis.cli import fail
-from mmdet_shuffledefect.engine import (CorruptCheckpointError, UnsafeCheckpointError,
+from mmdet_shuffledefect.utils.cli import fail
+from mmdet_shuffledefect.compat import (CorruptCheckpointError, UnsafeCheckpointError,
                                         load_checkpoint_file)
 
 DROPPED = ('optimizer', 'message_hub', 'param_schedulers')

@@ -4,14 +4,18 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import torch
 import torch.nn as nn
 from mmcv.cnn import ConvModule
+from mmdet.registry import MODELS as MMDET_MODELS
+from mmdet.utils import ConfigType, OptConfigType, OptMultiConfig
 from mmengine.model import BaseModule
+from mmpretrain.registry import MODELS as MMPRETRAIN_MODELS
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from mmdet_shuffledefect.models.layers.shuffle_units import (
-    ShuffleDefectUnit, ShuffleV2Unit, make_divisible)
-from mmdet_shuffledefect.utils.typing import ConfigType, OptConfigType, OptMultiConfig
+    ShuffleDefectUnit, ShuffleV2Unit, round_up_to_multiple)
 
 
+@MMDET_MODELS.register_module()
+@MMPRETRAIN_MODELS.register_module()
 class ShuffleDefectNet(BaseModule):
     """ShuffleDefectNet backbone.
 
@@ -165,7 +169,7 @@ class ShuffleDefectNet(BaseModule):
         self.norm_eval = norm_eval
         self.with_cp = with_cp
         arch = self.arch_settings[widen_factor]
-        stage_channels = [make_divisible(c, groups) for c in arch['stage_channels']]
+        stage_channels = [round_up_to_multiple(c, groups) for c in arch['stage_channels']]
         cfg = dict(conv_cfg=conv_cfg, norm_cfg=norm_cfg, act_cfg=act_cfg)
 
         self.conv1 = ConvModule(3, self.stem_channels, 3, stride=2, padding=1, **cfg)
@@ -181,7 +185,7 @@ class ShuffleDefectNet(BaseModule):
                     units.append(ShuffleV2Unit(in_ch, out_ch, stride,
                                                with_cp=with_cp, **cfg))
                 else:
-                    mid = make_divisible(max(1, round(out_ch * bottleneck_ratio)), groups)
+                    mid = round_up_to_multiple(max(1, round(out_ch * bottleneck_ratio)), groups)
                     units.append(ShuffleDefectUnit(
                         in_ch, out_ch, mid, stride, groups=groups,
                         shortcut=shortcut, with_cp=with_cp, **cfg))
@@ -205,11 +209,6 @@ class ShuffleDefectNet(BaseModule):
     def out_channels(self) -> List[int]:
         """Channels of each returned output, in order."""
         return [f['num_chs'] for f in self.feature_info]
-
-    @property
-    def out_strides(self) -> List[int]:
-        """Stride (reduction) of each returned output, in order."""
-        return [f['reduction'] for f in self.feature_info]
 
     def _freeze_stages(self) -> None:
         frozen = []

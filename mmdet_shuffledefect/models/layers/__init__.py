@@ -1,4 +1,3 @@
-from .shuffle_units import (ShuffleDefectUnit, ShuffleV2Unit, channel_shuffle,
-                            make_divisible)
+from .shuffle_units import ShuffleDefectUnit, ShuffleV2Unit, round_up_to_multiple
 
-__all__ = ['ShuffleDefectUnit', 'ShuffleV2Unit', 'channel_shuffle', 'make_divisible']
+__all__ = ['ShuffleDefectUnit', 'ShuffleV2Unit', 'round_up_to_multiple']

@@ -1,4 +1,4 @@
-"""Building blocks of ShuffleDefectNet: channel shuffle and the two units.
+"""Building blocks of ShuffleDefectNet: the two units (channel shuffle is mmpretrain's).
 
 Not registered: the backbone builds them directly, so they never go through a
 registry whose scope could differ between mmdet and mmpretrain configs.
@@ -10,34 +10,20 @@ import torch.nn as nn
 import torch.utils.checkpoint as cp
 from mmcv.cnn import ConvModule, build_activation_layer
 from mmengine.model import BaseModule
+from mmpretrain.models.utils import channel_shuffle
 
-from mmdet_shuffledefect.utils.typing import ConfigType, OptConfigType
+from mmdet.utils import ConfigType, OptConfigType
 
 
-def channel_shuffle(x: torch.Tensor, groups: int) -> torch.Tensor:
-    """Interleave the channels of ``groups`` equal groups (ShuffleNet).
+def round_up_to_multiple(value: int, divisor: int) -> int:
+    """Round ``value`` up to the next multiple of ``divisor``.
 
-    Args:
-        x (Tensor): Input of shape (N, C, H, W) with C divisible by ``groups``.
-        groups (int): Number of groups.
-
-    Returns:
-        Tensor: Same shape, channels reordered.
+    Unlike mmdet's and mmpretrain's ``make_divisible`` (nearest multiple, never
+    below 90 %), this only ever rounds up, so a grouped stage never gets fewer
+    channels than the architecture table asks for.
 
     Example:
-        >>> x = torch.arange(4.).view(1, 4, 1, 1)
-        >>> channel_shuffle(x, 2).flatten().tolist()
-        [0.0, 2.0, 1.0, 3.0]
-    """
-    n, c, h, w = x.shape
-    return x.view(n, groups, c // groups, h, w).transpose(1, 2).reshape(n, c, h, w)
-
-
-def make_divisible(value: int, divisor: int) -> int:
-    """Round ``value`` up to the nearest multiple of ``divisor``.
-
-    Example:
-        >>> make_divisible(116, 3), make_divisible(29, 8)
+        >>> round_up_to_multiple(116, 3), round_up_to_multiple(29, 8)
         (117, 32)
     """
     return -(-int(value) // divisor) * divisor

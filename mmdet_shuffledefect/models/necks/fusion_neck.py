@@ -5,11 +5,13 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from mmcv.cnn import ConvModule, DepthwiseSeparableConvModule
+from mmdet.registry import MODELS
+from mmdet.utils import ConfigType, OptConfigType, OptMultiConfig
 from mmengine.model import BaseModule
 
-from mmdet_shuffledefect.utils.typing import ConfigType, OptConfigType, OptMultiConfig
 
 
+@MODELS.register_module()
 class SDNFusionNeck(BaseModule):
     """Fuse the backbone's levels top-down and bottom-up (PAFPN-style).
 

@@ -1,5 +1,9 @@
 """Load mmengine checkpoints under ``torch.load(weights_only=True)``.
 
+Upstream: https://github.com/open-mmlab/mmengine/issues/1655 (open pull
+request #1650 turns ``weights_only`` off instead). Affects mmengine 0.10.x
+(0.10.7 is the latest release) with torch >= 2.6.
+
 torch >= 2.6 unpickles with ``weights_only=True`` by default, and mmengine
 0.10.7 calls ``torch.load`` without the argument, so a checkpoint that
 mmengine's own Runner wrote (it stores a ``HistoryBuffer`` and numpy scalars
@@ -23,12 +27,15 @@ with the environment variable ``MMDET_SDN_TRUST_CHECKPOINT=1`` (the tools'
 ``--trust-checkpoint`` flag sets it).
 
 Example:
-    >>> import mmdet_shuffledefect  # installs the safe loader
+    >>> import mmdet_shuffledefect  # applies the fix (compat.apply_upstream_fixes)
     >>> from mmengine.runner import CheckpointLoader
+
+from .upstream_fix import UpstreamFix
     >>> CheckpointLoader._get_checkpoint_loader('x.pth').__name__
     'load_from_local_safe'
 """
 import contextlib
+import inspect
 import os
 import os.path as osp
 import pickle
@@ -38,6 +45,8 @@ import numpy as np
 import torch
 from mmengine.logging import HistoryBuffer
 from mmengine.runner import CheckpointLoader
+
+from .upstream_fix import UpstreamFix
 
 TRUST_ENV = 'MMDET_SDN_TRUST_CHECKPOINT'
 
@@ -93,10 +102,14 @@ def history_buffer_getattr(obj: Any, name: str) -> Any:
 
 #: Exactly what mmengine's Runner stores besides tensors: the message hub's
 #: ``HistoryBuffer`` (with its statistics methods, pickled through
-#: ``getattr``) and the numpy arrays/scalars inside it and in ``meta``.
+#: ``getattr``), the numpy arrays/scalars inside it and in ``meta``, and the
+#: ``bytes`` an empty array's data pickles as.
 MMENGINE_SAFE_GLOBALS: List[Any] = [
     HistoryBuffer, (history_buffer_getattr, 'builtins.getattr'),
-    (history_buffer_getattr, '__builtin__.getattr')
+    (history_buffer_getattr, '__builtin__.getattr'),
+    # An empty numpy array or HistoryBuffer pickles its empty data as
+    # ``bytes()`` under protocol 2, i.e. the global ``__builtin__.bytes``.
+    bytes, (bytes, '__builtin__.bytes'),
 ] + _numpy_globals()
 
 
@@ -188,3 +201,23 @@ def install_safe_checkpoint_loader() -> None:
     """
     CheckpointLoader.register_scheme(
         prefixes='', loader=load_from_local_safe, force=True)
+
+
+def mmengine_loads_without_weights_only() -> bool:
+    """Whether torch defaults to ``weights_only=True`` (>= 2.6) while mmengine's
+    local loader still calls ``torch.load`` without the argument."""
+    from mmengine.runner import checkpoint as mmengine_checkpoint
+    from packaging.version import Version
+    if Version(torch.__version__.split('+')[0]) < Version('2.6'):
+        return False
+    loader = getattr(mmengine_checkpoint, 'load_from_local', None)
+    return loader is not None and 'weights_only' not in inspect.getsource(loader)
+
+
+MMENGINE_WEIGHTS_ONLY = UpstreamFix(
+    name='mmengine-weights-only',
+    distribution='mmengine',
+    affected='mmengine 0.10.x with torch >= 2.6',
+    upstream='https://github.com/open-mmlab/mmengine/issues/1655',
+    is_needed=mmengine_loads_without_weights_only,
+    apply=install_safe_checkpoint_loader)

@@ -2,7 +2,8 @@
 
 Each tool is a thin CLI over mmengine's Runner with mmdet's flags; what they
 share (config loading with clear errors, the launcher on CPU or GPU, the
-checkpoint opt-in) lives here so the tools stay short.
+checkpoint opt-in, ``--data-root``/``--classes``) lives here so the tools stay
+short. ``--cfg-options`` means exactly what it means in mmdet's tools.
 """
 import argparse
 import os
@@ -13,7 +14,8 @@ from typing import NoReturn, Optional, Sequence
 import torch
 from mmengine.config import Config, DictAction
 
-from mmdet_shuffledefect.engine.safe_checkpoint import TRUST_ENV
+from mmdet_shuffledefect.compat.mmengine_weights_only import TRUST_ENV
+from mmdet_shuffledefect.utils.config_data import leaf_datasets, set_classes, set_data_root
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
@@ -23,12 +25,13 @@ def fail(message: str, code: int = 2) -> NoReturn:
 
 
 def add_common_args(parser: argparse.ArgumentParser) -> None:
-    """Flags shared by train and test, spelled as mmdet's tools spell them."""
+    """Flags shared by train and test, spelled and meant as in mmdet's tools."""
     parser.add_argument('--work-dir', help='directory for logs and checkpoints')
     parser.add_argument(
         '--cfg-options', nargs='+', action=DictAction,
-        help='override config entries, e.g. train_dataloader.batch_size=8 '
-        "'model.bbox_head.num_classes=3'")
+        help='override config entries exactly as mmdet\'s tools do, e.g. '
+        "train_dataloader.batch_size=8 'model.bbox_head.num_classes=3' (for your own "
+        'data use --data-root and --classes)')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
                         default='none', help='job launcher')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
@@ -38,8 +41,41 @@ def add_common_args(parser: argparse.ArgumentParser) -> None:
         'only tensors and the types mmengine writes are loaded')
 
 
-def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
-    """Load a config file, failing with a clear message if it cannot be."""
+def add_classes_arg(parser: argparse.ArgumentParser) -> None:
+    """``--classes``: your own class names (sets every dataset and ``num_classes``)."""
+    parser.add_argument(
+        '--classes', nargs='+', metavar='NAME',
+        help='your own class names, in label order: set on every dataset and as '
+        'num_classes of the head (default: the config\'s classes)')
+
+
+def add_data_args(parser: argparse.ArgumentParser) -> None:
+    """``--data-root`` and ``--classes``, for every tool that reads a dataset."""
+    parser.add_argument(
+        '--data-root', metavar='DIR',
+        help='dataset folder, set on every dataset of the config (train, val and test, '
+        'through dataset wrappers)')
+    add_classes_arg(parser)
+
+
+def load_config(path: str, cfg_options: Optional[dict] = None,
+                data_root: Optional[str] = None,
+                classes: Optional[Sequence[str]] = None) -> Config:
+    """Load a config file as mmdet's tools do, then apply ``--data-root``/``--classes``.
+
+    ``cfg_options`` is merged exactly as by mmdet's tools (``merge_from_dict``
+    and nothing else); a ``data_root`` or ``classes`` given there that reaches
+    no dataset gets a warning naming the flag that would.
+
+    Args:
+        path (str): Config file.
+        cfg_options (dict, optional): ``--cfg-options``. Defaults to None.
+        data_root (str, optional): ``--data-root``. Defaults to None.
+        classes (Sequence[str], optional): ``--classes``. Defaults to None.
+
+    Returns:
+        Config: The config.
+    """
     if not osp.isfile(path):
         fail(f'config file {path} does not exist')
     try:
@@ -48,43 +84,37 @@ def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
         fail(f'cannot load config {path}: {type(err).__name__}: {err}')
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
-        propagate_overrides(cfg, cfg_options)
+        warn_unreached_options(cfg, cfg_options)
+    try:
+        if data_root is not None:
+            set_data_root(cfg, data_root)
+        if classes is not None:
+            set_classes(cfg, classes)
+    except ValueError as err:
+        fail(f'{err} (--data-root / --classes)')
     return cfg
 
 
-def _datasets(cfg: Config):
-    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        dataset = (cfg.get(key) or {}).get('dataset')
-        while dataset is not None:
-            yield dataset
-            dataset = dataset.get('dataset')  # RepeatDataset & co. wrap one
+def warn_unreached_options(cfg: Config, options: dict) -> None:
+    """Warn when ``--cfg-options data_root=``/``classes=`` changes no dataset.
 
-
-def propagate_overrides(cfg: Config, options: dict) -> None:
-    """Carry top-level ``data_root`` / ``classes`` overrides to where they act.
-
-    Config variables are substituted when the file is read, so
-    ``--cfg-options data_root=X`` alone would not reach the datasets; the
-    same for a user's own ``classes`` (or ``metainfo.classes``), which must
-    also reach the head's ``num_classes``.
+    Config variables are substituted when the file is read, so with mmdet's
+    semantics such an override changes only the top-level variable.
     """
     if 'data_root' in options:
-        for dataset in _datasets(cfg):
-            if 'data_root' in dataset:
-                dataset.data_root = options['data_root']
-    classes = options.get('classes', options.get('metainfo.classes'))
-    if classes is None:
-        return
-    classes = tuple(classes) if isinstance(classes, (list, tuple)) else (classes, )
-    cfg.classes = classes
-    cfg.metainfo = dict(cfg.get('metainfo') or {}, classes=classes)
-    for dataset in _datasets(cfg):
-        if 'pipeline' in dataset:
-            dataset.metainfo = dict(dataset.get('metainfo') or {}, classes=classes)
-    model = cfg.get('model', {})
-    for head in ('bbox_head', 'head'):
-        if isinstance(model.get(head), dict) and 'num_classes' in model[head]:
-            model[head].num_classes = len(classes)
+        value = options['data_root']
+        if not any(d.get('data_root') == value for d in leaf_datasets(cfg)):
+            print(f'warning: --cfg-options data_root={value} reaches no dataset (config '
+                  'variables are substituted when the file is read, as in mmdet); use '
+                  f'--data-root {value} to point every dataset there, or give the full keys '
+                  '(train_dataloader.dataset.data_root=..., and val/test)', file=sys.stderr)
+    for key in ('classes', 'metainfo.classes', 'metainfo'):
+        if key in options:
+            print(f'warning: --cfg-options {key}=... reaches no dataset and not the '
+                  'head\'s num_classes; use --classes NAME [NAME ...] (or the full keys, '
+                  'e.g. train_dataloader.dataset.metainfo.classes and '
+                  'model.bbox_head.num_classes)', file=sys.stderr)
+            break
 
 
 def default_work_dir(config_path: str) -> str:
@@ -130,12 +160,14 @@ def setup_launcher(cfg: Config, launcher: str) -> None:
 
 
 def run_guarded(fn):
-    """Call ``fn()``; turn checkpoint and data errors into a clean exit 1."""
-    from mmdet_shuffledefect.engine.safe_checkpoint import (CorruptCheckpointError,
-                                                            UnsafeCheckpointError)
+    """Call ``fn()``; turn checkpoint and data errors into one ``error:`` line, exit 1."""
+    from mmdet_shuffledefect.datasets.neu_classes import DataError
+    from mmdet_shuffledefect.compat.mmengine_weights_only import (CorruptCheckpointError,
+                                                                  UnsafeCheckpointError)
     try:
         return fn()
-    except (UnsafeCheckpointError, CorruptCheckpointError, FileNotFoundError) as err:
+    except (UnsafeCheckpointError, CorruptCheckpointError, FileNotFoundError,
+            DataError) as err:
         fail(str(err), code=1)
     except KeyError as err:  # the registry's "X is not in the Y registry"
         if 'is not in the' not in str(err):

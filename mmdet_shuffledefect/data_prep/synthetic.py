@@ -8,7 +8,7 @@ range, so intensity alone does not separate them. Boxes are the exact extents
 of the drawn pixels, written as 1-based inclusive VOC corners.
 
 Example:
-    >>> from mmdet_shuffledefect.datasets.synthetic import write_neu_det
+    >>> from mmdet_shuffledefect.data_prep.synthetic import write_neu_det
     >>> stats = write_neu_det('/tmp/synth-det', num_images=12, seed=0)  # doctest: +SKIP
     >>> sorted(stats)                                                  # doctest: +SKIP
     ['boxes', 'images', 'negatives']
@@ -20,7 +20,7 @@ from typing import Callable, Dict, List, Optional, Tuple
 import cv2
 import numpy as np
 
-from .neu_classes import NEU_CLASSES, NEU_CLS_PREFIXES
+from mmdet_shuffledefect.datasets.neu_classes import NEU_CLASSES, NEU_CLS_PREFIXES
 from .voc_xml import write_voc_xml
 
 SIZE = 200

@@ -30,7 +30,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 from PIL import Image, UnidentifiedImageError
 
-from .neu_det import IMAGE_EXTENSIONS
+from mmdet_shuffledefect.datasets.neu_det import IMAGE_EXTENSIONS
 from .voc_xml import write_voc_xml
 
 Obj = Tuple[str, Tuple[int, int, int, int], int]

@@ -1,0 +1,49 @@
+"""Evaluate an exported detector with onnxruntime on a config's test set.
+
+The config's own test dataloader (pipeline: load, resize, pack) and test
+evaluator are used, so the numbers are those ``tools/test.py`` prints for
+the PyTorch model; only the model is onnxruntime's.
+
+Example:
+    >>> metrics = evaluate_onnx(cfg, 'sdn.onnx')  # doctest: +SKIP
+    >>> metrics['pascal_voc/mAP']                 # doctest: +SKIP
+"""
+from typing import Dict, Optional
+
+import numpy as np
+import torch
+
+
+def evaluate_onnx(cfg, onnx_path: str, threads: Optional[int] = None,
+                  progress: bool = True) -> Dict[str, float]:
+    """Run ``onnx_path`` over ``cfg.test_dataloader`` and evaluate with ``cfg.test_evaluator``.
+
+    Raises:
+        ValueError: The file's classes or input size differ from the config's.
+    """
+    from mmengine.evaluator import Evaluator
+    from mmengine.registry import init_default_scope
+    from mmengine.runner import Runner
+    from mmengine.structures import InstanceData
+    from tqdm import tqdm
+
+    from .onnx_detector import OnnxDetector
+    detector = OnnxDetector(onnx_path, threads=threads)
+    detector.check_config(cfg)
+    init_default_scope(cfg.get('default_scope', 'mmdet'))
+    loader = Runner.build_dataloader(cfg.test_dataloader)
+    evaluator = Evaluator(cfg.test_evaluator)
+    evaluator.dataset_meta = loader.dataset.metainfo
+    for batch in tqdm(loader, desc='onnxruntime test', unit='batch', disable=not progress):
+        images = torch.stack(batch['inputs']).numpy()
+        dets, labels = detector(images)
+        samples = batch['data_samples']
+        for sample, d, l in zip(samples, dets, labels):
+            keep = l >= 0
+            w_scale, h_scale = sample.metainfo.get('scale_factor', (1.0, 1.0))
+            boxes = d[keep, :4] / np.array([w_scale, h_scale, w_scale, h_scale], np.float32)
+            sample.pred_instances = InstanceData(
+                bboxes=torch.from_numpy(boxes), scores=torch.from_numpy(d[keep, 4]),
+                labels=torch.from_numpy(l[keep].astype(np.int64)))
+        evaluator.process(data_samples=samples, data_batch=batch)
+    return evaluator.evaluate(len(loader.dataset))

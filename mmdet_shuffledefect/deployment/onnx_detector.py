@@ -1,0 +1,220 @@
+"""The whole detector as one ONNX graph, and running it with onnxruntime.
+
+The exported graph takes a batch of uint8 BGR images ``(B, 3, H, W)`` at the
+model's input size and does everything: channel order, normalisation,
+backbone + neck + head, the head's batched post-processing (score filter,
+top-k, decoding, clipping, class-aware NMS through ONNX ``NonMaxSuppression``)
+and padding. Outputs: ``dets (B, max_per_img, 5)`` (x1, y1, x2, y2, score in
+input pixels) and ``labels (B, max_per_img)`` (-1 where there is no detection).
+The batch dimension is dynamic. The model's ``metadata_props`` record the
+classes, the input size, mean/std and the channel order, so a runner can
+check the file against a config (:meth:`OnnxDetector.check_config`).
+
+Example:
+    >>> export_onnx('configs/sdn_ssd_neu.py', 'ckpt.pth', 'sdn.onnx')   # doctest: +SKIP
+    >>> det = OnnxDetector('sdn.onnx', threads=2)                        # doctest: +SKIP
+    >>> boxes, scores, labels = det.predict_images([cv2.imread('a.jpg')])[0]  # doctest: +SKIP
+"""
+import json
+import os.path as osp
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+import torch
+from torch import nn
+
+#: Keys of the metadata written into the ONNX file.
+META_KEYS = ('classes', 'input_size', 'mean', 'std', 'bgr_to_rgb', 'max_per_img', 'config')
+
+
+class ExportableDetector(nn.Module):
+    """uint8 images in, padded detections out: the module that is exported.
+
+    Args:
+        detector: An mmdet single-stage detector whose ``bbox_head`` has the
+            batched post-processing (``FastSSDHead``, ``FastRetinaHead``).
+
+    Raises:
+        ValueError: The head has no batched path (named in the message).
+    """
+
+    def __init__(self, detector) -> None:
+        super().__init__()
+        from mmdet_shuffledefect.models.dense_heads import BatchedPredictMixin
+        head = getattr(detector, 'bbox_head', None)
+        if not isinstance(head, BatchedPredictMixin) or not head.supports_batched_predict():
+            raise ValueError(
+                f'cannot export {type(head).__name__}: whole-detector export needs a head with '
+                'the batched post-processing path (FastSSDHead or FastRetinaHead with '
+                'DeltaXYWHBBoxCoder); set model.bbox_head.type accordingly')
+        self.detector = detector
+        pre = detector.data_preprocessor
+        normalize = getattr(pre, '_enable_normalize', False)
+        self.register_buffer('mean', (pre.mean if normalize else torch.zeros(3, 1, 1)).view(
+            1, 3, 1, 1).clone())
+        self.register_buffer('std', (pre.std if normalize else torch.ones(3, 1, 1)).view(
+            1, 3, 1, 1).clone())
+        self.bgr_to_rgb = bool(getattr(pre, '_channel_conversion', False))
+
+    def forward(self, images: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        """``images``: uint8 ``(B, 3, H, W)`` BGR -> ``dets``, ``labels`` (padded)."""
+        from mmdet_shuffledefect.models.dense_heads import batched_detections
+        x = images.float()
+        if self.bgr_to_rgb:
+            x = x[:, [2, 1, 0]]
+        x = (x - self.mean) / self.std
+        head = self.detector.bbox_head
+        cls_scores, bbox_preds = head(self.detector.extract_feat(x))
+        img_hw = x.new_ones(x.shape[0], 2) * x.new_tensor([x.shape[2], x.shape[3]])
+        return batched_detections(head, cls_scores, bbox_preds, img_hw, head.test_cfg)
+
+
+def config_input_size(cfg) -> Tuple[int, int]:
+    """(H, W) the test pipeline resizes to (its ``Resize`` step), else ``input_size``."""
+    pipeline = (cfg.get('test_dataloader') or {}).get('dataset', {}).get('pipeline') or []
+    for step in pipeline:
+        if step.get('type') == 'Resize' and 'scale' in step:
+            scale = step['scale']
+            w, h = scale if isinstance(scale, (tuple, list)) else (scale, scale)
+            return int(h), int(w)
+    size = int(cfg.get('input_size', 192))
+    return size, size
+
+
+def config_classes(cfg) -> Tuple[str, ...]:
+    """The classes a detector config trains and tests on."""
+    dataset = (cfg.get('test_dataloader') or {}).get('dataset') or {}
+    while 'dataset' in dataset:
+        dataset = dataset['dataset']
+    classes = (dataset.get('metainfo') or {}).get('classes') or cfg.get('classes')
+    if classes is None:
+        from mmdet_shuffledefect.datasets import NEU_CLASSES
+        classes = NEU_CLASSES
+    return tuple(classes)
+
+
+def export_onnx(cfg, checkpoint: Optional[str], out_file: str, opset: int = 17,
+                config_name: str = '') -> Dict[str, str]:
+    """Export the whole detector of ``cfg`` with ``checkpoint`` to ``out_file``.
+
+    Args:
+        cfg (Config): Detector config (already loaded, own classes applied).
+        checkpoint (str, optional): Weights; None exports random weights.
+        out_file (str): The ``.onnx`` file to write.
+        opset (int): ONNX opset. Defaults to 17.
+        config_name (str): Recorded in the metadata. Defaults to ''.
+
+    Returns:
+        dict: The metadata written into the file.
+    """
+    import onnx
+    from mmdet.apis import init_detector
+    model = init_detector(cfg, checkpoint, device='cpu').eval()
+    wrapper = ExportableDetector(model).eval()
+    height, width = config_input_size(cfg)
+    dummy = torch.randint(0, 256, (2, 3, height, width), dtype=torch.uint8)
+    with torch.no_grad():
+        torch.onnx.export(wrapper, (dummy, ), out_file, input_names=['images'],
+                          output_names=['dets', 'labels'], opset_version=opset,
+                          dynamic_axes={'images': {0: 'batch'}, 'dets': {0: 'batch'},
+                                        'labels': {0: 'batch'}}, dynamo=False)
+    meta = {
+        'classes': json.dumps(list(model.dataset_meta.get('classes') or config_classes(cfg))),
+        'input_size': json.dumps([height, width]),
+        'mean': json.dumps([float(v) for v in wrapper.mean.flatten()]),
+        'std': json.dumps([float(v) for v in wrapper.std.flatten()]),
+        'bgr_to_rgb': json.dumps(wrapper.bgr_to_rgb),
+        'max_per_img': json.dumps(int(model.bbox_head.test_cfg.max_per_img)),
+        'config': config_name,
+    }
+    proto = onnx.load(out_file)
+    onnx.helper.set_model_props(proto, meta)
+    onnx.save(proto, out_file)
+    return meta
+
+
+class OnnxDetector:
+    """An exported whole detector run by onnxruntime on the CPU.
+
+    Args:
+        path (str): The ``.onnx`` file written by :func:`export_onnx`.
+        threads (int, optional): onnxruntime intra-op threads. Defaults to
+            None (onnxruntime's choice).
+
+    Raises:
+        FileNotFoundError: ``path`` does not exist.
+        ValueError: The file lacks the metadata :func:`export_onnx` writes.
+    """
+
+    def __init__(self, path: str, threads: Optional[int] = None) -> None:
+        import onnxruntime as ort
+        if not osp.isfile(path):
+            raise FileNotFoundError(f'ONNX file {path} does not exist')
+        options = ort.SessionOptions()
+        if threads:
+            options.intra_op_num_threads = threads
+            options.inter_op_num_threads = 1
+        self.path = path
+        self.session = ort.InferenceSession(path, options, providers=['CPUExecutionProvider'])
+        meta = self.session.get_modelmeta().custom_metadata_map
+        missing = [k for k in ('classes', 'input_size') if k not in meta]
+        if missing:
+            raise ValueError(f'{path} has no {", ".join(missing)} in its metadata_props: '
+                             'not written by tools/deployment/export_onnx.py')
+        self.meta = meta
+        self.classes: Tuple[str, ...] = tuple(json.loads(meta['classes']))
+        self.input_size: Tuple[int, int] = tuple(json.loads(meta['input_size']))
+
+    @property
+    def dataset_meta(self) -> Dict[str, Tuple[str, ...]]:
+        """``{'classes': ...}`` as an mmdet model's ``dataset_meta`` (for inspection)."""
+        return {'classes': self.classes}
+
+    def check_config(self, cfg) -> None:
+        """Refuse a config whose classes or input size differ from the file's.
+
+        Raises:
+            ValueError: Naming the file and what differs.
+        """
+        problems = []
+        classes = config_classes(cfg)
+        if tuple(classes) != self.classes:
+            problems.append(f'classes {list(self.classes)} in the file vs {list(classes)} in '
+                            'the config')
+        size = config_input_size(cfg)
+        if tuple(size) != self.input_size:
+            problems.append(f'input size (H, W) {list(self.input_size)} in the file vs '
+                            f'{list(size)} in the config')
+        if problems:
+            raise ValueError(f'{self.path} does not match the config: ' + '; '.join(problems))
+
+    def __call__(self, images: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+        """uint8 ``(B, 3, H, W)`` BGR at the input size -> ``dets``, ``labels``."""
+        dets, labels = self.session.run(None, {'images': np.ascontiguousarray(images)})
+        return dets, labels
+
+    def predict_images(self, imgs: Sequence[np.ndarray]
+                       ) -> List[Tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """Detections of HxWx3 BGR images of any size, in their own pixels.
+
+        Each image is resized to the input size as mmdet's ``Resize``
+        (bilinear, no kept ratio) and the boxes scaled back.
+        """
+        import cv2
+        if not imgs:
+            return []
+        height, width = self.input_size
+        batch = np.stack([cv2.resize(img, (width, height), interpolation=cv2.INTER_LINEAR)
+                          .transpose(2, 0, 1) for img in imgs])
+        dets, labels = self(batch)
+        out = []
+        for img, d, l in zip(imgs, dets, labels):
+            keep = l >= 0
+            sx, sy = img.shape[1] / width, img.shape[0] / height
+            boxes = d[keep, :4] * np.array([sx, sy, sx, sy], dtype=np.float32)
+            out.append((boxes, d[keep, 4], l[keep].astype(np.int64)))
+        return out
+
+
+__all__ = ['ExportableDetector', 'META_KEYS', 'OnnxDetector', 'config_classes',
+           'config_input_size', 'export_onnx']

@@ -1,0 +1,136 @@
+"""SSD and RetinaNet heads that predict and compute their training targets per batch.
+
+``FastSSDHead`` and ``FastRetinaHead`` are mmdet's ``SSDHead`` and
+``RetinaHead`` (same parameters, same losses, same checkpoints) with
+
+* ``predict_by_feat`` replaced by :func:`batched_detections`: one tensor pass
+  for the batch instead of a Python loop over images and levels, and
+  torchvision's NMS instead of mmcv's compiled op, so inference needs no mmcv
+  extension at all. The detections are those of the stock path (same score
+  filter, top-k, decoding, rescaling, class-aware NMS and ``max_per_img``),
+  up to ties in scores;
+* ``get_targets`` (and SSD's hard-negative mining) computed for the whole
+  batch (:mod:`.batched_targets`), with the same values as mmdet's loop.
+
+Example:
+    >>> import torch
+    >>> head = FastSSDHead(num_classes=2, in_channels=(8, 8), anchor_generator=dict(
+    ...     type='SSDAnchorGenerator', scale_major=False, input_size=64, strides=[16, 32],
+    ...     ratios=[[2], [2]], min_sizes=[16, 32], max_sizes=[32, 64]),
+    ...     test_cfg=dict(nms_pre=100, nms=dict(type='nms', iou_threshold=0.45),
+    ...                   min_bbox_size=0, score_thr=0.02, max_per_img=5)).eval()
+    >>> outs = head((torch.rand(2, 8, 4, 4), torch.rand(2, 8, 2, 2)))
+    >>> res = head.predict_by_feat(*outs, batch_img_metas=[dict(img_shape=(64, 64))] * 2)
+    >>> len(res), res[0].bboxes.shape[-1]
+    (2, 4)
+"""
+from typing import List, Optional
+
+import torch
+from mmdet.models.dense_heads import RetinaHead, SSDHead
+from mmdet.models.task_modules.coders import DeltaXYWHBBoxCoder
+from mmdet.registry import MODELS
+from mmengine.config import ConfigDict
+from torch import Tensor
+
+from .batched_post_process import batched_detections, padded_to_instances
+from .batched_targets import BatchedTargetsMixin, ssd_batched_losses
+
+
+class BatchedPredictMixin:
+    """``predict_by_feat`` for a whole batch (see :mod:`.batched_post_process`).
+
+    Falls back to mmdet's per-image path where the batched one does not apply
+    (score factors, ``with_nms=False``, a box coder other than
+    ``DeltaXYWHBBoxCoder``).
+    """
+
+    #: Images per NMS call; 0 puts the whole batch into one call.
+    nms_chunk: int = 0
+
+    def supports_batched_predict(self) -> bool:
+        """Whether :meth:`predict_by_feat` can take the batched path."""
+        return isinstance(self.bbox_coder, DeltaXYWHBBoxCoder)
+
+    def predict_by_feat(self,
+                        cls_scores: List[Tensor],
+                        bbox_preds: List[Tensor],
+                        score_factors: Optional[List[Tensor]] = None,
+                        batch_img_metas: Optional[List[dict]] = None,
+                        cfg: Optional[ConfigDict] = None,
+                        rescale: bool = False,
+                        with_nms: bool = True):
+        """Detections of every image of the batch, as mmdet's ``predict_by_feat``."""
+        if score_factors is not None or not with_nms or not self.supports_batched_predict():
+            return super().predict_by_feat(cls_scores, bbox_preds, score_factors,
+                                           batch_img_metas, cfg, rescale, with_nms)
+        cfg = self.test_cfg if cfg is None else cfg
+        device = cls_scores[0].device
+        img_hw = torch.tensor([list(m['img_shape'][:2]) for m in batch_img_metas],
+                              dtype=torch.float32, device=device)
+        scale = None
+        if rescale:
+            factors = [m['scale_factor'] for m in batch_img_metas]
+            scale = torch.tensor([[w, h, w, h] for w, h in factors], dtype=cls_scores[0].dtype,
+                                 device=device)
+        dets, labels = batched_detections(self, cls_scores, bbox_preds, img_hw, cfg, scale,
+                                          self.nms_chunk)
+        return padded_to_instances(dets, labels)
+
+
+@MODELS.register_module()
+class FastSSDHead(BatchedPredictMixin, BatchedTargetsMixin, SSDHead):
+    """mmdet's ``SSDHead`` with batched post-processing (softmax scores).
+
+    Args:
+        nms_chunk (int): Images per NMS call; 0 (default) puts the whole batch
+            into one call, 1 runs one call per image.
+        *args, **kwargs: mmdet's ``SSDHead`` arguments.
+    """
+
+    def __init__(self, *args, nms_chunk: int = 0, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if nms_chunk < 0:
+            raise ValueError(f'nms_chunk must be >= 0, got {nms_chunk}')
+        self.nms_chunk = nms_chunk
+
+    def loss_by_feat(self, cls_scores: List[Tensor], bbox_preds: List[Tensor],
+                     batch_gt_instances, batch_img_metas: List[dict],
+                     batch_gt_instances_ignore=None) -> dict:
+        """SSD's losses (mmdet's values) with targets and hard negatives mined per batch."""
+        if (self.reg_decoded_bbox or not self.batched_targets_apply(
+                batch_gt_instances_ignore, True, False)):
+            return super().loss_by_feat(cls_scores, bbox_preds, batch_gt_instances,
+                                        batch_img_metas, batch_gt_instances_ignore)
+        device = cls_scores[0].device
+        featmap_sizes = [c.shape[-2:] for c in cls_scores]
+        anchors = torch.cat(self.prior_generator.grid_priors(featmap_sizes, device=device))
+        labels, label_weights, bbox_targets, bbox_weights, avg_factor = self.batch_targets(
+            anchors, batch_gt_instances)
+        batch = len(batch_img_metas)
+        all_cls = torch.cat([s.permute(0, 2, 3, 1).reshape(batch, -1, self.cls_out_channels)
+                             for s in cls_scores], 1)
+        all_bbox = torch.cat([b.permute(0, 2, 3, 1).reshape(batch, -1, 4) for b in bbox_preds],
+                             1)
+        losses_cls, losses_bbox = ssd_batched_losses(
+            all_cls, all_bbox, labels, label_weights, bbox_targets, bbox_weights,
+            self.num_classes, self.train_cfg['neg_pos_ratio'], self.train_cfg['smoothl1_beta'],
+            avg_factor)
+        return dict(loss_cls=losses_cls, loss_bbox=losses_bbox)
+
+
+@MODELS.register_module()
+class FastRetinaHead(BatchedPredictMixin, BatchedTargetsMixin, RetinaHead):
+    """mmdet's ``RetinaHead`` with batched post-processing (sigmoid scores).
+
+    Args:
+        nms_chunk (int): Images per NMS call; 0 (default) puts the whole batch
+            into one call, 1 runs one call per image.
+        *args, **kwargs: mmdet's ``RetinaHead`` arguments.
+    """
+
+    def __init__(self, *args, nms_chunk: int = 0, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if nms_chunk < 0:
+            raise ValueError(f'nms_chunk must be >= 0, got {nms_chunk}')
+        self.nms_chunk = nms_chunk

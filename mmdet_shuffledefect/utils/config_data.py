@@ -1,0 +1,84 @@
+"""Point a config at your own data: every dataset's root and classes, and ``num_classes``.
+
+mmdet's configs substitute variables such as ``data_root`` when the file is
+read, so changing the variable later (``--cfg-options data_root=...``) reaches
+no dataset. These functions change the datasets themselves, through dataset
+wrappers, and every ``num_classes`` of the model; the tools' ``--data-root``
+and ``--classes`` flags and :func:`mmdet_shuffledefect.apis.init_inspection_model`
+use them.
+"""
+from typing import Iterator, List, Sequence
+
+from mmengine.config import Config
+
+
+def config_datasets(cfg: Config) -> Iterator[dict]:
+    """Every dataset dict of the train/val/test dataloaders, wrappers included."""
+    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        stack = [(cfg.get(key) or {}).get('dataset')]
+        while stack:
+            dataset = stack.pop()
+            if not isinstance(dataset, dict):
+                continue
+            yield dataset
+            stack.append(dataset.get('dataset'))  # RepeatDataset, MultiImageMixDataset
+            stack.extend(dataset.get('datasets') or [])  # ConcatDataset
+
+
+def leaf_datasets(cfg: Config) -> List[dict]:
+    """The datasets that read files (not wrappers such as ``RepeatDataset``)."""
+    return [d for d in config_datasets(cfg) if 'dataset' not in d and 'datasets' not in d]
+
+
+def set_data_root(cfg: Config, data_root: str) -> None:
+    """Point every dataset of ``cfg`` (and ``cfg.data_root``) at ``data_root``.
+
+    Example:
+        >>> cfg = Config(dict(train_dataloader=dict(dataset=dict(
+        ...     type='RepeatDataset', dataset=dict(type='NEUDETDataset', data_root='a/')))))
+        >>> set_data_root(cfg, 'b/')
+        >>> cfg.train_dataloader.dataset.dataset.data_root
+        'b/'
+    """
+    if not data_root:
+        raise ValueError('data_root must be a non-empty path')
+    if not data_root.endswith('/'):
+        data_root += '/'
+    cfg.data_root = data_root
+    for dataset in leaf_datasets(cfg):
+        dataset.data_root = data_root
+
+
+def _num_classes_holders(node) -> Iterator[dict]:
+    if isinstance(node, dict):
+        if 'num_classes' in node:
+            yield node
+        for value in node.values():
+            yield from _num_classes_holders(value)
+    elif isinstance(node, (list, tuple)):
+        for value in node:
+            yield from _num_classes_holders(value)
+
+
+def set_classes(cfg: Config, classes: Sequence[str]) -> None:
+    """Use ``classes`` in every dataset and as every ``num_classes`` of the model.
+
+    Example:
+        >>> cfg = Config(dict(model=dict(bbox_head=dict(num_classes=6)),
+        ...                   test_dataloader=dict(dataset=dict(type='NEUDETDataset'))))
+        >>> set_classes(cfg, ['scale', 'hole'])
+        >>> cfg.model.bbox_head.num_classes, cfg.test_dataloader.dataset.metainfo.classes
+        (2, ('scale', 'hole'))
+    """
+    classes = tuple(str(c) for c in classes)
+    if not classes:
+        raise ValueError('classes must name at least one class')
+    if len(set(classes)) != len(classes):
+        raise ValueError(f'classes must be unique, got {list(classes)}')
+    cfg.classes = classes
+    cfg.metainfo = dict(cfg.get('metainfo') or {}, classes=classes)
+    for dataset in leaf_datasets(cfg):
+        dataset.metainfo = dict(dataset.get('metainfo') or {}, classes=classes)
+    for key in ('model', 'data_preprocessor'):
+        for holder in _num_classes_holders(cfg.get(key)):
+            holder['num_classes'] = len(classes)

@@ -1,0 +1,140 @@
+"""Training-step speed: mmdet's stock head + mmengine's optimizer constructor vs the lean step.
+
+Both variants come from the same config through the real Runner (model, optimizer
+wrapper, train dataloader); only two things differ:
+
+* stock: the head as mmdet's ``SSDHead`` / ``RetinaHead`` (per-image targets and
+  hard-negative mining) and ``DefaultOptimWrapperConstructor`` (one parameter
+  group per tensor);
+* lean: the config as it is (``FastSSDHead`` / ``FastRetinaHead`` with batched
+  targets, ``GroupedOptimWrapperConstructor`` with fused AdamW).
+
+Batches are collated once from a synthetic NEU-DET-format sample (or
+``--data-root``) and reused, so the timing is the step alone:
+``model.train_step`` (preprocess + forward + loss + backward + optimizer).
+
+Example:
+    python tools/analysis_tools/benchmark_train_step.py configs/sdn_ssd_neu.py --threads 2
+    python tools/analysis_tools/benchmark_train_step.py configs/sdn_ssd_neu.py --device cuda --batch-sizes 64
+"""
+import argparse
+import copy
+import os
+import os.path as osp
+import sys
+import tempfile
+from typing import Dict, List
+
+import torch
+
+import mmdet_shuffledefect  # noqa: F401
+from mmdet_shuffledefect.utils.cli import add_classes_arg, fail, load_config
+from mmdet_shuffledefect.utils.env import environment_info
+from mmdet_shuffledefect.utils.timing import latency_samples_ms
+
+STOCK_HEADS = {'FastSSDHead': 'SSDHead', 'FastRetinaHead': 'RetinaHead'}
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('config')
+    parser.add_argument('--batch-sizes', type=int, nargs='+', default=[8, 32])
+    parser.add_argument('--device', default='cpu')
+    parser.add_argument('--threads', type=int, default=None)
+    parser.add_argument('--warmup', type=int, default=2)
+    parser.add_argument('--steps', type=int, default=8, help='timed steps per row')
+    parser.add_argument('--data-root', help='NEU-DET-layout data (default: a synthetic sample)')
+    parser.add_argument('--out', help='also write the table (markdown) to this file')
+    add_classes_arg(parser)
+    return parser.parse_args(argv)
+
+
+def variant_config(cfg, variant: str):
+    """The stock or lean variant of ``cfg`` (see module doc)."""
+    cfg = copy.deepcopy(cfg)
+    if variant == 'stock':
+        head = cfg.model.bbox_head
+        head.type = STOCK_HEADS.get(head.type, head.type)
+        head.pop('nms_chunk', None)
+        cfg.optim_wrapper.constructor = 'DefaultOptimWrapperConstructor'
+    return cfg
+
+
+def time_variant(cfg, variant: str, batch: int, args, work_dir: str) -> Dict:
+    from mmengine.runner import Runner
+    cfg = variant_config(cfg, variant)
+    cfg.work_dir = osp.join(work_dir, f'{variant}_{batch}')
+    cfg.train_dataloader.batch_size = batch
+    cfg.train_dataloader.num_workers = 0
+    cfg.train_dataloader.persistent_workers = False
+    cfg.default_hooks.logger.interval = 10 ** 6
+    cfg.device = args.device
+    cfg.log_level = 'WARNING'
+    runner = Runner.from_cfg(cfg)
+    model = runner.model.to(args.device)
+    optim_wrapper = runner.build_optim_wrapper(cfg.optim_wrapper)
+    loader = runner.build_dataloader(cfg.train_dataloader)
+    batches: List = []
+    for data in loader:
+        batches.append(data)
+        if len(batches) == 2:
+            break
+    model.train()
+    state = {'i': 0}
+
+    def step():
+        with torch.enable_grad():
+            model.train_step(batches[state['i'] % len(batches)], optim_wrapper)
+        state['i'] += 1
+
+    times = latency_samples_ms(step, args.warmup, args.steps, args.device)
+    times.sort()
+    p50 = times[len(times) // 2]
+    return dict(variant=variant, batch=batch, ms=p50, img_s=batch * 1000.0 / p50,
+                groups=len(optim_wrapper.optimizer.param_groups),
+                fused=bool(optim_wrapper.optimizer.defaults.get('fused')))
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    if args.device.startswith('cuda') and not torch.cuda.is_available():
+        fail(f'--device {args.device} requested but CUDA is not available')
+    if min(args.batch_sizes) < 2:
+        fail(f'--batch-sizes must be >= 2 (BatchNorm in training), got {args.batch_sizes}')
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    with tempfile.TemporaryDirectory() as tmp:
+        data_root = args.data_root
+        if data_root is None:
+            from mmdet_shuffledefect.data_prep import make_splits_for_dir, write_neu_det
+            data_root = osp.join(tmp, 'data')
+            write_neu_det(data_root, num_images=max(3 * max(args.batch_sizes), 60), seed=0)
+            make_splits_for_dir(data_root, osp.join(data_root, 'splits'), seed=0,
+                                ratios=(0.8, 0.1, 0.1))
+        cfg = load_config(args.config, data_root=data_root, classes=args.classes)
+        rows = []
+        for batch in args.batch_sizes:
+            for variant in ('stock', 'lean'):
+                rows.append(time_variant(cfg, variant, batch, args, tmp))
+    lines = [f'config {args.config}, device {args.device}, torch threads '
+             f'{torch.get_num_threads()}, median of {args.steps} steps after {args.warmup} '
+             'warm-up, pre-collated batches', '',
+             '| variant | batch | ms / step | img/s | x stock | optimizer groups | fused |',
+             '|---|---|---|---|---|---|---|']
+    for row in rows:
+        stock = next(r for r in rows if r['batch'] == row['batch'] and r['variant'] == 'stock')
+        lines.append(f"| {row['variant']} | {row['batch']} | {row['ms']:.1f} | "
+                     f"{row['img_s']:.1f} | {row['img_s'] / stock['img_s']:.2f} | "
+                     f"{row['groups']} | {row['fused']} |")
+    env = environment_info()
+    lines += ['', 'environment: ' + ', '.join(f'{k} {v}' for k, v in env.items())]
+    print('\n'.join(lines))
+    if args.out:
+        os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
+        with open(args.out, 'w') as f:
+            f.write('\n'.join(lines) + '\n')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
