@@ -105,3 +105,16 @@ def test_inspection_bad_batch_size(tmp_path):
     proc = run_tool(['tools/inspect_defects.py', CONFIG, CKPT, str(tmp_path), '--batch-size',
                      '0'])
     assert proc.returncode != 0 and '--batch-size must be >= 1, got 0' in proc.stderr
+
+
+def test_benchmark_times_an_onnx_file(onnx_file):
+    proc = run_tool(['tools/analysis_tools/benchmark.py', f'{CONFIG}:{onnx_file}', '--backend',
+                     'onnxruntime', '--batch-sizes', '1', '4', '--warmup', '1', '--repeats', '2',
+                     '--threads', '2'])
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    rows = [l.split('|')[1:-1] for l in proc.stdout.splitlines() if l.startswith('| ')][1:]
+    assert [r[1].strip() for r in rows] == ['1', '4']
+    assert all('onnxruntime (sdn_ssd.onnx)' in r[2] and float(r[5]) > 0 for r in rows)
+    proc = run_tool(['tools/analysis_tools/benchmark.py', f'{CONFIG}:{CKPT}', '--backend',
+                     'onnxruntime'])
+    assert proc.returncode != 0 and 'needs CONFIG:FILE.onnx' in proc.stderr

@@ -57,3 +57,12 @@ def environment_info() -> Dict[str, str]:
     import numpy
     info['numpy'] = numpy.__version__
     return info
+
+
+def write_report(path: str, lines) -> None:
+    """Write a results table (lines of text) to ``path``, creating its folder."""
+    import os
+    import os.path as osp
+    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
+    with open(path, 'w') as f:
+        f.write('\n'.join(lines) + '\n')

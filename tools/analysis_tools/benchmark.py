@@ -19,6 +19,7 @@ CPU: batch 1 and 32; CUDA: 1, 32 and 256 (``--batch-sizes`` overrides).
 
 Example:
     python tools/analysis_tools/benchmark.py configs/sdn_ssd_neu.py:checkpoints/sdn_ssd_neu-f5992708.pth --threads 2
+    python tools/analysis_tools/benchmark.py configs/sdn_ssd_neu.py:sdn.onnx --backend onnxruntime
     python tools/analysis_tools/benchmark.py configs/sdn_ssd_neu.py configs/sdn_retinanet_neu.py --device cuda
 """
 import argparse
@@ -34,7 +35,7 @@ import torch
 
 import mmdet_shuffledefect  # noqa: F401
 from mmdet_shuffledefect.utils.cli import add_classes_arg, fail, load_config
-from mmdet_shuffledefect.utils.env import environment_info
+from mmdet_shuffledefect.utils.env import environment_info, write_report
 from mmdet_shuffledefect.utils.timing import latency_samples_ms, percentile
 
 
@@ -53,6 +54,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                         'the synthetic sample\'s')
     parser.add_argument('--warmup', type=int, default=3)
     parser.add_argument('--repeats', type=int, default=15)
+    parser.add_argument('--backend', choices=['all', 'onnxruntime'], default='all',
+                        help='all: every row from the PyTorch model (the ONNX row exports it); '
+                        'onnxruntime: only the exported file given as CONFIG:FILE.onnx')
     parser.add_argument('--no-onnx', action='store_true', help='skip the onnxruntime rows')
     parser.add_argument('--nms-chunks', type=int, nargs='+', default=[0],
                         help='fast-path rows for these images-per-NMS-call settings '
@@ -105,9 +109,31 @@ def load_pictures(folder: Optional[str], count: int) -> List[np.ndarray]:
     return pictures
 
 
+def onnx_rows(config: str, onnx_file: str, args, batch: int,
+              pictures: List[np.ndarray]) -> List[Dict]:
+    """``--backend onnxruntime``: time an exported whole detector alone."""
+    from mmdet_shuffledefect.deployment import OnnxDetector
+    cfg = load_config(config, classes=args.classes)
+    try:
+        model = OnnxDetector(onnx_file, threads=args.threads)
+        model.check_config(cfg)
+    except ValueError as err:
+        fail(str(err), code=1)
+    height, width = model.input_size
+    images = np.stack([cv2.resize(pictures[i % len(pictures)], (width, height),
+                                  interpolation=cv2.INTER_LINEAR).transpose(2, 0, 1)
+                       for i in range(batch)])
+    times = latency_samples_ms(lambda: model(images), args.warmup, args.repeats)
+    p50 = percentile(times, 50)
+    return [dict(row=f'onnxruntime ({osp.basename(onnx_file)})', batch=batch, p50=p50,
+                 p95=percentile(times, 95), img_s=batch * 1000.0 / p50, ratio=None)]
+
+
 def model_rows(config: str, ckpt: Optional[str], args, batch: int,
                pictures: List[np.ndarray]) -> List[Dict]:
     """Time every row of one model at one batch size."""
+    if args.backend == 'onnxruntime':
+        return onnx_rows(config, ckpt, args, batch, pictures)
     from mmdet.apis import inference_detector, init_detector
     from mmdet.models.dense_heads.base_dense_head import BaseDenseHead
 
@@ -197,6 +223,8 @@ def main(argv=None) -> int:
             fail(f'config file {config} does not exist')
         if ckpt and not osp.isfile(ckpt):
             fail(f'checkpoint {ckpt} does not exist')
+        if args.backend == 'onnxruntime' and not (ckpt or '').endswith('.onnx'):
+            fail(f'--backend onnxruntime needs CONFIG:FILE.onnx, got {config}:{ckpt}')
     if args.threads:
         torch.set_num_threads(args.threads)
     pictures = load_pictures(args.images, max(batches))
@@ -215,18 +243,16 @@ def main(argv=None) -> int:
                     line = f"| {osp.basename(config)} | {batch} | {row['row']} | {why} | | | |"
                 else:
                     p95 = f"{row['p95']:.1f}" if batch == 1 else ''
+                    ratio = f"{row['ratio']:.2f}" if row['ratio'] is not None else ''
                     line = (f"| {osp.basename(config)} | {batch} | {row['row']} | "
-                            f"{row['p50']:.1f} | {p95} | {row['img_s']:.1f} | "
-                            f"{row['ratio']:.2f} |")
+                            f"{row['p50']:.1f} | {p95} | {row['img_s']:.1f} | {ratio} |")
                 lines.append(line)
                 print(line, flush=True)
     env = environment_info()
     lines += ['', 'environment: ' + ', '.join(f'{k} {v}' for k, v in env.items())]
     print(lines[-1])
     if args.out:
-        os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
-        with open(args.out, 'w') as f:
-            f.write('\n'.join(lines) + '\n')
+        write_report(args.out, lines)
     return 0
 
 

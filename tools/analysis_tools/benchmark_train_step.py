@@ -19,7 +19,6 @@ Example:
 """
 import argparse
 import copy
-import os
 import os.path as osp
 import sys
 import tempfile
@@ -29,7 +28,7 @@ import torch
 
 import mmdet_shuffledefect  # noqa: F401
 from mmdet_shuffledefect.utils.cli import add_classes_arg, fail, load_config
-from mmdet_shuffledefect.utils.env import environment_info
+from mmdet_shuffledefect.utils.env import environment_info, write_report
 from mmdet_shuffledefect.utils.timing import latency_samples_ms
 
 STOCK_HEADS = {'FastSSDHead': 'SSDHead', 'FastRetinaHead': 'RetinaHead'}
@@ -130,9 +129,7 @@ def main(argv=None) -> int:
     lines += ['', 'environment: ' + ', '.join(f'{k} {v}' for k, v in env.items())]
     print('\n'.join(lines))
     if args.out:
-        os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
-        with open(args.out, 'w') as f:
-            f.write('\n'.join(lines) + '\n')
+        write_report(args.out, lines)
     return 0
 
 

@@ -144,7 +144,7 @@ class BatchedTargetsMixin:
         return labels, label_weights, bbox_targets, bbox_weights, avg_factor
 
 
-def ssd_batched_losses(cls_scores: Tensor, bbox_preds: Tensor, labels: Tensor,
+def ssd_batched_losses(log_probs: Tensor, bbox_preds: Tensor, labels: Tensor,
                        label_weights: Tensor, bbox_targets: Tensor, bbox_weights: Tensor,
                        num_classes: int, neg_pos_ratio: int, beta: float,
                        avg_factor: int) -> Tuple[List[Tensor], List[Tensor]]:
@@ -155,7 +155,8 @@ def ssd_batched_losses(cls_scores: Tensor, bbox_preds: Tensor, labels: Tensor,
     and smooth-L1 of the positives, each divided by ``avg_factor``.
 
     Args:
-        cls_scores (Tensor): ``(B, N, C + 1)``.
+        log_probs (Tensor): ``(B, N, C + 1)`` log-softmax of the class scores
+            (cross-entropy is its negative at the target class).
         bbox_preds (Tensor): ``(B, N, 4)``.
         labels, label_weights (Tensor): ``(B, N)``.
         bbox_targets, bbox_weights (Tensor): ``(B, N, 4)``.
@@ -163,21 +164,24 @@ def ssd_batched_losses(cls_scores: Tensor, bbox_preds: Tensor, labels: Tensor,
     Returns:
         tuple: Per-image ``loss_cls`` and ``loss_bbox`` lists (as mmdet's).
     """
-    import torch.nn.functional as F
     from mmdet.models.losses import smooth_l1_loss
-    batch = cls_scores.shape[0]
-    loss_all = F.cross_entropy(cls_scores.reshape(-1, cls_scores.shape[-1]),
-                               labels.reshape(-1), reduction='none').view(batch, -1)
+    batch = log_probs.shape[0]
+    loss_all = -log_probs.gather(2, labels.unsqueeze(-1)).squeeze(-1)
     loss_all = loss_all * label_weights
     positive = (labels >= 0) & (labels < num_classes)
     negative = labels == num_classes
     num_pos = positive.sum(dim=1)
     num_neg = torch.minimum(num_pos * neg_pos_ratio, negative.sum(dim=1))
-    neg_sorted = loss_all.masked_fill(~negative, float('-inf')).sort(dim=1,
-                                                                      descending=True).values
-    take = torch.arange(neg_sorted.shape[1], device=neg_sorted.device).unsqueeze(0) \
-        < num_neg.unsqueeze(1)
-    loss_neg = torch.where(take, neg_sorted, torch.zeros_like(neg_sorted)).sum(dim=1)
+    # hard negatives: the num_neg largest negative losses of each image, chosen on
+    # detached values (the gradient flows through the gather only)
+    most = int(num_neg.max()) if num_neg.numel() else 0
+    if most > 0:
+        hardest = loss_all.detach().masked_fill(~negative, float('-inf')).topk(most, dim=1)
+        take = torch.arange(most, device=loss_all.device).unsqueeze(0) < num_neg.unsqueeze(1)
+        chosen = loss_all.gather(1, hardest.indices)
+        loss_neg = torch.where(take, chosen, torch.zeros_like(chosen)).sum(dim=1)
+    else:
+        loss_neg = loss_all.new_zeros(batch)
     loss_pos = (loss_all * positive).sum(dim=1)
     loss_cls = (loss_pos + loss_neg) / avg_factor
     loss_bbox = smooth_l1_loss(bbox_preds, bbox_targets, bbox_weights, beta=beta,

@@ -45,8 +45,12 @@ class BatchedPredictMixin:
     ``DeltaXYWHBBoxCoder``).
     """
 
-    #: Images per NMS call; 0 puts the whole batch into one call.
-    nms_chunk: int = 0
+    def __init__(self, *args, nms_chunk: int = 0, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if nms_chunk < 0:
+            raise ValueError(f'nms_chunk must be >= 0, got {nms_chunk}')
+        #: Images per post-processing call; 0 puts the whole batch into one call.
+        self.nms_chunk = nms_chunk
 
     def supports_batched_predict(self) -> bool:
         """Whether :meth:`predict_by_feat` can take the batched path."""
@@ -80,19 +84,14 @@ class BatchedPredictMixin:
 
 @MODELS.register_module()
 class FastSSDHead(BatchedPredictMixin, BatchedTargetsMixin, SSDHead):
-    """mmdet's ``SSDHead`` with batched post-processing (softmax scores).
+    """mmdet's ``SSDHead`` with batched post-processing (softmax scores), batched
+    targets and batched hard-negative mining.
 
     Args:
-        nms_chunk (int): Images per NMS call; 0 (default) puts the whole batch
-            into one call, 1 runs one call per image.
+        nms_chunk (int): Images per post-processing call; 0 (default) puts the
+            whole batch into one call, 1 runs image by image.
         *args, **kwargs: mmdet's ``SSDHead`` arguments.
     """
-
-    def __init__(self, *args, nms_chunk: int = 0, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        if nms_chunk < 0:
-            raise ValueError(f'nms_chunk must be >= 0, got {nms_chunk}')
-        self.nms_chunk = nms_chunk
 
     def loss_by_feat(self, cls_scores: List[Tensor], bbox_preds: List[Tensor],
                      batch_gt_instances, batch_img_metas: List[dict],
@@ -108,12 +107,15 @@ class FastSSDHead(BatchedPredictMixin, BatchedTargetsMixin, SSDHead):
         labels, label_weights, bbox_targets, bbox_weights, avg_factor = self.batch_targets(
             anchors, batch_gt_instances)
         batch = len(batch_img_metas)
-        all_cls = torch.cat([s.permute(0, 2, 3, 1).reshape(batch, -1, self.cls_out_channels)
-                             for s in cls_scores], 1)
+        # log-softmax over the class channels before the permute (contiguous, fast)
+        channels = self.cls_out_channels
+        all_logp = torch.cat([
+            s.reshape(batch, -1, channels, *s.shape[-2:]).log_softmax(2).permute(
+                0, 3, 4, 1, 2).reshape(batch, -1, channels) for s in cls_scores], 1)
         all_bbox = torch.cat([b.permute(0, 2, 3, 1).reshape(batch, -1, 4) for b in bbox_preds],
                              1)
         losses_cls, losses_bbox = ssd_batched_losses(
-            all_cls, all_bbox, labels, label_weights, bbox_targets, bbox_weights,
+            all_logp, all_bbox, labels, label_weights, bbox_targets, bbox_weights,
             self.num_classes, self.train_cfg['neg_pos_ratio'], self.train_cfg['smoothl1_beta'],
             avg_factor)
         return dict(loss_cls=losses_cls, loss_bbox=losses_bbox)
@@ -121,16 +123,11 @@ class FastSSDHead(BatchedPredictMixin, BatchedTargetsMixin, SSDHead):
 
 @MODELS.register_module()
 class FastRetinaHead(BatchedPredictMixin, BatchedTargetsMixin, RetinaHead):
-    """mmdet's ``RetinaHead`` with batched post-processing (sigmoid scores).
+    """mmdet's ``RetinaHead`` with batched post-processing (sigmoid scores) and
+    batched targets (its focal and L1 losses are mmdet's, already batched).
 
     Args:
-        nms_chunk (int): Images per NMS call; 0 (default) puts the whole batch
-            into one call, 1 runs one call per image.
+        nms_chunk (int): Images per post-processing call; 0 (default) puts the
+            whole batch into one call, 1 runs image by image.
         *args, **kwargs: mmdet's ``RetinaHead`` arguments.
     """
-
-    def __init__(self, *args, nms_chunk: int = 0, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        if nms_chunk < 0:
-            raise ValueError(f'nms_chunk must be >= 0, got {nms_chunk}')
-        self.nms_chunk = nms_chunk

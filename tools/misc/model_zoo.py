@@ -1,0 +1,108 @@
+"""The model zoo from its metafiles: print or write the README table, check, verify.
+
+  table          print the model-zoo table rendered from model-index.yml
+  update-readme  write it into README.md (between the marker lines)
+  check          exit 1 naming every problem: README table out of date, weights
+                 missing, sha256 not matching the file name suffix or the metafile
+  verify NAME    test the published checkpoint NAME on its config's test split
+                 (tools/test.py) and compare with the metafile metric
+
+Example:
+    python tools/misc/model_zoo.py check
+    python tools/misc/model_zoo.py verify sdn_ssd_neu_40e          # data/NEU-DET
+"""
+import argparse
+import os.path as osp
+import re
+import subprocess
+import sys
+
+HERE = osp.dirname(osp.abspath(__file__))
+REPO = osp.dirname(osp.dirname(HERE))
+sys.path.insert(0, REPO)
+
+from mmdet_shuffledefect.utils import model_zoo as zoo  # noqa: E402
+from mmdet_shuffledefect.utils.cli import fail  # noqa: E402
+
+#: Metric names of the metafiles -> the key tools/test.py prints.
+TEST_KEYS = {'mAP@0.5': 'pascal_voc/mAP', 'top-1': 'accuracy/top1'}
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('command', choices=['table', 'update-readme', 'check', 'verify'])
+    parser.add_argument('name', nargs='?', help='model name (verify)')
+    parser.add_argument('--index', default=osp.join(REPO, 'model-index.yml'))
+    parser.add_argument('--readme', default=osp.join(REPO, 'README.md'))
+    parser.add_argument('--data-root', help='test data (verify; default: the config\'s)')
+    parser.add_argument('--tolerance', type=float, default=0.002,
+                        help='largest |measured - metafile| that verify accepts')
+    parser.add_argument('--work-dir', help='work dir of the verify test run')
+    return parser.parse_args(argv)
+
+
+def verify(args, models) -> int:
+    entry = next((m for m in models if m['Name'] == args.name), None)
+    if entry is None:
+        fail(f'no model {args.name!r} in {args.index}; known: {[m["Name"] for m in models]}')
+    metric, expected = zoo.main_metric(entry)
+    key = TEST_KEYS.get(metric)
+    if key is None:
+        fail(f'{args.name}: cannot verify metric {metric!r} (known: {sorted(TEST_KEYS)})')
+    root = osp.dirname(osp.abspath(args.index))
+    cmd = [sys.executable, osp.join(REPO, 'tools', 'test.py'), osp.join(root, entry['Config']),
+           osp.join(root, entry['Weights'])]
+    if args.data_root:
+        cmd += ['--data-root', args.data_root]
+    if args.work_dir:
+        cmd += ['--work-dir', args.work_dir]
+    print('$ ' + ' '.join(cmd), flush=True)
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        print(proc.stderr[-3000:], file=sys.stderr)
+        fail(f'{args.name}: tools/test.py failed (exit {proc.returncode})', code=1)
+    found = re.findall(re.escape(key) + r': ([\d.]+)', proc.stdout + proc.stderr)
+    if not found:
+        fail(f'{args.name}: tools/test.py printed no {key}', code=1)
+    measured = float(found[-1])
+    ok = abs(measured - expected) <= args.tolerance
+    print(f"{args.name}: {metric} measured {measured:.4f}, metafile {expected:.4f} -> "
+          f"{'OK' if ok else 'MISMATCH'} (tolerance {args.tolerance})")
+    return 0 if ok else 1
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    try:
+        models = zoo.load_models(args.index)
+    except (FileNotFoundError, ValueError) as err:
+        fail(str(err))
+    if args.command == 'table':
+        print(zoo.render_table(models))
+        return 0
+    if args.command == 'update-readme':
+        with open(args.readme) as f:
+            text = f.read()
+        try:
+            text = zoo.replace_readme_table(text, zoo.render_table(models))
+        except ValueError as err:
+            fail(f'{args.readme}: {err}')
+        with open(args.readme, 'w') as f:
+            f.write(text)
+        print(f'wrote the model-zoo table ({len(models)} models) into {args.readme}')
+        return 0
+    if args.command == 'check':
+        problems = zoo.check_zoo(args.index, args.readme)
+        for p in problems:
+            print(f'error: {p}', file=sys.stderr)
+        if not problems:
+            print(f'model zoo OK: {len(models)} models, README table up to date, weights and '
+                  'sha256 match')
+        return 1 if problems else 0
+    if not args.name:
+        fail('verify needs a model NAME')
+    return verify(args, models)
+
+
+if __name__ == '__main__':
+    sys.exit(main())
