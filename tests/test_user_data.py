@@ -64,26 +64,35 @@ def test_own_data_splits_are_stratified_by_labels(tmp_path):
     assert "class 'crack' has no test image" in proc.stderr
 
 
-def test_committed_neu_splits_regenerate_byte_for_byte(tmp_path):
-    """NEU's own naming keeps the file-name strata: the committed split comes back."""
+def test_committed_neu_splits_regenerate_byte_for_byte(tmp_path, monkeypatch):
+    """NEU's own naming keeps the file-name strata: make_splits.py writes the committed
+    split again. The images' md5 (the grouping key of identical pictures, which also
+    orders the shuffle) come from the committed ``image_md5.txt``, so no data is needed."""
+    import runpy
+
     from mmdet_shuffledefect.data_prep import DEFAULT_SPLIT_LISTS
+    from mmdet_shuffledefect.data_prep import splits as splits_module
     from mmdet_shuffledefect.data_prep.voc_xml import write_voc_xml
     from mmdet_shuffledefect.datasets import read_split_file
     names = sum((read_split_file(osp.join(DEFAULT_SPLIT_LISTS, 'neu-det', f'{s}.txt'))
                  for s in ('train', 'val', 'test')), [])
     assert len(names) == 1800
+    md5 = dict(line.split() for line in read_split_file(
+        osp.join(DEFAULT_SPLIT_LISTS, 'neu-det', 'image_md5.txt')))
+    assert sorted(md5) == sorted(names)
+    assert md5['patches_101'] == md5['patches_105']  # NEU-DET's identical pair
     root = tmp_path / 'NEU-DET'
     (root / 'IMAGES').mkdir(parents=True)
     (root / 'ANNOTATIONS').mkdir()
-    for i, stem in enumerate(sorted(names)):
-        (root / 'IMAGES' / f'{stem}.jpg').write_bytes(i.to_bytes(4, 'little'))
+    for stem in names:
+        (root / 'IMAGES' / f'{stem}.jpg').write_bytes(b'')
         write_voc_xml(str(root / 'ANNOTATIONS' / f'{stem}.xml'), f'{stem}.jpg', 200, 200,
                       [(stem.rpartition('_')[0], (1, 1, 50, 50), 0)])
-    # NEU-DET's one pair of byte-identical pictures (its SOURCE.md, quirk 4)
-    shutil.copy(root / 'IMAGES' / 'patches_101.jpg', root / 'IMAGES' / 'patches_105.jpg')
-    proc = run_tool(['tools/dataset_converters/make_splits.py', str(root), '--cls-out',
-                     str(tmp_path / 'cls')])
-    assert proc.returncode == 0, proc.stderr[-2000:]
+    monkeypatch.setattr(splits_module, 'image_groups', lambda img_dir, stems: {
+        s: md5[s] for s in stems})
+    tool = runpy.run_path(osp.join(REPO, 'tools', 'dataset_converters', 'make_splits.py'),
+                          run_name='make_splits')
+    assert tool['main']([str(root), '--cls-out', str(tmp_path / 'cls')]) == 0
     for kind, out in (('neu-det', root / 'splits'), ('neu-cls', tmp_path / 'cls')):
         for split in ('train', 'val', 'test'):
             committed = open(osp.join(DEFAULT_SPLIT_LISTS, kind, f'{split}.txt'), 'rb').read()
@@ -110,12 +119,50 @@ def test_real_runner_checkpoint_with_empty_buffers_loads(trained_ssd):
     assert 'message_hub' in load_checkpoint_file(ckpt)
 
 
+TRANSFORMERS_STANDIN = '''"""Stand-in for transformers 5.x: what mmpretrain imports, but (as in 5.x)
+no ``apply_chunking_to_forward`` in ``transformers.modeling_utils``."""
+__version__ = '5.24.0'
+
+
+class PreTrainedModel:
+    pass
+
+
+class _Stub:
+    @classmethod
+    def from_pretrained(cls, *args, **kwargs):
+        return cls()
+
+
+def __getattr__(name):
+    if name.startswith('__'):
+        raise AttributeError(name)
+    if name.startswith('AutoModel'):
+        from .models.auto.auto_factory import _BaseAutoModelClass
+        return type(name, (_BaseAutoModelClass, ), {})
+    return type(name, (_Stub, ), {})
+'''
+
+AUTO_FACTORY = '''class _BaseAutoModelClass:
+    @classmethod
+    def from_config(cls, *args, **kwargs):
+        return cls()
+
+    @classmethod
+    def from_pretrained(cls, *args, **kwargs):
+        return cls()
+'''
+
+
 def _fake_transformers(root):
     pkg = root / 'transformers'
-    pkg.mkdir()
-    (pkg / '__init__.py').write_text("__version__ = '5.24.0'\n")
+    (pkg / 'models' / 'auto').mkdir(parents=True)
+    (pkg / '__init__.py').write_text(TRANSFORMERS_STANDIN)
     (pkg / 'modeling_utils.py').write_text('class PreTrainedModel:\n    pass\n')
     (pkg / 'activations.py').write_text('ACT2FN = {}\n')
+    (pkg / 'models' / '__init__.py').write_text('')
+    (pkg / 'models' / 'auto' / '__init__.py').write_text('')
+    (pkg / 'models' / 'auto' / 'auto_factory.py').write_text(AUTO_FACTORY)
     info = root / 'transformers-5.24.0.dist-info'
     info.mkdir()
     (info / 'METADATA').write_text('Metadata-Version: 2.1\nName: transformers\n'
@@ -175,7 +222,8 @@ def test_filter_cfg_is_honoured(synth_det):
     assert empty > 0  # the synthetic sample has clean images
     kept = NEUDETDataset(filter_cfg=dict(filter_empty_gt=True), **kw)
     assert len(kept) == len(every) - empty
-    assert len(NEUDETDataset(filter_cfg=dict(min_size=201), **kw)) == 0
+    assert len(NEUDETDataset(filter_cfg=dict(min_size=200), **kw)) == len(every)
+    assert len(NEUDETDataset(filter_cfg=dict(min_size=201), serialize_data=False, **kw)) == 0
     assert len(NEUDETDataset(filter_cfg=dict(filter_empty_gt=True), test_mode=True, **kw)) \
         == len(every)  # as mmdet: no filtering in test mode
     with pytest.raises(DataError, match=r"filter_cfg takes filter_empty_gt and min_size, got "
