@@ -173,11 +173,11 @@ def detect_many(model, imgs: Sequence[np.ndarray], score_thr: float = 0.3,
         keep = s >= score_thr
         parts[i].append((b[keep] + np.array([x0, y0, x0, y0], dtype=b.dtype), s[keep], l[keep],
                          np.full(int(keep.sum()), tile_id)))
-    tiled = [any(job[3] >= 0 for job in jobs if job[0] == i) for i in range(len(imgs))]
+    tiled = {job[0] for job in jobs if job[3] >= 0}
     out = []
-    for pieces, is_tiled in zip(parts, tiled):
+    for i, pieces in enumerate(parts):
         boxes, scores, labels, tiles = (np.concatenate(x) for x in zip(*pieces))
-        out.append(merge_across_tiles(boxes, scores, labels, tiles) if is_tiled
+        out.append(merge_across_tiles(boxes, scores, labels, tiles) if i in tiled
                    else (boxes, scores, labels))
     return out
 

@@ -10,7 +10,6 @@ Example:
         checkpoints/sdn_ssd_neu.pth --config configs/sdn_ssd_neu.py
 """
 import argparse
-import hashlib
 import os
 import os.path as osp
 import sys
@@ -20,18 +19,11 @@ import torch
 
 import mmdet_shuffledefect  # noqa: F401
 from mmdet_shuffledefect.utils.cli import fail
+from mmdet_shuffledefect.utils.model_zoo import sha256_of
 from mmdet_shuffledefect.compat import (CorruptCheckpointError, UnsafeCheckpointError,
                                         load_checkpoint_file)
 
 DROPPED = ('optimizer', 'message_hub', 'param_schedulers')
-
-
-def sha256_of(path: str) -> str:
-    digest = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for chunk in iter(lambda: f.read(1 << 20), b''):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def publish(in_file: str, out_file: str) -> Tuple[str, str]:

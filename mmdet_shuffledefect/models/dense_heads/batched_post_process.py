@@ -126,6 +126,24 @@ def class_aware_nms(boxes: Tensor, scores: Tensor, groups: Tensor, iou_thr: floa
     return nms(boxes + offsets[:, None], scores, iou_thr)
 
 
+def rank_in_groups(groups: Tensor, num_groups: int) -> Tuple[Tensor, Tensor, Tensor]:
+    """Stable grouping of ordered items: the order that groups them, each item's rank
+    inside its group (0 = first), and the size of every group.
+
+    Example:
+        >>> order, rank, sizes = rank_in_groups(torch.tensor([1, 0, 1, 1]), 2)
+        >>> order.tolist(), rank.tolist(), sizes.tolist()
+        ([1, 0, 2, 3], [0, 0, 1, 2], [1, 3])
+    """
+    count = groups.shape[0]
+    position = torch.arange(count, device=groups.device)
+    order = torch.argsort(groups * (count + 1) + position)
+    sizes = torch.zeros(num_groups, dtype=torch.long, device=groups.device).scatter_add(
+        0, groups, torch.ones_like(groups))
+    starts = torch.cumsum(sizes, 0) - sizes
+    return order, position - starts[groups[order]], sizes
+
+
 def pad_by_image(image: Tensor, boxes: Tensor, scores: Tensor, labels: Tensor, batch: int,
                  max_per_img: int) -> Tuple[Tensor, Tensor, Tensor]:
     """Kept detections (by decreasing score) -> the best ``max_per_img`` per image, padded.
@@ -141,15 +159,8 @@ def pad_by_image(image: Tensor, boxes: Tensor, scores: Tensor, labels: Tensor, b
         zeros where there is no detection) and the number of detections of each
         image before the cut ``(B, )``.
     """
-    count = image.shape[0]
-    position = torch.arange(count, device=image.device)
-    # group by image, keeping the score order inside each image
-    order = torch.argsort(image * (count + 1) + position)
+    order, rank, per_count = rank_in_groups(image, batch)
     image, boxes, scores, labels = image[order], boxes[order], scores[order], labels[order]
-    per_count = torch.zeros(batch, dtype=torch.long, device=image.device).scatter_add(
-        0, image, torch.ones_like(image))
-    starts = torch.cumsum(per_count, 0) - per_count
-    rank = position - starts[image]
     take = (rank < max_per_img).nonzero().squeeze(1)
     slot = image[take] * max_per_img + rank[take]
     dets = boxes.new_zeros(batch * max_per_img, 5)
@@ -274,14 +285,8 @@ class MultiClassNMSOp(torch.autograd.Function):
         image, cls, box = (scores > score_thr).nonzero(as_tuple=True)
         groups = image * scores.shape[1] + cls
         keep = class_aware_nms(boxes[image, box], scores[image, cls, box], groups, iou_thr)
-        groups = groups[keep]
-        count = keep.shape[0]
-        order = torch.argsort(groups * (count + 1) + torch.arange(count))
-        keep, groups = keep[order], groups[order]
-        per_group = torch.zeros(int(scores.shape[0] * scores.shape[1]),
-                                dtype=torch.long).scatter_add(0, groups, torch.ones_like(groups))
-        rank = torch.arange(count) - (torch.cumsum(per_group, 0) - per_group)[groups]
-        keep = keep[rank < max_per_class]
+        order, rank, _ = rank_in_groups(groups[keep], int(scores.shape[0] * scores.shape[1]))
+        keep = keep[order][rank < max_per_class]
         return torch.stack([image[keep], cls[keep], box[keep]], dim=1)
 
     @staticmethod
@@ -391,6 +396,6 @@ def padded_to_instances(dets: Tensor, labels: Tensor) -> List:
     return results
 
 
-__all__ = ['MultiClassNMSOp', 'batch_candidates', 'batched_detections', 'cached_priors',
+__all__ = ['MultiClassNMSOp', 'rank_in_groups', 'batch_candidates', 'batched_detections', 'cached_priors',
            'class_aware_nms', 'decode_and_clip', 'level_candidates', 'nms_best_first',
            'nms_multiclass_op', 'nms_to_padded', 'pad_by_image', 'padded_to_instances']
