@@ -27,6 +27,25 @@ from torch import nn
 META_KEYS = ('classes', 'input_size', 'mean', 'std', 'bgr_to_rgb', 'max_per_img', 'config')
 
 
+def preprocess_constants(data_preprocessor) -> Tuple[torch.Tensor, torch.Tensor, bool]:
+    """``mean (1, 3, 1, 1)``, ``std (1, 3, 1, 1)`` and whether BGR -> RGB, of mmdet's
+    ``DetDataPreprocessor`` (mean 0 / std 1 where it does not normalise)."""
+    normalize = getattr(data_preprocessor, '_enable_normalize', False)
+    mean = data_preprocessor.mean if normalize else torch.zeros(3, 1, 1)
+    std = data_preprocessor.std if normalize else torch.ones(3, 1, 1)
+    return (mean.view(1, 3, 1, 1).clone(), std.view(1, 3, 1, 1).clone(),
+            bool(getattr(data_preprocessor, '_channel_conversion', False)))
+
+
+def normalise(images: torch.Tensor, mean: torch.Tensor, std: torch.Tensor,
+              bgr_to_rgb: bool) -> torch.Tensor:
+    """uint8 ``(B, 3, H, W)`` images -> the float input of the detector's backbone."""
+    x = images.float()
+    if bgr_to_rgb:
+        x = x[:, [2, 1, 0]]
+    return (x - mean) / std
+
+
 class ExportableDetector(nn.Module):
     """uint8 images in, padded detections out: the module that is exported.
 
@@ -48,21 +67,14 @@ class ExportableDetector(nn.Module):
                 'the batched post-processing path (FastSSDHead or FastRetinaHead with '
                 'DeltaXYWHBBoxCoder); set model.bbox_head.type accordingly')
         self.detector = detector
-        pre = detector.data_preprocessor
-        normalize = getattr(pre, '_enable_normalize', False)
-        self.register_buffer('mean', (pre.mean if normalize else torch.zeros(3, 1, 1)).view(
-            1, 3, 1, 1).clone())
-        self.register_buffer('std', (pre.std if normalize else torch.ones(3, 1, 1)).view(
-            1, 3, 1, 1).clone())
-        self.bgr_to_rgb = bool(getattr(pre, '_channel_conversion', False))
+        mean, std, self.bgr_to_rgb = preprocess_constants(detector.data_preprocessor)
+        self.register_buffer('mean', mean)
+        self.register_buffer('std', std)
 
     def forward(self, images: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
         """``images``: uint8 ``(B, 3, H, W)`` BGR -> ``dets``, ``labels`` (padded)."""
         from mmdet_shuffledefect.models.dense_heads import batched_detections
-        x = images.float()
-        if self.bgr_to_rgb:
-            x = x[:, [2, 1, 0]]
-        x = (x - self.mean) / self.std
+        x = normalise(images, self.mean, self.std, self.bgr_to_rgb)
         head = self.detector.bbox_head
         cls_scores, bbox_preds = head(self.detector.extract_feat(x))
         img_hw = x.new_ones(x.shape[0], 2) * x.new_tensor([x.shape[2], x.shape[3]])
@@ -217,4 +229,4 @@ class OnnxDetector:
 
 
 __all__ = ['ExportableDetector', 'META_KEYS', 'OnnxDetector', 'config_classes',
-           'config_input_size', 'export_onnx']
+           'config_input_size', 'export_onnx', 'normalise', 'preprocess_constants']

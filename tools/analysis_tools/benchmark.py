@@ -137,14 +137,14 @@ def model_rows(config: str, ckpt: Optional[str], args, batch: int,
     from mmdet.apis import inference_detector, init_detector
     from mmdet.models.dense_heads.base_dense_head import BaseDenseHead
 
-    from mmdet_shuffledefect.deployment import config_input_size
+    from mmdet_shuffledefect.deployment.onnx_detector import (config_input_size, normalise,
+                                                              preprocess_constants)
     from mmdet_shuffledefect.models.dense_heads import BatchedPredictMixin
     cfg = load_config(config, classes=args.classes)
     model = init_detector(cfg, ckpt, device=args.device).eval()
     head = model.bbox_head
-    pre = model.data_preprocessor
-    mean, std = pre.mean.view(1, 3, 1, 1), pre.std.view(1, 3, 1, 1)
-    bgr = bool(getattr(pre, '_channel_conversion', False))
+    mean, std, bgr = (t.to(args.device) if torch.is_tensor(t) else t
+                      for t in preprocess_constants(model.data_preprocessor))
     height, width = config_input_size(cfg)
     decoded = [pictures[i % len(pictures)] for i in range(batch)]
     images = torch.from_numpy(np.stack([
@@ -154,10 +154,7 @@ def model_rows(config: str, ckpt: Optional[str], args, batch: int,
                   scale_factor=(1.0, 1.0))] * batch
 
     def forward():
-        x = images.float()
-        if bgr:
-            x = x[:, [2, 1, 0]]
-        return head((model.extract_feat((x - mean) / std)))
+        return head(model.extract_feat(normalise(images, mean, std, bgr)))
 
     rows: List[Tuple[str, Optional[Callable]]] = [('forward only', forward)]
     stock_ok = not args.device.startswith('cuda') or mmcv_has_device_nms(args.device)
