@@ -9,9 +9,10 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import CONFIG, REPO, run_tool, small_run_options
+from conftest import CKPT_40E, run_tool, small_run_options
+from conftest import RECIPE_40E as CONFIG
 
-CKPT = osp.join(REPO, 'checkpoints', 'sdn_ssd_neu-f5992708.pth')
+CKPT = CKPT_40E
 
 
 @pytest.fixture(scope='module')

@@ -7,9 +7,10 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import CONFIG, REPO
+from conftest import CKPT_40E, REPO
+from conftest import RECIPE_40E as CONFIG
 
-CKPT = osp.join(REPO, 'checkpoints', 'sdn_ssd_neu-f5992708.pth')
+CKPT = CKPT_40E
 RETINA = 'configs/sdn_retinanet_neu.py'
 
 

@@ -29,18 +29,19 @@ def test_backbone_onnx_matches_torch(tmp_path, unit):
 
 @pytest.fixture(scope='module')
 def exported(tmp_path_factory):
-    """configs/sdn_ssd_neu.py with the published weights, exported whole."""
+    """The 40-epoch recipe with its published weights, exported whole."""
     import os.path as osp
 
     import mmdet_shuffledefect  # noqa: F401
     from mmengine.config import Config
 
-    from conftest import CONFIG, REPO
+    from conftest import CKPT_40E, REPO
+    from conftest import RECIPE_40E as CONFIG
     from mmdet_shuffledefect.deployment import export_onnx
     cfg = Config.fromfile(osp.join(REPO, CONFIG))
-    ckpt = osp.join(REPO, 'checkpoints', 'sdn_ssd_neu-f5992708.pth')
+    ckpt = CKPT_40E
     path = str(tmp_path_factory.mktemp('onnx') / 'sdn_ssd.onnx')
-    meta = export_onnx(cfg, ckpt, path, config_name='sdn_ssd_neu.py')
+    meta = export_onnx(cfg, ckpt, path, config_name=osp.basename(CONFIG))
     return cfg, ckpt, path, meta
 
 

@@ -4,10 +4,10 @@ import os.path as osp
 
 import torch
 
-from conftest import REPO
+from conftest import CKPT_40E, RECIPE_40E, REPO
 
-CKPT = osp.join(REPO, 'checkpoints', 'sdn_ssd_neu-f5992708.pth')
-TRAINED_WITH = osp.join(REPO, 'configs', 'sdn_ssd_neu.py')
+CKPT = CKPT_40E
+TRAINED_WITH = osp.join(REPO, RECIPE_40E)
 
 
 def test_published_checkpoint_loads_strictly_into_its_config():

@@ -1,6 +1,7 @@
 # Baseline: SSD with mmdet's ResNet34 instead of ShuffleDefectNet.
-# Same neck, head, data, input and schedule as configs/sdn_ssd_neu.py.
-_base_ = '../sdn_ssd_neu.py'
+# Same neck, head, data, input and schedule as the 40-epoch recipe
+# (ssd_sdn-1.0x_fusion_40e_neu-det.py).
+_base_ = './ssd_sdn-1.0x_fusion_40e_neu-det.py'
 
 model = dict(
     backbone=dict(
