@@ -19,9 +19,12 @@ NUM_IMAGES = 1000
 
 
 def _opts(data_root, epochs):
-    opts = [f'train_cfg.max_epochs={epochs}',
-            f'param_scheduler.1.T_max={epochs}', f'param_scheduler.1.end={epochs}',
-            f'train_cfg.val_interval={epochs}', 'default_hooks.checkpoint.save_best=None']
+    from mmengine.config import Config
+
+    from mmdet_shuffledefect.utils.config_data import schedule_overrides
+    schedule = schedule_overrides(Config.fromfile(osp.join(REPO, CONFIG)), epochs)
+    opts = [f'{key}={value}' for key, value in schedule.items()]
+    opts += [f'train_cfg.val_interval={epochs}', 'default_hooks.checkpoint.save_best=None']
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         opts += [f'{loader}.num_workers=0', f'{loader}.persistent_workers=False']
     return ['--data-root', f'{data_root}/', '--cfg-options'] + opts

@@ -129,7 +129,7 @@ def test_lever_configs_build_within_the_parameter_budget(config):
 def test_schedule_overrides_shorten_the_epoch_schedulers_only():
     from mmengine.config import Config
 
-    from mmdet_shuffledefect.utils.screening import schedule_overrides
+    from mmdet_shuffledefect.utils.config_data import schedule_overrides
     cfg = Config.fromfile(osp.join(REPO, RECIPE_40E))
     assert schedule_overrides(cfg, 20) == {
         'train_cfg.max_epochs': 20, 'param_scheduler.1.end': 20, 'param_scheduler.1.T_max': 20}

@@ -107,9 +107,13 @@ def main(argv=None):
 
     step(f'2/5 training {osp.relpath(CONFIG, REPO)} for {epochs} epochs (CPU)')
     work = osp.join(out, 'work_dir')
-    opts = ['--data-root', f'{data}/', '--cfg-options', f'train_cfg.max_epochs={epochs}',
-            f'param_scheduler.1.T_max={epochs}', f'param_scheduler.1.end={epochs}',
-            f'train_cfg.val_interval={max(1, epochs // 4)}', f'randomness.seed={args.seed}']
+    from mmengine.config import Config
+
+    from mmdet_shuffledefect.utils.config_data import schedule_overrides
+    schedule = schedule_overrides(Config.fromfile(CONFIG), epochs)
+    opts = (['--data-root', f'{data}/', '--cfg-options']
+            + [f'{key}={value}' for key, value in schedule.items()]
+            + [f'train_cfg.val_interval={max(1, epochs // 4)}', f'randomness.seed={args.seed}'])
     train_cmd = [sys.executable, 'tools/train.py', CONFIG, '--work-dir', work] + opts
     run(train_cmd, osp.join(out, 'train.log'))
     best = sorted(f for f in os.listdir(work) if f.startswith('best_') and f.endswith('.pth'))

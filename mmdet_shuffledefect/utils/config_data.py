@@ -1,4 +1,5 @@
-"""Point a config at your own data: every dataset's root and classes, and ``num_classes``.
+"""Point a config at your own data (every dataset's root and classes, ``num_classes``),
+or at another schedule length (:func:`schedule_overrides`).
 
 mmdet's configs substitute variables such as ``data_root`` when the file is
 read, so changing the variable later (``--cfg-options data_root=...``) reaches
@@ -7,7 +8,7 @@ wrappers, and every ``num_classes`` of the model; the tools' ``--data-root``
 and ``--classes`` flags and :func:`mmdet_shuffledefect.apis.init_inspection_model`
 use them.
 """
-from typing import Iterator, List, Sequence
+from typing import Dict, Iterator, List, Sequence
 
 from mmengine.config import Config
 
@@ -82,3 +83,47 @@ def set_classes(cfg: Config, classes: Sequence[str]) -> None:
     for key in ('model', 'data_preprocessor'):
         for holder in _num_classes_holders(cfg.get(key)):
             holder['num_classes'] = len(classes)
+
+
+def schedule_overrides(cfg, epochs: int) -> Dict[str, int]:
+    """``--cfg-options`` that make an epoch-based config train for ``epochs``.
+
+    Args:
+        cfg (Config): The loaded config.
+        epochs (int): The new number of epochs, >= 1.
+
+    Returns:
+        dict: Option key -> value, in the ``merge_from_dict`` form.
+
+    Raises:
+        ValueError: ``epochs`` < 1, or the config has no epoch-based loop.
+
+    Example:
+        >>> cfg = Config(dict(train_cfg=dict(max_epochs=40), param_scheduler=[
+        ...     dict(type='LinearLR', by_epoch=False, begin=0, end=30),
+        ...     dict(type='CosineAnnealingLR', T_max=40, by_epoch=True, begin=0, end=40)]))
+        >>> schedule_overrides(cfg, 20)
+        {'train_cfg.max_epochs': 20, 'param_scheduler.1.end': 20, 'param_scheduler.1.T_max': 20}
+    """
+    if epochs < 1:
+        raise ValueError(f'epochs must be >= 1, got {epochs}')
+    old = cfg.get('train_cfg', {}).get('max_epochs')
+    if old is None:
+        raise ValueError('the config has no train_cfg.max_epochs (not an epoch-based loop); '
+                         'cannot shorten its schedule')
+    options = {'train_cfg.max_epochs': epochs}
+    schedulers = cfg.get('param_scheduler') or []
+    if isinstance(schedulers, dict):
+        schedulers = [schedulers]
+        prefix = 'param_scheduler.'
+    else:
+        prefix = 'param_scheduler.{}.'
+    for i, sched in enumerate(schedulers):
+        if not sched.get('by_epoch', True):
+            continue
+        key = prefix.format(i)
+        if sched.get('end') == old:
+            options[key + 'end'] = epochs
+        if sched.get('T_max') == old:
+            options[key + 'T_max'] = epochs
+    return options

@@ -1,23 +1,18 @@
-"""Recipe screening: short-schedule overrides, run records and the val-metric table.
+"""Recipe screening: run records and the table of val metrics.
 
 ``tools/analysis_tools/screen_recipe.py`` trains each lever config for a
-short schedule and writes ``results/recipe_ablation.md``; the pieces it needs
-that are worth testing on their own live here:
+short schedule (:func:`~.config_data.schedule_overrides`) and writes
+``results/recipe_ablation.md``; the pieces it needs that are worth testing on
+their own live here:
 
-* :func:`schedule_overrides` - the ``--cfg-options`` that shorten an
-  epoch-based config to ``epochs`` (the loop's ``max_epochs`` and every
-  by-epoch scheduler that ends, or has its period, at the old length);
 * :func:`read_val_metrics` - the validation metrics per epoch from mmengine's
   ``vis_data/scalars.json`` files of a work dir (a resumed run has several);
 * :func:`ablation_rows` - the markdown rows of the table.
 
 Example:
-    >>> from mmengine.config import Config
-    >>> cfg = Config(dict(train_cfg=dict(max_epochs=40), param_scheduler=[
-    ...     dict(type='LinearLR', by_epoch=False, begin=0, end=30),
-    ...     dict(type='CosineAnnealingLR', T_max=40, by_epoch=True, begin=0, end=40)]))
-    >>> schedule_overrides(cfg, 20)
-    {'train_cfg.max_epochs': 20, 'param_scheduler.1.end': 20, 'param_scheduler.1.T_max': 20}
+    >>> summary = run_summary({5: {MAP_KEY: 0.3}, 10: {MAP_KEY: 0.5}})
+    >>> summary['best_epoch'], summary['best_map']
+    (10, 0.5)
 """
 import glob
 import json
@@ -27,43 +22,6 @@ from typing import Dict, List, Optional, Sequence
 #: The metric a detection screen ranks by, and the prefix of its per-class values.
 MAP_KEY = 'pascal_voc/mAP'
 PER_CLASS_PREFIX = 'pascal_voc/AP50_'
-
-
-def schedule_overrides(cfg, epochs: int) -> Dict[str, int]:
-    """``--cfg-options`` that make an epoch-based config train for ``epochs``.
-
-    Args:
-        cfg (Config): The loaded config.
-        epochs (int): The new number of epochs, >= 1.
-
-    Returns:
-        dict: Option key -> value, in the ``merge_from_dict`` form.
-
-    Raises:
-        ValueError: ``epochs`` < 1, or the config has no epoch-based loop.
-    """
-    if epochs < 1:
-        raise ValueError(f'epochs must be >= 1, got {epochs}')
-    old = cfg.get('train_cfg', {}).get('max_epochs')
-    if old is None:
-        raise ValueError('the config has no train_cfg.max_epochs (not an epoch-based loop); '
-                         'cannot shorten its schedule')
-    options = {'train_cfg.max_epochs': epochs}
-    schedulers = cfg.get('param_scheduler') or []
-    if isinstance(schedulers, dict):
-        schedulers = [schedulers]
-        prefix = 'param_scheduler.'
-    else:
-        prefix = 'param_scheduler.{}.'
-    for i, sched in enumerate(schedulers):
-        if not sched.get('by_epoch', True):
-            continue
-        key = prefix.format(i)
-        if sched.get('end') == old:
-            options[key + 'end'] = epochs
-        if sched.get('T_max') == old:
-            options[key + 'T_max'] = epochs
-    return options
 
 
 def read_val_metrics(work_dir: str) -> Dict[int, Dict[str, float]]:
