@@ -1,6 +1,7 @@
 """Splits (determinism, stratification, duplicates, NEU-CLS mapping) and the generator."""
 import hashlib
 import os
+import os.path as osp
 import shutil
 import xml.etree.ElementTree as ET
 
@@ -209,3 +210,41 @@ def test_make_synthetic_tool_writes_the_tests_sample(tmp_path):
 
     again = run_tool(['tools/misc/make_synthetic.py', out])
     assert again.returncode != 0 and 'already has files' in again.stderr
+
+
+def test_nested_subsets_are_nested_stratified_and_deterministic():
+    from mmdet_shuffledefect.data_prep.splits import file_class, nested_subsets
+    names = [f'{c}_{i}' for c in ('crazing', 'patches', 'scratches') for i in range(40)]
+    subsets = nested_subsets(names, [0.25, 0.5], seed=3)
+    assert nested_subsets(names, [0.25, 0.5], seed=3) == subsets
+    assert set(subsets[0.25]) < set(subsets[0.5]) < set(names)
+    for fraction, part in subsets.items():
+        counts = {c: sum(file_class(n) == c for n in part) for c in ('crazing', 'patches')}
+        assert counts == {'crazing': round(40 * fraction), 'patches': round(40 * fraction)}
+    assert nested_subsets(names, [0.25], seed=4)[0.25] != subsets[0.25]
+    with pytest.raises(ValueError, match=r'fractions must be in \(0, 1\], got \[1.5\]'):
+        nested_subsets(names, [0.5, 1.5])
+    with pytest.raises(ValueError, match='without a stratum'):
+        nested_subsets(names, [0.5], strata={'crazing_0': 'crazing'})
+
+
+def test_make_subsets_tool_writes_nested_files_and_names_bad_input(synth_det, tmp_path):
+    from conftest import run_tool
+    from mmdet_shuffledefect.datasets.neu_det import read_split_file
+    split = tmp_path / 'train.txt'
+    shutil.copy(osp.join(synth_det, 'splits', 'train.txt'), split)
+    proc = run_tool(['tools/dataset_converters/make_subsets.py', str(split),
+                     '--fractions', '0.25', '0.5'])
+    assert proc.returncode == 0, proc.stderr
+    quarter = read_split_file(str(tmp_path / 'train_25pct.txt'))
+    half = read_split_file(str(tmp_path / 'train_50pct.txt'))
+    assert set(quarter) < set(half) < set(read_split_file(str(split)))
+    assert '| train_25pct.txt |' in proc.stdout and 'stratified by file-name class' in proc.stdout
+    missing = run_tool(['tools/dataset_converters/make_subsets.py', str(tmp_path / 'nope.txt'),
+                        '--fractions', '0.5'])
+    assert missing.returncode == 2 and 'split file not found' in missing.stderr
+    own = tmp_path / 'own.txt'
+    own.write_text('img_a\nimg_b\n')
+    unnamed = run_tool(['tools/dataset_converters/make_subsets.py', str(own),
+                        '--fractions', '0.5'])
+    assert unnamed.returncode == 2 and 'give --det-root' in unnamed.stderr

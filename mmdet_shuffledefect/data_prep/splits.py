@@ -88,6 +88,56 @@ def split_names(names: Sequence[str],
     return {k: sorted(v) for k, v in out.items()}
 
 
+def nested_subsets(names: Sequence[str], fractions: Sequence[float], seed: int = 0,
+                   strata: Optional[Dict[str, str]] = None) -> Dict[float, List[str]]:
+    """Nested, stratified subsets of a split (e.g. 25 % and 50 % of the training images).
+
+    Each stratum is shuffled once with ``seed`` and every subset takes the first
+    ``round(fraction x stratum size)`` of it, so a smaller subset is always inside a
+    larger one and every stratum keeps its share.
+
+    Args:
+        names (Sequence[str]): The split's image stems.
+        fractions (Sequence[float]): Shares in (0, 1].
+        seed (int): Shuffling seed. Defaults to 0.
+        strata (dict, optional): stem -> stratum; default the file-name class
+            (NEU's naming, ``crazing_17`` -> ``crazing``).
+
+    Returns:
+        dict: fraction -> sorted stems.
+
+    Raises:
+        ValueError: A fraction outside (0, 1], duplicate names, or a stem without
+            a stratum.
+
+    Example:
+        >>> names = [f'crazing_{i}' for i in range(8)] + [f'patches_{i}' for i in range(4)]
+        >>> subsets = nested_subsets(names, [0.25, 0.5])
+        >>> len(subsets[0.25]), len(subsets[0.5]), set(subsets[0.25]) <= set(subsets[0.5])
+        (3, 6, True)
+    """
+    bad = [f for f in fractions if not 0.0 < f <= 1.0]
+    if bad:
+        raise ValueError(f'fractions must be in (0, 1], got {bad}')
+    if len(set(names)) != len(names):
+        raise ValueError('names contain duplicates')
+    missing = [n for n in names if strata is not None and n not in strata]
+    if missing:
+        raise ValueError(f'{len(missing)} name(s) without a stratum, e.g. {missing[:3]}')
+    stratum = (lambda n: strata[n]) if strata is not None else file_class
+    members: Dict[str, List[str]] = defaultdict(list)
+    for name in sorted(names):
+        members[stratum(name)].append(name)
+    rng = random.Random(seed)
+    orders = {}
+    for key in sorted(members):
+        order = list(members[key])
+        rng.shuffle(order)
+        orders[key] = order
+    return {f: sorted(n for order in orders.values() for n in order[:round(f * len(order))])
+            for f in fractions}
+
+
 def image_groups(img_dir: str, stems: Iterable[str]) -> Dict[str, str]:
     """stem -> md5 of its image file (byte-identical images share a key)."""
     groups = {}
