@@ -60,7 +60,7 @@ setup(
         'mmengine>=0.10.0,<0.11.0',
         'mmdet>=3.3.0,<3.4.0',
         'mmpretrain>=1.2.0,<1.3.0',
-        'numpy<2',
+        'numpy>=1.26,<2.5',
         'opencv-python<5',
         'tqdm',
         'matplotlib',

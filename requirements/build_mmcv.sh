@@ -45,5 +45,5 @@ if [[ -z "$WHEEL" ]]; then
   echo "build_mmcv: cached $WHEEL"
 fi
 "$PY" -m pip install -q --no-deps "$WHEEL"
-"$PY" -m pip install -q 'addict' 'mmengine>=0.10,<0.11' 'numpy<2' 'opencv-python<5' 'packaging' 'Pillow' 'pyyaml' 'yapf'
+"$PY" -m pip install -q 'addict' 'mmengine>=0.10,<0.11' 'numpy>=1.26,<2.5' 'opencv-python<5' 'packaging' 'Pillow' 'pyyaml' 'yapf'
 "$PY" -c "import mmcv.ops; print('build_mmcv: mmcv', __import__('mmcv').__version__, 'with ops OK')"

@@ -162,6 +162,7 @@ def test_screen_recipe_trains_records_tabulates_and_skips_finished_runs(synth_de
     assert rows[1].split('|')[5].strip().startswith(('+', '-'))
     record = json.loads((tmp_path / 'screen' / 'ssd_sdn_ema_2e_seed3' / 'run.json').read_text())
     assert record['rc'] == 0 and record['seed'] == 3 and record['cpu_min'] > 0
+    assert 'torch ' in record['environment'] and 'environment of the runs: ' in text
     for option in ('train_cfg.max_epochs=2', 'param_scheduler.1.end=2',
                    'param_scheduler.1.T_max=2', 'randomness.seed=3'):
         assert option in record['command']

@@ -108,6 +108,8 @@ def train_one(args, config: str, work_dir: str) -> dict:
         wall_min=record.get('wall_min', 0.0) + (time.time() - start) / 60,
         cpu_min=record.get('cpu_min', 0.0) + cpu / 60,
         hardware=f'{cpu_model()}, {os.cpu_count()} cores',
+        environment=', '.join(f'{k} {v}' for k, v in environment_info().items()
+                              if k != 'git_commit'),
         finished=datetime.datetime.now().isoformat(timespec='seconds'))
     with open(record_path, 'w') as f:
         json.dump(record, f, indent=1)
@@ -115,7 +117,7 @@ def train_one(args, config: str, work_dir: str) -> dict:
 
 
 def write_table(args, configs) -> None:
-    runs, commands = [], []
+    runs, commands, environments = [], [], []
     classes = None
     for config in configs:
         work_dir = run_dir(args, config)
@@ -135,7 +137,9 @@ def write_table(args, configs) -> None:
             commands.append(f'- `{name}`: commit {", ".join(record["commits"])}, exit '
                             f'{record["rc"]}, {record["wall_min"]:.1f} wall min, {cpu}, '
                             f'{record["hardware"]}: `{record["command"]}`')
-    env = environment_info()
+            env = record.get('environment', 'not recorded')
+            if env not in environments:
+                environments.append(env)
     begin, end = markers(args)
     block = [begin,
              f'Val split mAP@0.5 (VOC area mode) after {args.epochs} epochs, seed {args.seed}, '
@@ -144,8 +148,7 @@ def write_table(args, configs) -> None:
              f'{args.epochs} --seed {args.seed}`.', '']
     block += screening.ablation_rows(runs, classes or ())
     block += ['', 'Runs (each resumable; the command without `--resume`):', ''] + commands
-    block += ['', 'environment: ' + ', '.join(f'{k} {v}' for k, v in env.items()
-                                               if k != 'git_commit'), end]
+    block += [''] + [f'environment of the runs: {e}' for e in environments] + [end]
     text = ''
     if osp.isfile(args.out):
         with open(args.out) as f:
