@@ -1,6 +1,7 @@
 """NEUVOCMetric (per-class AP, area mode, COCO-style option), the confusion-matrix
 picture, and NEUCLSDataset's two layouts."""
 import os
+import os.path as osp
 
 import numpy as np
 import pytest
@@ -96,3 +97,24 @@ def test_neu_cls_dataset_missing_image(cls_tree):
     (cls_tree / 'flat' / 'bad.txt').write_text('Cr_99\n')
     with pytest.raises(FileNotFoundError, match='Cr_99'):
         NEUCLSDataset(data_root=str(cls_tree / 'flat'), ann_file='bad.txt', pipeline=[])
+
+
+def test_classifier_test_tool_writes_the_confusion_picture_into_the_work_dir(cls_tree, tmp_path):
+    """tools/test.py on the published pretraining classifier: the config's relative
+    ``confusion_matrix.png`` lands in --work-dir, not in the current folder."""
+    from conftest import REPO, run_tool
+    root = cls_tree / 'flat'
+    (root / 'splits').mkdir()
+    (root / 'splits' / 'test.txt').write_text('Cr_1\nPS_2\nSc_1\nIn_1\n')
+    work, cwd = tmp_path / 'work', tmp_path / 'elsewhere'
+    cwd.mkdir()
+    proc = run_tool([osp.join(REPO, 'tools', 'test.py'),
+                     osp.join(REPO, 'configs', 'classification', 'sdn-1.0x_linear_30e_neu-cls.py'),
+                     osp.join(REPO, 'checkpoints', 'sdn-1.0x_neu-cls_train-split-20d7fa4c.pth'),
+                     '--data-root', str(root), '--work-dir', str(work), '--cfg-options',
+                     'test_dataloader.num_workers=0', 'test_dataloader.persistent_workers=False'],
+                    cwd=str(cwd))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert 'accuracy/top1' in proc.stdout + proc.stderr
+    assert (work / 'confusion_matrix.png').read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
+    assert not (cwd / 'confusion_matrix.png').exists()

@@ -176,10 +176,31 @@ def run_guarded(fn):
              'custom_imports?)', code=1)
 
 
+def place_evaluator_outputs(cfg: Config) -> None:
+    """Put the evaluators' relative ``out_file`` (e.g. the confusion-matrix picture)
+    under ``cfg.work_dir`` instead of the current folder; absolute paths stay.
+
+    Example:
+        >>> cfg = Config(dict(work_dir='work', test_evaluator=[
+        ...     dict(type='ConfusionMatrixPlot', out_file='cm.png')]))
+        >>> place_evaluator_outputs(cfg)
+        >>> cfg.test_evaluator[0]['out_file']
+        'work/cm.png'
+    """
+    for key in ('val_evaluator', 'test_evaluator'):
+        evaluators = cfg.get(key)
+        for evaluator in (evaluators if isinstance(evaluators, (list, tuple)) else [evaluators]):
+            out_file = evaluator.get('out_file') if isinstance(evaluator, dict) else None
+            if isinstance(out_file, str) and not osp.isabs(out_file):
+                evaluator['out_file'] = osp.join(cfg.work_dir, out_file)
+
+
 def build_runner(cfg: Config):
-    """Build the Runner (or the config's ``runner_type``) from ``cfg``."""
+    """Build the Runner (or the config's ``runner_type``) from ``cfg``; the evaluators'
+    relative output files go into the work dir (:func:`place_evaluator_outputs`)."""
     from mmengine.registry import RUNNERS
     from mmengine.runner import Runner
+    place_evaluator_outputs(cfg)
     if 'runner_type' not in cfg:
         return Runner.from_cfg(cfg)
     return RUNNERS.build(cfg)
