@@ -67,6 +67,15 @@ def run_dir(args, config: str) -> str:
     return osp.join(args.work_root, f'{stem}_{args.epochs}e_seed{args.seed}')
 
 
+def read_record(work_dir: str) -> dict:
+    """The run record (``run.json``) of a work dir, or {} before its first run."""
+    path = osp.join(work_dir, 'run.json')
+    if not osp.isfile(path):
+        return {}
+    with open(path) as f:
+        return json.load(f)
+
+
 def dirty() -> bool:
     proc = subprocess.run(['git', 'status', '--porcelain', '--untracked-files=no'],
                           capture_output=True, text=True)
@@ -86,11 +95,7 @@ def train_one(args, config: str, work_dir: str) -> dict:
     if glob.glob(osp.join(work_dir, 'epoch_*.pth')):
         cmd.append('--resume')
     os.makedirs(work_dir, exist_ok=True)
-    record_path = osp.join(work_dir, 'run.json')
-    record = {}
-    if osp.isfile(record_path):
-        with open(record_path) as f:
-            record = json.load(f)
+    record = read_record(work_dir)
     commit = git_commit() + ('+dirty' if dirty() else '')
     print(f'[screen] {config}: {" ".join(cmd)}', flush=True)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -111,7 +116,7 @@ def train_one(args, config: str, work_dir: str) -> dict:
         environment=', '.join(f'{k} {v}' for k, v in environment_info().items()
                               if k != 'git_commit'),
         finished=datetime.datetime.now().isoformat(timespec='seconds'))
-    with open(record_path, 'w') as f:
+    with open(osp.join(work_dir, 'run.json'), 'w') as f:
         json.dump(record, f, indent=1)
     return record
 
@@ -121,10 +126,7 @@ def write_table(args, configs) -> None:
     classes = None
     for config in configs:
         work_dir = run_dir(args, config)
-        record = {}
-        if osp.isfile(osp.join(work_dir, 'run.json')):
-            with open(osp.join(work_dir, 'run.json')) as f:
-                record = json.load(f)
+        record = read_record(work_dir)
         if classes is None:
             classes = Config.fromfile(config).get('classes')
         summary = screening.run_summary(screening.read_val_metrics(work_dir))
@@ -175,8 +177,7 @@ def main(argv=None) -> None:
     if not args.summarize_only:
         for config in args.configs:
             work_dir = run_dir(args, config)
-            done = osp.join(work_dir, 'run.json')
-            if osp.isfile(done) and json.load(open(done)).get('rc') == 0:
+            if read_record(work_dir).get('rc') == 0:
                 print(f'[screen] {config}: finished before, skipped', flush=True)
                 continue
             record = train_one(args, config, work_dir)
