@@ -1,31 +1,16 @@
 # RetinaNet + ShuffleDefectNet 1.0x + fusion neck (5 levels of 96 channels) on NEU-DET.
-# Same data, input (192x192), schedule, backbone and neck as configs/sdn_ssd_neu.py.
+# Same data, input (192x192), backbone and neck as configs/sdn_ssd_neu.py, and the levers
+# of its recipe that apply to RetinaNet: the 60-epoch schedule and the EMA of the weights
+# (RetinaNet has its focal loss already).
 #
 #   python tools/train.py configs/sdn_retinanet_neu.py
 _base_ = [
-    '_base_/datasets/neu_det.py', '_base_/schedules/adamw_cosine_40e.py',
-    '_base_/default_runtime.py'
+    '_base_/models/sdn-1.0x_fusion.py', '_base_/datasets/neu_det.py',
+    '_base_/schedules/adamw_cosine_60e.py', '_base_/default_runtime.py'
 ]
 
 model = dict(
-    type='SingleStageDetector',
-    data_preprocessor=dict(
-        type='DetDataPreprocessor',
-        mean=[127.5, 127.5, 127.5],
-        std=[64.0, 64.0, 64.0],
-        bgr_to_rgb=True,
-        pad_size_divisor=1),
-    backbone=dict(
-        type='ShuffleDefectNet',
-        widen_factor=1.0,
-        out_indices=(0, 1, 2),
-        norm_cfg=dict(type='BN'),
-        init_cfg=None),
-    neck=dict(
-        type='SDNFusionNeck',
-        in_channels=[116, 232, 464],
-        out_channels=96,
-        num_outs=5),
+    neck=dict(num_outs=5),
     bbox_head=dict(
         type='FastRetinaHead',  # mmdet's RetinaHead + batched post-processing
         num_classes=len(_base_.classes),
@@ -59,3 +44,9 @@ model = dict(
         score_thr=0.05,
         nms=dict(type='nms', iou_threshold=0.5),
         max_per_img=100))
+
+# EMA of the weights, as in configs/sdn_ssd_neu.py.
+custom_hooks = [
+    dict(type='EMAHook', ema_type='ExpMomentumEMA', momentum=0.001, gamma=300,
+         update_buffers=True, priority=49),
+]

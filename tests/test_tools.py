@@ -148,7 +148,12 @@ def test_publish_model(trained_ssd, tmp_path):
     assert files[0] == f'sdn_ssd_neu-{digest[:8]}.pth'
     ckpt_pub = load_checkpoint_file(str(tmp_path / files[0]))
     assert 'optimizer' not in ckpt_pub and 'message_hub' not in ckpt_pub
-    assert 'state_dict' in ckpt_pub
+    # the config trains with an EMA: the Runner's checkpoint holds the averaged weights
+    # in state_dict and the raw ones in ema_state_dict, which publishing drops
+    ckpt_in = load_checkpoint_file(ckpt)
+    assert 'ema_state_dict' in ckpt_in and 'ema_state_dict' not in ckpt_pub
+    assert ckpt_pub['state_dict'].keys() == ckpt_in['state_dict'].keys()
+    assert all(ckpt_pub['state_dict'][k].equal(v) for k, v in ckpt_in['state_dict'].items())
     assert 'loads, builds and runs' in proc.stdout and f'Weights: {files[0]}' in proc.stdout
 
 

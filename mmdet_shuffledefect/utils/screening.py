@@ -7,7 +7,12 @@ their own live here:
 
 * :func:`read_val_metrics` - the validation metrics per epoch from mmengine's
   ``vis_data/scalars.json`` files of a work dir (a resumed run has several);
-* :func:`ablation_rows` - the markdown rows of the table.
+* :func:`ablation_rows` - the markdown rows of the table;
+* :func:`read_test_metrics`, :func:`test_rows` - a test run's metrics (what
+  ``tools/test.py`` logged) and a table of several runs with their mean, for
+  ``tools/analysis_tools/test_table.py``;
+* :func:`write_block` - a generated block between two markers of a results file,
+  the text around it kept.
 
 Example:
     >>> summary = run_summary({5: {MAP_KEY: 0.3}, 10: {MAP_KEY: 0.5}})
@@ -16,6 +21,7 @@ Example:
 """
 import glob
 import json
+import os
 import os.path as osp
 from typing import Dict, List, Optional, Sequence
 
@@ -94,3 +100,91 @@ def ablation_rows(runs: Sequence[dict], classes: Sequence[str]) -> List[str]:
             cells.append(f"{run['wall_min']:.1f}" if run.get('wall_min') else '')
         lines.append('| ' + ' | '.join(cells) + ' |')
     return lines
+
+
+def read_test_metrics(work_dir: str) -> Dict[str, float]:
+    """The metrics of the newest test run in ``work_dir``.
+
+    Args:
+        work_dir (str): The ``--work-dir`` of ``tools/test.py``; mmengine writes
+            ``<work_dir>/<timestamp>/<timestamp>.json`` with the metrics.
+
+    Returns:
+        dict: metric name -> value (``MAP_KEY`` and the per-class APs among them).
+
+    Raises:
+        ValueError: ``work_dir`` holds no test metrics.
+    """
+    found = []
+    for path in sorted(glob.glob(osp.join(work_dir, '*', '*.json'))):
+        stamp = osp.basename(osp.dirname(path))
+        if osp.basename(path) != f'{stamp}.json':
+            continue
+        with open(path) as f:
+            try:
+                record = json.load(f)
+            except json.JSONDecodeError as err:
+                raise ValueError(f'{path}: not a JSON file ({err})') from err
+        if isinstance(record, dict) and MAP_KEY in record:
+            found.append(record)
+    if not found:
+        raise ValueError(f'{work_dir}: no test metrics (<timestamp>/<timestamp>.json with '
+                         f'{MAP_KEY}); run tools/test.py CONFIG CKPT --work-dir {work_dir}')
+    return {k: float(v) for k, v in found[-1].items() if isinstance(v, (int, float))}
+
+
+def test_rows(runs: Sequence[tuple], mean: bool = True) -> List[str]:
+    """Markdown table of test mAP@0.5 and AP per class, one row per run.
+
+    Args:
+        runs (list[tuple]): ``(label, metrics)`` pairs, metrics as from
+            :func:`read_test_metrics`; the classes are those of the first run.
+        mean (bool): Add a row with the mean (and the population std) of the runs.
+
+    Returns:
+        list[str]: The header, the separator and the rows.
+
+    Example:
+        >>> m = {MAP_KEY: 0.5, PER_CLASS_PREFIX + 'a': 0.4, PER_CLASS_PREFIX + 'b': 0.6}
+        >>> test_rows([('seed 0', m)])[2]
+        '| seed 0 | 0.500 | 0.400 | 0.600 |'
+    """
+    if not runs:
+        raise ValueError('a test table needs at least one run')
+    classes = [k[len(PER_CLASS_PREFIX):] for k in runs[0][1] if k.startswith(PER_CLASS_PREFIX)]
+    keys = [MAP_KEY] + [PER_CLASS_PREFIX + c for c in classes]
+    lines = ['| ' + ' | '.join(['run', 'mAP@0.5'] + classes) + ' |',
+             '|' + '---|' * (len(classes) + 2)]
+    for label, metrics in runs:
+        missing = [k for k in keys if k not in metrics]
+        if missing:
+            raise ValueError(f'run {label!r} lacks {", ".join(missing)}')
+        lines.append('| ' + ' | '.join([label] + [f'{metrics[k]:.3f}' for k in keys]) + ' |')
+    if mean and len(runs) > 1:
+        cells = []
+        for k in keys:
+            values = [m[k] for _, m in runs]
+            avg = sum(values) / len(values)
+            std = (sum((v - avg) ** 2 for v in values) / len(values)) ** 0.5
+            cells.append(f'**{avg:.3f}** ± {std:.3f}' if k == MAP_KEY else f'{avg:.3f}')
+        lines.append('| ' + ' | '.join([f'mean of {len(runs)}'] + cells) + ' |')
+    return lines
+
+
+def write_block(path: str, tag: str, block: Sequence[str], title: str) -> None:
+    """Put ``block`` between ``<!-- tag: begin -->`` and ``<!-- tag: end -->`` in
+    ``path``, replacing what was there and keeping the rest; a file or a block not
+    there yet is created (the file with ``title`` as its first line)."""
+    begin, end = f'<!-- {tag}: begin -->', f'<!-- {tag}: end -->'
+    lines = '\n'.join([begin, *block, end])
+    text = ''
+    if osp.isfile(path):
+        with open(path) as f:
+            text = f.read()
+    if begin in text and end in text:
+        text = text[:text.index(begin)] + lines + text[text.index(end) + len(end):]
+    else:
+        text = (text or f'{title}\n\n') + lines + '\n'
+    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
+    with open(path, 'w') as f:
+        f.write(text)

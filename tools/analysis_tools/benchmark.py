@@ -13,6 +13,11 @@ size (``--images DIR``, else the synthetic sample's pictures):
 * mmdet pipeline: ``inference_detector`` on the B decoded pictures, the
   per-image path of mmdet's Python API (resize + preprocess + forward + NMS).
 
+A classifier config (mmpretrain scope, the NEU-CLS configs) gets two rows:
+forward only (normalisation + backbone + neck + head logits) and the whole
+classifier (mmpretrain's ``test_step``: preprocessing, softmax scores and
+labels in data samples).
+
 Each row reports p50 (and p95 at batch 1) latency per batch, images per
 second, and its ratio to the forward-only rate of the same model and batch.
 CPU: batch 1 and 32; CUDA: 1, 32 and 256 (``--batch-sizes`` overrides).
@@ -21,6 +26,8 @@ Example:
     python tools/analysis_tools/benchmark.py configs/sdn_ssd_neu.py:checkpoints/sdn_ssd_neu-f5992708.pth --threads 2
     python tools/analysis_tools/benchmark.py configs/sdn_ssd_neu.py:sdn.onnx --backend onnxruntime
     python tools/analysis_tools/benchmark.py configs/sdn_ssd_neu.py configs/sdn_retinanet_neu.py --device cuda
+    python tools/analysis_tools/benchmark.py configs/classification/sdn-1.0x_linear_30e_neu-cls.py \
+        configs/classification/shufflenetv2-1.0x_linear_30e_neu-cls.py --threads 2
 """
 import argparse
 import os
@@ -129,18 +136,69 @@ def onnx_rows(config: str, onnx_file: str, args, batch: int,
                  p95=percentile(times, 95), img_s=batch * 1000.0 / p50, ratio=None)]
 
 
+def timed_rows(rows: List[Tuple[str, Optional[Callable]]], args, batch: int,
+               before_each: Optional[Callable] = None) -> List[Dict]:
+    """p50/p95 latency, img/s and the ratio to the first row's img/s of each row
+    (``before_each`` runs, untimed, before each row's timing)."""
+    out = []
+    for name, fn in rows:
+        if before_each is not None:
+            before_each()
+        if fn is None:
+            out.append(dict(row=name, batch=batch, p50=None, p95=None))
+            continue
+        times = latency_samples_ms(fn, args.warmup, args.repeats, args.device)
+        out.append(dict(row=name, batch=batch, p50=percentile(times, 50),
+                        p95=percentile(times, 95)))
+    forward_rate = batch * 1000.0 / out[0]['p50']
+    for row in out:
+        row['img_s'] = batch * 1000.0 / row['p50'] if row['p50'] else None
+        row['ratio'] = row['img_s'] / forward_rate if row['img_s'] else None
+    return out
+
+
+def classifier_rows(cfg, ckpt: Optional[str], args, batch: int,
+                    pictures: List[np.ndarray]) -> List[Dict]:
+    """Time an mmpretrain classifier: forward only and the whole ``test_step``."""
+    from mmengine.registry import init_default_scope
+    from mmengine.runner import load_checkpoint
+    from mmpretrain.registry import MODELS
+    init_default_scope('mmpretrain')
+    model = MODELS.build(cfg.model if 'data_preprocessor' in cfg.model else
+                         dict(cfg.model, data_preprocessor=cfg.get('data_preprocessor')))
+    if ckpt:
+        load_checkpoint(model, ckpt, map_location='cpu')
+    model = model.to(args.device).eval()
+    size = int(cfg.get('input_size', 192))
+    images = [torch.from_numpy(cv2.resize(pictures[i % len(pictures)], (size, size))
+                               .transpose(2, 0, 1).copy()).to(args.device)
+              for i in range(batch)]
+    prepared = model.data_preprocessor(dict(inputs=images), False)['inputs']
+
+    def forward():
+        return model(prepared, mode='tensor')
+
+    rows = [('forward only', forward),
+            ('whole classifier (test_step: preprocess + softmax + labels)',
+             lambda: model.test_step(dict(inputs=images)))]
+    with torch.no_grad():
+        return timed_rows(rows, args, batch)
+
+
 def model_rows(config: str, ckpt: Optional[str], args, batch: int,
                pictures: List[np.ndarray]) -> List[Dict]:
     """Time every row of one model at one batch size."""
     if args.backend == 'onnxruntime':
         return onnx_rows(config, ckpt, args, batch, pictures)
+    cfg = load_config(config, classes=args.classes)
+    if cfg.get('default_scope') == 'mmpretrain':
+        return classifier_rows(cfg, ckpt, args, batch, pictures)
     from mmdet.apis import inference_detector, init_detector
     from mmdet.models.dense_heads.base_dense_head import BaseDenseHead
 
     from mmdet_shuffledefect.deployment.onnx_detector import (config_input_size, normalise,
                                                               preprocess_constants)
     from mmdet_shuffledefect.models.dense_heads import BatchedPredictMixin
-    cfg = load_config(config, classes=args.classes)
     model = init_detector(cfg, ckpt, device=args.device).eval()
     head = model.bbox_head
     mean, std, bgr = (t.to(args.device) if torch.is_tensor(t) else t
@@ -188,23 +246,17 @@ def model_rows(config: str, ckpt: Optional[str], args, batch: int,
     if not args.no_pipeline:
         rows.append(('mmdet pipeline (inference_detector, per image)',
                      (lambda: inference_detector(model, decoded)) if stock_ok else None))
-    out = []
-    for name, fn in rows:
+
+    def reset_chunk():
         if fast_ok:
             head.nms_chunk = default_chunk
-        if fn is None:
-            out.append(dict(row=name, batch=batch, p50=None, p95=None))
-            continue
-        times = latency_samples_ms(fn, args.warmup, args.repeats, args.device)
-        out.append(dict(row=name, batch=batch, p50=percentile(times, 50),
-                        p95=percentile(times, 95)))
-    if tmp is not None:
-        tmp.cleanup()
-    forward_rate = batch * 1000.0 / out[0]['p50']
-    for row in out:
-        row['img_s'] = batch * 1000.0 / row['p50'] if row['p50'] else None
-        row['ratio'] = row['img_s'] / forward_rate if row['img_s'] else None
-    return out
+
+    try:
+        return timed_rows(rows, args, batch, before_each=reset_chunk)
+    finally:
+        reset_chunk()
+        if tmp is not None:
+            tmp.cleanup()
 
 
 def main(argv=None) -> int:

@@ -1,6 +1,8 @@
 """Prepare a checkpoint for the model zoo.
 
-Drops the optimizer, the message hub and the scheduler states, saves the rest as
+Drops the optimizer, the message hub and the scheduler states, and the EMA hook's
+copy of the raw weights (``ema_state_dict``: with ``EMAHook`` the checkpoint's
+``state_dict`` already holds the averaged weights, which validation used), saves the rest as
 ``<name>-<first 8 of sha256>.pth``, verifies that the file loads (with the safe
 loader) and, given the config, that the model builds from it and runs, then
 prints the metafile entry.
@@ -23,7 +25,7 @@ from mmdet_shuffledefect.utils.model_zoo import sha256_of
 from mmdet_shuffledefect.compat import (CorruptCheckpointError, UnsafeCheckpointError,
                                         load_checkpoint_file)
 
-DROPPED = ('optimizer', 'message_hub', 'param_schedulers')
+DROPPED = ('optimizer', 'message_hub', 'param_schedulers', 'ema_state_dict')
 
 
 def publish(in_file: str, out_file: str) -> Tuple[str, str]:

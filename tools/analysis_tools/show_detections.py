@@ -1,0 +1,135 @@
+"""A contact sheet of a trained detector's detections on a split, one row per class.
+
+For each class asked for, the first ``--per-class`` images of the split (sorted by
+name) that hold a box of that class are drawn with their ground truth (green) and
+the detections scoring at least ``--score-thr`` (red, class and score); the caption
+gives the file name and the counts. Meant for the weakest classes of a results
+table: what the numbers miss, a picture shows.
+
+Example:
+    python tools/analysis_tools/show_detections.py configs/sdn_ssd_neu.py best.pth \\
+        --show-classes crazing rolled-in_scale --per-class 6 \\
+        --out results/figures/sdn_ssd_neu_weakest_test.jpg
+    python tools/analysis_tools/show_detections.py CONFIG CKPT --split val_dataloader \\
+        --data-root my_data/ --classes scale hole --show-classes hole
+"""
+import argparse
+import os
+import os.path as osp
+import sys
+
+import cv2
+import numpy as np
+from mmengine.config import DictAction
+
+import mmdet_shuffledefect  # noqa: F401
+from mmdet_shuffledefect.utils.cli import add_data_args, apply_trust, fail, load_config
+from mmdet_shuffledefect.visualization import (GT_COLOUR, PRED_COLOUR, caption_tile,
+                                               contact_sheet, draw_boxes)
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('config', help='detector config')
+    parser.add_argument('checkpoint', help='trained checkpoint')
+    parser.add_argument('--show-classes', nargs='+', metavar='NAME',
+                        help='one row per class (default: every class)')
+    parser.add_argument('--per-class', type=int, default=6, help='images per class row')
+    parser.add_argument('--split', default='test_dataloader',
+                        choices=['train_dataloader', 'val_dataloader', 'test_dataloader'])
+    parser.add_argument('--score-thr', type=float, default=0.3, help='minimum detection score')
+    parser.add_argument('--tile-size', type=int, default=200, help='px per image in the sheet')
+    parser.add_argument('--out', default='detections.jpg', help='picture to write (.jpg/.png)')
+    add_data_args(parser)
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config entries as in mmdet\'s tools')
+    parser.add_argument('--trust-checkpoint', action='store_true',
+                        help='unpickle the checkpoint fully (only for files you trust)')
+    return parser.parse_args(argv)
+
+
+def pick_images(dataset, classes, wanted, per_class):
+    """``{class: [data_info, ...]}``: the first ``per_class`` images (by file name)
+    holding a box of each wanted class."""
+    infos = sorted((dataset.get_data_info(i) for i in range(len(dataset))),
+                   key=lambda info: osp.basename(info['img_path']))
+    picked = {}
+    for name in wanted:
+        label = classes.index(name)
+        picked[name] = [info for info in infos
+                        if any(inst['bbox_label'] == label for inst in info['instances'])
+                        ][:per_class]
+    return picked
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    if args.per_class < 1:
+        fail(f'--per-class must be >= 1, got {args.per_class}')
+    if not 0.0 <= args.score_thr <= 1.0:
+        fail(f'--score-thr must be in [0, 1], got {args.score_thr}')
+    if not osp.isfile(args.checkpoint):
+        fail(f'checkpoint {args.checkpoint} does not exist')
+    apply_trust(args.trust_checkpoint)
+    cfg = load_config(args.config, args.cfg_options, args.data_root, args.classes)
+
+    from mmdet.registry import DATASETS
+    from mmdet.utils import register_all_modules
+
+    from mmdet_shuffledefect.apis import detect_many, init_inspection_model
+    register_all_modules(init_default_scope=True)
+    dataset_cfg = dict(cfg[args.split]['dataset'])
+    dataset_cfg['pipeline'] = []
+    try:
+        dataset = DATASETS.build(dataset_cfg)
+    except Exception as err:  # a missing data root, split file or image
+        fail(f'cannot build the {args.split} dataset: {type(err).__name__}: {err}')
+    classes = list(dataset.metainfo['classes'])
+    wanted = args.show_classes or classes
+    unknown = [name for name in wanted if name not in classes]
+    if unknown:
+        fail(f'--show-classes {" ".join(unknown)}: not a class of the {args.split} dataset '
+             f'(its classes: {", ".join(classes)})')
+    picked = pick_images(dataset, classes, wanted, args.per_class)
+    empty = [name for name, infos in picked.items() if not infos]
+    if empty:
+        fail(f'the {args.split} dataset has no image with a box of {", ".join(empty)}')
+
+    try:
+        model = init_inspection_model(cfg, args.checkpoint)
+    except Exception as err:  # not a checkpoint of this config
+        fail(f'cannot load {args.checkpoint} into {args.config}: {type(err).__name__}: {err}')
+    model_classes = list(model.dataset_meta.get('classes') or classes)
+
+    tiles = []
+    for name, infos in picked.items():
+        imgs = []
+        for info in infos:
+            img = cv2.imread(info['img_path'], cv2.IMREAD_COLOR)
+            if img is None:
+                fail(f'cannot read image {info["img_path"]}')
+            imgs.append(img)
+        preds = detect_many(model, imgs, score_thr=args.score_thr, batch_size=len(imgs))
+        for info, img, (boxes, scores, labels) in zip(infos, imgs, preds):
+            gt = np.array([inst['bbox'] for inst in info['instances']], np.float32)
+            shown = draw_boxes(img, gt, GT_COLOUR)
+            shown = draw_boxes(shown, boxes, PRED_COLOUR,
+                               [f'{model_classes[int(l)][:8]} {s:.2f}'
+                                for s, l in zip(scores, labels)])
+            hits = int(sum(model_classes[int(l)] == name for l in labels))
+            tiles.append(caption_tile(shown, [
+                osp.splitext(osp.basename(info['img_path']))[0],
+                f'GT {len(gt)}  det {len(boxes)} ({hits} {name[:9]})'], size=args.tile_size))
+    sheet = contact_sheet(tiles, cols=args.per_class,
+                          title=f'{osp.basename(args.config)} on {args.split.split("_")[0]}: '
+                          f'green = ground truth, red = detections >= {args.score_thr}; '
+                          f'one row per class: {", ".join(picked)}')
+    os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
+    if not cv2.imwrite(args.out, sheet, [cv2.IMWRITE_JPEG_QUALITY, 85]):
+        fail(f'cannot write {args.out} (use a .jpg or .png name)')
+    print(f'wrote {args.out}: {len(tiles)} images, rows {", ".join(picked)}')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,258 @@
+"""Grouped, stratified k-fold cross-validation of a classifier config (NEU-CLS).
+
+All images of the config's dataset are split into ``--folds`` seeded folds,
+stratified by class and grouped (byte-identical files, e.g. NEU-CLS's
+``Pa_101.bmp``/``Pa_105.bmp``, stay in one fold). Fold i trains on the other
+folds with the real Runner (``tools/train.py``), picks its checkpoint on a
+stratified ``--val-ratio`` held out from them (``--val-ratio 0``: the last
+epoch) and tests that one checkpoint once on fold i (``tools/test.py``).
+
+Each fold is resumable: a finished fold is skipped, an interrupted one resumes
+from its last checkpoint. The summary (``summary.md``, ``summary.json``) gives
+top-1 per fold, mean ± std, the errors out of all images and every misclassified
+file; ``misclassified.png`` shows those images with their true and predicted
+class, ``confusion_matrix.png`` the confusion matrix summed over the folds.
+
+Example:
+    python tools/cross_validate.py configs/classification/sdn-1.0x_linear_30e_neu-cls.py \\
+        --folds 5 --work-dir work_dirs/cv/sdn-1.0x
+    python tools/cross_validate.py CONFIG --folds 5 --summarize-only --work-dir work_dirs/cv/x
+"""
+import argparse
+import glob
+import hashlib
+import json
+import os
+import os.path as osp
+import pickle
+import re
+import sys
+
+HERE = osp.dirname(osp.abspath(__file__))
+REPO = osp.dirname(HERE)
+sys.path.insert(0, REPO)
+
+import cv2  # noqa: E402
+import numpy as np  # noqa: E402
+from mmengine.config import DictAction  # noqa: E402
+
+from mmdet_shuffledefect.data_prep.folds import fold_parts, grouped_stratified_folds  # noqa: E402
+from mmdet_shuffledefect.data_prep.splits import write_split_files  # noqa: E402
+from mmdet_shuffledefect.utils.cli import add_data_args, fail, load_config  # noqa: E402
+from mmdet_shuffledefect.utils.run_record import read_record, run_recorded  # noqa: E402
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('config', help='classifier config (mmpretrain scope)')
+    parser.add_argument('--folds', type=int, default=5, help='number of folds (>= 2)')
+    parser.add_argument('--seed', type=int, default=0, help='seed of the folds and the runs')
+    parser.add_argument('--val-ratio', type=float, default=0.1,
+                        help='share of the training folds held out to choose the '
+                        'checkpoint; 0 trains on all of them and tests the last epoch')
+    parser.add_argument('--work-dir', help='default: work_dirs/cv/<config name>')
+    parser.add_argument('--summarize-only', action='store_true',
+                        help='only write the summary of the folds already tested')
+    add_data_args(parser)
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={},
+                        help='override config entries for every fold, as in mmdet\'s tools')
+    return parser.parse_args(argv)
+
+
+def all_images(cfg) -> tuple:
+    """``([(stem, path, class name)], classes)``: every image under the training
+    dataset's folder, and the class names in label order."""
+    from mmpretrain.registry import DATASETS
+    from mmpretrain.utils import register_all_modules
+    register_all_modules(init_default_scope=True)
+    ds_cfg = dict(cfg.train_dataloader.dataset)
+    ds_cfg.update(ann_file='', pipeline=[])
+    try:
+        dataset = DATASETS.build(ds_cfg)
+    except Exception as err:  # a missing folder or an unlabelled image
+        fail(f'cannot read the images of {cfg.filename}: {type(err).__name__}: {err}')
+    classes = dataset.metainfo['classes']
+    return [(osp.splitext(osp.basename(d['img_path']))[0], d['img_path'],
+             classes[int(d['gt_label'])])
+            for d in map(dataset.get_data_info, range(len(dataset)))], list(classes)
+
+
+def md5(path: str) -> str:
+    with open(path, 'rb') as f:
+        return hashlib.md5(f.read()).hexdigest()
+
+
+def fold_options(split_dir: str, val: bool, seed: int) -> list:
+    """``--cfg-options`` pointing the datasets at one fold's split files."""
+    opts = [f'train_dataloader.dataset.ann_file={osp.join(split_dir, "train.txt")}',
+            f'test_dataloader.dataset.ann_file={osp.join(split_dir, "test.txt")}',
+            f'randomness.seed={seed}']
+    if val:
+        opts.append(f'val_dataloader.dataset.ann_file={osp.join(split_dir, "val.txt")}')
+    else:
+        opts += ['val_dataloader=None', 'val_cfg=None', 'val_evaluator=None',
+                 'default_hooks.checkpoint.save_best=None']
+    return opts
+
+
+def chosen_checkpoint(fold_dir: str):
+    """The best-on-val checkpoint, else the last epoch's (None before training)."""
+    best = glob.glob(osp.join(fold_dir, 'best_*.pth'))
+    if best:
+        return sorted(best)[-1]
+    epochs = glob.glob(osp.join(fold_dir, 'epoch_*.pth'))
+    if not epochs:
+        return None
+    return max(epochs, key=lambda p: int(re.search(r'epoch_(\d+)', p).group(1)))
+
+
+def run_fold(args, work_dir: str, index: int, parts: dict) -> dict:
+    """Train (or resume) and test fold ``index``; return its result."""
+    fold_dir = osp.join(work_dir, f'fold{index}')
+    result_file = osp.join(fold_dir, 'result.json')
+    if osp.isfile(result_file):
+        print(f'[cv] fold {index}: done before, skipped', flush=True)
+        with open(result_file) as f:
+            return json.load(f)
+    split_dir = osp.abspath(osp.join(work_dir, 'splits', f'fold{index}'))
+    write_split_files(parts, split_dir, header=f'fold {index} of {args.folds}, seed {args.seed}')
+    options = fold_options(split_dir, bool(parts['val']), args.seed)
+    options += [f'{k}={v}' for k, v in args.cfg_options.items()]
+    data = ['--data-root', args.data_root] if args.data_root else []
+    python = sys.executable
+    if read_record(fold_dir, 'train.json').get('rc') != 0:
+        cmd = [python, osp.join(REPO, 'tools', 'train.py'), args.config, '--work-dir', fold_dir,
+               *data, '--cfg-options', *options]
+        if chosen_checkpoint(fold_dir):
+            cmd.append('--resume')
+        print(f'[cv] fold {index}/{args.folds}: training on {len(parts["train"])} images '
+              f'(val {len(parts["val"])}, test {len(parts["test"])}); log '
+              f'{osp.join(fold_dir, "train_stdout.log")}', flush=True)
+        record = run_recorded(cmd, fold_dir, name='train.json', fold=index, seed=args.seed)
+        if record['rc'] != 0:
+            fail(f'fold {index}: training failed (exit {record["rc"]}); see '
+                 f'{osp.join(fold_dir, "train_stdout.log")}; rerun to resume', code=1)
+    ckpt = chosen_checkpoint(fold_dir)
+    if ckpt is None:
+        fail(f'fold {index}: no checkpoint in {fold_dir}', code=1)
+    preds = osp.join(fold_dir, 'test', 'predictions.pkl')
+    cmd = [python, osp.join(REPO, 'tools', 'test.py'), args.config, ckpt, '--work-dir',
+           osp.join(fold_dir, 'test'), '--out', preds, *data, '--cfg-options', *options]
+    print(f'[cv] fold {index}: testing {osp.basename(ckpt)} on {len(parts["test"])} images',
+          flush=True)
+    record = run_recorded(cmd, fold_dir, name='test.json', log_name='test_stdout.log')
+    if record['rc'] != 0 or not osp.isfile(preds):
+        fail(f'fold {index}: testing failed (exit {record["rc"]}); see '
+             f'{osp.join(fold_dir, "test_stdout.log")}', code=1)
+    with open(preds, 'rb') as f:
+        samples = pickle.load(f)
+    rows = [(osp.basename(s['img_path']), int(s['gt_label']), int(s['pred_label']))
+            for s in samples]
+    train_min = read_record(fold_dir, 'train.json').get('wall_min')
+    result = dict(fold=index, checkpoint=osp.basename(ckpt), images=len(rows),
+                  correct=sum(t == p for _, t, p in rows), predictions=rows,
+                  train_wall_min=train_min, command=read_record(fold_dir, 'train.json').get(
+                      'command'))
+    result['top1'] = 100.0 * result['correct'] / max(len(rows), 1)
+    with open(result_file, 'w') as f:
+        json.dump(result, f, indent=1)
+    print(f'[cv] fold {index}: top-1 {result["top1"]:.2f} % '
+          f'({len(rows) - result["correct"]} errors)', flush=True)
+    return result
+
+
+def summarize(args, work_dir: str, results: list, classes: list, paths: dict) -> str:
+    """Write summary.md/.json, the misclassified contact sheet and the confusion matrix."""
+    from mmdet_shuffledefect.evaluation.confusion_plot import plot_confusion
+    from mmdet_shuffledefect.visualization import caption_tile, contact_sheet
+    top1 = np.array([r['top1'] for r in results])
+    total = sum(r['images'] for r in results)
+    errors = [(r['fold'], name, classes[t], classes[p]) for r in results
+              for name, t, p in r['predictions'] if t != p]
+    matrix = np.zeros((len(classes), len(classes)), int)
+    for r in results:
+        for _, t, p in r['predictions']:
+            matrix[t, p] += 1
+    lines = [f'# {args.folds}-fold cross-validation of `{args.config}`', '',
+             f'Folds: stratified by class, grouped by file md5, seed {args.seed}; checkpoint '
+             + (f'chosen on a stratified {args.val_ratio:.0%} of the training folds'
+                if args.val_ratio > 0 else 'of the last epoch') + '.', '',
+             '| fold | test images | top-1 % | errors | checkpoint | train min |',
+             '|---|---|---|---|---|---|']
+    for r in results:
+        minutes = f'{r["train_wall_min"]:.1f}' if r.get('train_wall_min') else ''
+        lines.append(f'| {r["fold"]} | {r["images"]} | {r["top1"]:.2f} | '
+                     f'{r["images"] - r["correct"]} | {r["checkpoint"]} | {minutes} |')
+    lines += ['', f'Top-1: **{top1.mean():.2f} ± {top1.std():.2f} %** (mean ± std over '
+              f'{len(results)} folds); errors: **{len(errors)} of {total}** images.', '']
+    if len(results) < args.folds:
+        lines += [f'Only {len(results)} of {args.folds} folds are tested so far.', '']
+    lines += ['Misclassified (fold, file, true, predicted):', '']
+    lines += [f'- {f}: `{n}` {t} -> {p}' for f, n, t, p in errors] or ['- none']
+    with open(osp.join(work_dir, 'summary.md'), 'w') as f:
+        f.write('\n'.join(lines) + '\n')
+    with open(osp.join(work_dir, 'summary.json'), 'w') as f:
+        json.dump(dict(config=args.config, folds=args.folds, seed=args.seed,
+                       top1_mean=float(top1.mean()), top1_std=float(top1.std()),
+                       errors=len(errors), images=total, per_fold=[r['top1'] for r in results],
+                       misclassified=[dict(fold=f, file=n, true=t, pred=p)
+                                      for f, n, t, p in errors],
+                       confusion=matrix.tolist()), f, indent=1)
+    plot_confusion(matrix, classes, osp.join(work_dir, 'confusion_matrix.png'),
+                   title=f'{osp.basename(args.config)}: {len(results)} folds')
+    sheet_path = osp.join(work_dir, 'misclassified.png')
+    if errors:
+        tiles = [caption_tile(cv2.imread(paths[n], cv2.IMREAD_COLOR), [n, f'true {t}',
+                                                                       f'pred {p}'], size=160)
+                 for _, n, t, p in errors]
+        cv2.imwrite(sheet_path, contact_sheet(tiles, cols=6, title=f'{len(errors)} of {total} '
+                                              'misclassified'))
+    elif osp.isfile(sheet_path):
+        os.remove(sheet_path)
+    print('\n'.join(lines[4:4 + len(results) + 4]))
+    print(f'[cv] summary in {osp.join(work_dir, "summary.md")}')
+    return '\n'.join(lines)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    if not 0.0 <= args.val_ratio < 1.0:
+        fail(f'--val-ratio must be in [0, 1), got {args.val_ratio}')
+    cfg = load_config(args.config, None, args.data_root, args.classes)
+    if cfg.get('default_scope') != 'mmpretrain':
+        fail(f'{args.config} is not a classifier config (default_scope '
+             f'{cfg.get("default_scope")!r}, expected \'mmpretrain\')')
+    work_dir = args.work_dir or osp.join(
+        'work_dirs', 'cv', osp.splitext(osp.basename(args.config))[0])
+    images, classes = all_images(cfg)
+    if not images:
+        fail(f'no images found for {args.config}')
+    stems = [s for s, _, _ in images]
+    strata = {s: c for s, _, c in images}
+    paths = {osp.basename(p): p for _, p, _ in images}
+    groups = {s: md5(p) for s, p, _ in images}
+    try:
+        folds = grouped_stratified_folds(stems, args.folds, args.seed, groups, strata)
+    except ValueError as err:
+        fail(str(err))
+    os.makedirs(work_dir, exist_ok=True)
+    print(f'[cv] {len(stems)} images, {len(set(groups.values()))} distinct, {args.folds} folds '
+          f'of {", ".join(str(len(f)) for f in folds)}; work dir {work_dir}', flush=True)
+    results = []
+    for index in range(args.folds):
+        if args.summarize_only:
+            path = osp.join(work_dir, f'fold{index}', 'result.json')
+            if osp.isfile(path):
+                with open(path) as f:
+                    results.append(json.load(f))
+            continue
+        parts = fold_parts(folds, index, args.val_ratio, args.seed, groups, strata)
+        results.append(run_fold(args, work_dir, index, parts))
+    if not results:
+        fail(f'no fold of {work_dir} is tested yet; run without --summarize-only')
+    summarize(args, work_dir, results, classes, paths)
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
