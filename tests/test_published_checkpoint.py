@@ -1,25 +1,33 @@
-"""The published checkpoint still fits its config after the config was split into
-configs/_base_/ pieces: same parameter names and shapes (strict load), and it detects."""
+"""The published detection checkpoints fit their configs (also after configs are split
+into configs/_base_/ pieces): same parameter names and shapes (strict load), and they detect."""
 import os.path as osp
 
+import pytest
 import torch
 
 from conftest import CKPT_40E, RECIPE_40E, REPO
 
-CKPT = CKPT_40E
-TRAINED_WITH = osp.join(REPO, RECIPE_40E)
+PUBLISHED = [
+    (CKPT_40E, osp.join(REPO, RECIPE_40E)),
+    # the final recipe, trained with an EMA: its state_dict holds the averaged weights
+    (osp.join(REPO, 'checkpoints', 'sdn_ssd_neu_60e-ema-e09973a3.pth'),
+     osp.join(REPO, 'configs', 'sdn_ssd_neu.py')),
+]
 
 
-def test_published_checkpoint_loads_strictly_into_its_config():
+@pytest.mark.parametrize('ckpt_file,trained_with', PUBLISHED,
+                         ids=[osp.basename(c) for c, _ in PUBLISHED])
+def test_published_checkpoint_loads_strictly_into_its_config(ckpt_file, trained_with):
     import mmdet_shuffledefect  # noqa: F401
     from mmdet.registry import MODELS
     from mmdet.utils import register_all_modules
     from mmengine.config import Config
     from mmengine.runner import load_checkpoint
     register_all_modules()
-    cfg = Config.fromfile(TRAINED_WITH)
+    cfg = Config.fromfile(trained_with)
     model = MODELS.build(cfg.model).eval()
-    ckpt = load_checkpoint(model, CKPT, map_location='cpu', strict=True)
+    ckpt = load_checkpoint(model, ckpt_file, map_location='cpu', strict=True)
+    assert 'ema_state_dict' not in ckpt and 'optimizer' not in ckpt
     assert ckpt['meta']['dataset_meta']['classes'] == cfg.classes
     assert set(ckpt['state_dict']) == set(model.state_dict())
     with torch.no_grad():

@@ -127,6 +127,21 @@ def test_benchmark_times_several_models_in_one_table(trained_ssd, tmp_path):
     assert 'environment:' in proc.stdout and out.read_text().count('| sdn_ssd_neu.py |') == 10
 
 
+def test_benchmark_times_classifiers(tmp_path):
+    cls_cfg = 'configs/classification/sdn-1.0x_linear_30e_neu-cls.py'
+    ckpt = 'checkpoints/sdn-1.0x_neu-cls_train-split-20d7fa4c.pth'
+    proc = run_tool(['tools/analysis_tools/benchmark.py', f'{cls_cfg}:{ckpt}',
+                     'configs/classification/shufflenetv2-1.0x_linear_30e_neu-cls.py',
+                     '--batch-sizes', '1', '2', '--warmup', '0', '--repeats', '1',
+                     '--threads', '2'])
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    rows = [l.split('|')[1:-1] for l in proc.stdout.splitlines() if l.startswith('| ')][1:]
+    assert len(rows) == 2 * 2 * 2  # 2 models x 2 batches x (forward, whole classifier)
+    assert {r[2].strip() for r in rows} == {
+        'forward only', 'whole classifier (test_step: preprocess + softmax + labels)'}
+    assert all(float(r[5]) > 0 for r in rows)
+
+
 def test_benchmark_bad_arguments(tmp_path):
     proc = run_tool(['tools/analysis_tools/benchmark.py', f'{CONFIG}:{tmp_path}/none.pth'])
     assert proc.returncode != 0 and 'none.pth does not exist' in proc.stderr

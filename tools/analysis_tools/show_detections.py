@@ -3,7 +3,8 @@
 For each class asked for, the first ``--per-class`` images of the split (sorted by
 name) that hold a box of that class are drawn with their ground truth (green) and
 the detections scoring at least ``--score-thr`` (red, class and score); the caption
-gives the file name and the counts. Meant for the weakest classes of a results
+gives the file name, the ground-truth boxes and the detections (in brackets: those of
+the row's class). Meant for the weakest classes of a results
 table: what the numbers miss, a picture shows.
 
 Example:
@@ -119,11 +120,11 @@ def main(argv=None) -> int:
             hits = int(sum(model_classes[int(l)] == name for l in labels))
             tiles.append(caption_tile(shown, [
                 osp.splitext(osp.basename(info['img_path']))[0],
-                f'GT {len(gt)}  det {len(boxes)} ({hits} {name[:9]})'], size=args.tile_size))
+                f'GT {len(gt)}  det {len(boxes)} ({hits})'], size=args.tile_size))
     sheet = contact_sheet(tiles, cols=args.per_class,
                           title=f'{osp.basename(args.config)} on {args.split.split("_")[0]}: '
-                          f'green = ground truth, red = detections >= {args.score_thr}; '
-                          f'one row per class: {", ".join(picked)}')
+                          f'green = truth, red = detections >= {args.score_thr}; '
+                          f'caption: GT boxes, detections (of the row\'s class)')
     os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
     if not cv2.imwrite(args.out, sheet, [cv2.IMWRITE_JPEG_QUALITY, 85]):
         fail(f'cannot write {args.out} (use a .jpg or .png name)')

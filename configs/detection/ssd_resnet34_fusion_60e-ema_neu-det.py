@@ -1,7 +1,7 @@
 # Baseline: SSD with mmdet's ResNet34 instead of ShuffleDefectNet.
-# Same neck, head, data, input and schedule as the 40-epoch recipe
-# (ssd_sdn-1.0x_fusion_40e_neu-det.py).
-_base_ = './ssd_sdn-1.0x_fusion_40e_neu-det.py'
+# Same neck, head, data, input, schedule (60 epochs) and EMA as the final recipe
+# (configs/sdn_ssd_neu.py): the paper's comparison on NEU-DET (results/neu_det_detection.md).
+_base_ = '../sdn_ssd_neu.py'
 
 model = dict(
     backbone=dict(
