@@ -67,6 +67,8 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     if args.per_class < 1:
         fail(f'--per-class must be >= 1, got {args.per_class}')
+    if args.tile_size < 16:
+        fail(f'--tile-size must be at least 16 px, got {args.tile_size}')
     if not 0.0 <= args.score_thr <= 1.0:
         fail(f'--score-thr must be in [0, 1], got {args.score_thr}')
     if not osp.isfile(args.checkpoint):
@@ -113,8 +115,12 @@ def main(argv=None) -> int:
         preds = detect_many(model, imgs, score_thr=args.score_thr, batch_size=len(imgs))
         for info, img, (boxes, scores, labels) in zip(infos, imgs, preds):
             gt = np.array([inst['bbox'] for inst in info['instances']], np.float32)
-            shown = draw_boxes(img, gt, GT_COLOUR)
-            shown = draw_boxes(shown, boxes, PRED_COLOUR,
+            # draw on the picture at its size in the sheet: lines stay one pixel wide
+            scale = np.array([args.tile_size / img.shape[1], args.tile_size / img.shape[0]] * 2,
+                             np.float32)
+            shown = cv2.resize(img, (args.tile_size, args.tile_size), interpolation=cv2.INTER_AREA)
+            shown = draw_boxes(shown, gt.reshape(-1, 4) * scale, GT_COLOUR)
+            shown = draw_boxes(shown, np.asarray(boxes).reshape(-1, 4) * scale, PRED_COLOUR,
                                [f'{model_classes[int(l)][:8]} {s:.2f}'
                                 for s, l in zip(scores, labels)])
             hits = int(sum(model_classes[int(l)] == name for l in labels))
