@@ -16,12 +16,9 @@ Example:
     (6, 2, 4)
 """
 import random
-from collections import defaultdict
 from typing import Dict, List, Optional, Sequence
 
-from mmdet_shuffledefect.datasets.neu_classes import file_class
-
-from .splits import split_names
+from .splits import grouped_units, split_names
 
 
 def grouped_stratified_folds(names: Sequence[str], num_folds: int, seed: int = 0,
@@ -51,16 +48,8 @@ def grouped_stratified_folds(names: Sequence[str], num_folds: int, seed: int = 0
     """
     if num_folds < 2:
         raise ValueError(f'--folds must be at least 2, got {num_folds}')
-    if len(set(names)) != len(names):
-        raise ValueError('names contain duplicates')
-    groups = groups or {}
-    stratum = (lambda n: strata[n]) if strata is not None else file_class
-    members: Dict[str, List[str]] = defaultdict(list)
-    for name in sorted(names):
-        members[groups.get(name, name)].append(name)
-    by_stratum: Dict[str, List[List[str]]] = defaultdict(list)
-    for key in sorted(members):
-        by_stratum[stratum(members[key][0])].append(members[key])
+    by_stratum = {key: [units[k] for k in sorted(units)]
+                  for key, units in grouped_units(names, groups, strata).items()}
     smallest = min(by_stratum, key=lambda s: (len(by_stratum[s]), s))
     if len(by_stratum[smallest]) < num_folds:
         raise ValueError(

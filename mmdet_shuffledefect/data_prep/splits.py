@@ -32,6 +32,29 @@ def _md5(path: str) -> str:
         return hashlib.md5(f.read()).hexdigest()
 
 
+def grouped_units(names: Sequence[str], groups: Optional[Dict[str, str]] = None,
+                  strata: Optional[Dict[str, str]] = None) -> Dict[str, Dict[str, List[str]]]:
+    """``{stratum: {group key: sorted stems}}``: the units a split or a fold keeps together.
+
+    A stem without a group is its own group; a group belongs to the stratum of its
+    first stem (default stratum: the file-name class, NEU's naming).
+
+    Raises:
+        ValueError: ``names`` contain duplicates.
+    """
+    if len(set(names)) != len(names):
+        raise ValueError('names contain duplicates')
+    groups = groups or {}
+    stratum = (lambda n: strata[n]) if strata is not None else file_class
+    members: Dict[str, List[str]] = defaultdict(list)
+    for name in sorted(names):
+        members[groups.get(name, name)].append(name)
+    by_stratum: Dict[str, Dict[str, List[str]]] = defaultdict(dict)
+    for key, unit in members.items():
+        by_stratum[stratum(unit[0])][key] = unit
+    return by_stratum
+
+
 def split_names(names: Sequence[str],
                 ratios: Sequence[float] = (0.7, 0.1, 0.2),
                 seed: int = 0,
@@ -56,16 +79,7 @@ def split_names(names: Sequence[str],
     """
     if len(ratios) != 3 or any(r < 0 for r in ratios) or abs(sum(ratios) - 1) > 1e-6:
         raise ValueError(f'ratios must be three non-negative shares summing to 1, got {ratios}')
-    if len(set(names)) != len(names):
-        raise ValueError('names contain duplicates')
-    groups = groups or {}
-    stratum = (lambda n: strata[n]) if strata is not None else file_class
-    members: Dict[str, List[str]] = defaultdict(list)
-    for name in sorted(names):
-        members[groups.get(name, name)].append(name)
-    by_class: Dict[str, Dict[str, List[str]]] = defaultdict(dict)
-    for key, unit in members.items():
-        by_class[stratum(unit[0])][key] = unit
+    by_class = grouped_units(names, groups, strata)
     rng = random.Random(seed)
     out: Dict[str, List[str]] = {s: [] for s in SPLITS}
     for cls in sorted(by_class):
