@@ -32,11 +32,18 @@ def repo_root() -> str:
 @pytest.fixture(scope='session')
 def synth_det(tmp_path_factory):
     """A synthetic NEU-DET tree (60 images) with 70/10/20 split files."""
-    from mmdet_shuffledefect.data_prep.splits import make_splits_for_dir
+    from mmdet_shuffledefect.data_prep.splits import make_splits_for_dir, nested_subsets
+    from mmdet_shuffledefect.datasets.neu_det import read_split_file
     from mmdet_shuffledefect.data_prep.synthetic import write_neu_det
     root = str(tmp_path_factory.mktemp('synth_det'))
     write_neu_det(root, num_images=60, seed=1)
     make_splits_for_dir(root, osp.join(root, 'splits'), seed=0)
+    # the training-set-size configs read nested subsets of train.txt, as prepare_neu.py lays
+    # out the committed ones
+    train = read_split_file(osp.join(root, 'splits', 'train.txt'))
+    for fraction, names in nested_subsets(train, [0.25, 0.5], seed=0).items():
+        with open(osp.join(root, 'splits', f'train_{round(fraction * 100)}pct.txt'), 'w') as f:
+            f.write(''.join(n + '\n' for n in names))
     return root
 
 

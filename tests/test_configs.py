@@ -71,3 +71,43 @@ def test_config_trains_one_iteration_and_infers(path, synth_det, synth_cls, tmp_
         assert outs[0].pred_score.shape == (6, )
     else:
         assert outs[0].pred_instances.bboxes.shape[-1] == 4
+
+
+DATA_SIZE = {0.25: 'configs/detection/sdn_ssd_neu_train-25pct_240e.py',
+             0.5: 'configs/detection/sdn_ssd_neu_train-50pct_120e.py'}
+
+
+@pytest.mark.parametrize('fraction', sorted(DATA_SIZE))
+def test_data_size_configs_make_the_steps_and_validations_of_the_full_run(fraction):
+    """The training-set-size study: same optimizer steps, learning-rate curve and number of
+    validations as configs/sdn_ssd_neu.py, on a nested subset of the committed train split."""
+    from mmengine.config import Config
+
+    from mmdet_shuffledefect.datasets.neu_det import read_split_file
+    full = Config.fromfile(osp.join(REPO, 'configs', 'sdn_ssd_neu.py'))
+    cfg = Config.fromfile(osp.join(REPO, DATA_SIZE[fraction]))
+    lists = osp.join(REPO, 'mmdet_shuffledefect', 'split_lists', 'neu-det')
+
+    def steps(c):
+        split = osp.basename(c.train_dataloader.dataset.ann_file)
+        images = read_split_file(osp.join(lists, split))
+        return images, len(images) // c.train_dataloader.batch_size * c.train_cfg.max_epochs
+
+    full_images, full_steps = steps(full)
+    images, n_steps = steps(cfg)
+    assert set(images) < set(full_images)
+    assert abs(len(images) / len(full_images) - fraction) < 0.01
+    assert abs(n_steps / full_steps - 1) < 0.02, (n_steps, full_steps)
+    cosine = cfg.param_scheduler[-1]
+    assert cosine.type == 'CosineAnnealingLR'
+    assert cosine.T_max == cosine.end == cfg.train_cfg.max_epochs
+    assert (cfg.train_cfg.max_epochs // cfg.train_cfg.val_interval
+            == full.train_cfg.max_epochs // full.train_cfg.val_interval)
+    assert cfg.custom_hooks == full.custom_hooks  # the EMA of the recipe
+
+
+def test_nested_subsets_committed():
+    from mmdet_shuffledefect.datasets.neu_det import read_split_file
+    lists = osp.join(REPO, 'mmdet_shuffledefect', 'split_lists', 'neu-det')
+    quarter, half = (set(read_split_file(osp.join(lists, f'train_{p}pct.txt'))) for p in (25, 50))
+    assert quarter < half

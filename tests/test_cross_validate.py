@@ -85,9 +85,15 @@ def cv_args(root, work, folds='2'):
 
 def test_cross_validate_end_to_end_and_resumes(cls_root, tmp_path):
     work = tmp_path / 'cv'
+    # one fold first (as a second process or machine would), then the rest
+    proc = run_tool(cv_args(cls_root, work) + ['--only-folds', '1'])
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
+    assert not (work / 'fold0').exists() and (work / 'fold1' / 'result.json').is_file()
+    assert 'Only 1 of 2 folds are tested so far.' in (work / 'summary.md').read_text()
     proc = run_tool(cv_args(cls_root, work))
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
     assert '36 images, 35 distinct, 2 folds of 18, 18' in proc.stdout
+    assert proc.stdout.count('done before, skipped') == 1
     summary = json.loads((work / 'summary.json').read_text())
     assert summary['images'] == 36 and len(summary['per_fold']) == 2
     results = [json.loads((work / f'fold{i}' / 'result.json').read_text()) for i in range(2)]
@@ -120,5 +126,8 @@ def test_cross_validate_bad_folds(cls_root, tmp_path):
     proc = run_tool(cv_args(cls_root, tmp_path / 'b', folds='6'))
     assert proc.returncode != 0
     assert "--folds 6 is more than class 'patches' has groups of images (5)" in proc.stderr
+    proc = run_tool(cv_args(cls_root, tmp_path / 'c') + ['--only-folds', '1', '2', '-1'])
+    assert proc.returncode != 0
+    assert '--only-folds [-1, 2]: fold indices must be in 0..1 for --folds 2' in proc.stderr
     proc = run_tool(['tools/cross_validate.py', osp.join(REPO, 'configs', 'sdn_ssd_neu.py')])
     assert proc.returncode != 0 and 'is not a classifier config' in proc.stderr

@@ -76,3 +76,30 @@ def test_test_table_tool_bad_input(tmp_path):
     assert proc.returncode != 0 and "absent (run 'x') is not a directory" in proc.stderr
     proc = run_tool(['tools/analysis_tools/test_table.py', f'x={tmp_path}'])
     assert proc.returncode != 0 and 'no test metrics' in proc.stderr
+
+
+def test_data_size_study_tool_writes_table_and_plot(tmp_path):
+    """Points given out of order come back sorted by training images, one column per class,
+    and the plot is a real PNG."""
+    fake_test_run(tmp_path / 'full', '20260101_000000', 0.6, [0.4, 0.8])
+    fake_test_run(tmp_path / 'quarter', '20260101_000000', 0.3, [0.1, 0.5])
+    png, out = tmp_path / 'size.png', tmp_path / 'r.md'
+    proc = run_tool(['tools/analysis_tools/data_size_study.py', f'1260={tmp_path / "full"}',
+                     f'312={tmp_path / "quarter"}', '--png', str(png), '--out', str(out)])
+    assert proc.returncode == 0, proc.stderr
+    text = out.read_text()
+    assert '| training images | mAP@0.5 | crazing | scratches |' in text
+    assert text.index('| 312 | 0.300 | 0.100 | 0.500 |') < text.index('| 1260 | 0.600 | 0.400 |')
+    assert png.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
+
+
+def test_data_size_study_bad_input(tmp_path):
+    fake_test_run(tmp_path / 'a', '20260101_000000', 0.6, [0.4, 0.8])
+    proc = run_tool(['tools/analysis_tools/data_size_study.py', f'many={tmp_path / "a"}'])
+    assert proc.returncode != 0 and "'many=" in proc.stderr and 'whole number' in proc.stderr
+    proc = run_tool(['tools/analysis_tools/data_size_study.py', f'5={tmp_path / "absent"}'])
+    assert proc.returncode != 0 and 'the run with 5 training images) is not a directory' \
+        in proc.stderr
+    proc = run_tool(['tools/analysis_tools/data_size_study.py', f'5={tmp_path / "a"}',
+                     f'5={tmp_path / "a"}'])
+    assert proc.returncode != 0 and 'each training-set size once, got [5, 5]' in proc.stderr

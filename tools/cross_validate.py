@@ -17,6 +17,8 @@ Example:
     python tools/cross_validate.py configs/classification/sdn-1.0x_linear_30e_neu-cls.py \\
         --folds 5 --work-dir work_dirs/cv/sdn-1.0x
     python tools/cross_validate.py CONFIG --folds 5 --summarize-only --work-dir work_dirs/cv/x
+    # folds spread over processes or machines sharing the work dir
+    python tools/cross_validate.py CONFIG --folds 5 --only-folds 3 4
 """
 import argparse
 import glob
@@ -51,6 +53,10 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='share of the training folds held out to choose the '
                         'checkpoint; 0 trains on all of them and tests the last epoch')
     parser.add_argument('--work-dir', help='default: work_dirs/cv/<config name>')
+    parser.add_argument('--only-folds', type=int, nargs='+', metavar='K',
+                        help='run only these folds (0-based), e.g. to spread the folds over '
+                        'processes or machines that share the work dir; the summary covers '
+                        'every fold tested so far')
     parser.add_argument('--summarize-only', action='store_true',
                         help='only write the summary of the folds already tested')
     add_data_args(parser)
@@ -238,9 +244,13 @@ def main(argv=None) -> int:
     os.makedirs(work_dir, exist_ok=True)
     print(f'[cv] {len(stems)} images, {len(set(groups.values()))} distinct, {args.folds} folds '
           f'of {", ".join(str(len(f)) for f in folds)}; work dir {work_dir}', flush=True)
+    outside = sorted(set(k for k in args.only_folds or [] if not 0 <= k < args.folds))
+    if outside:
+        fail(f'--only-folds {outside}: fold indices must be in 0..{args.folds - 1} '
+             f'for --folds {args.folds}')
     results = []
     for index in range(args.folds):
-        if args.summarize_only:
+        if args.summarize_only or (args.only_folds and index not in args.only_folds):
             path = osp.join(work_dir, f'fold{index}', 'result.json')
             if osp.isfile(path):
                 with open(path) as f:
