@@ -103,3 +103,98 @@ def test_data_size_study_bad_input(tmp_path):
     proc = run_tool(['tools/analysis_tools/data_size_study.py', f'5={tmp_path / "a"}',
                      f'5={tmp_path / "a"}'])
     assert proc.returncode != 0 and 'each training-set size once, got [5, 5]' in proc.stderr
+
+
+def fake_train_run(work_dir, parts):
+    """What tools/train.py leaves: <stamp>/<stamp>.log per start of the run, each line
+    stamped by mmengine; ``parts`` is a list of (stamp, first time, last time, last epoch)."""
+    for stamp, first, last, epoch in parts:
+        d = work_dir / stamp
+        d.mkdir(parents=True)
+        (d / f'{stamp}.log').write_text(
+            f'{first} - mmengine - INFO - \nSystem environment:\n  sys.platform: linux\n'
+            f'{first} - mmengine - INFO - Epoch(train)  [{epoch - 1}][20/157]  lr: 1e-3\n'
+            f'{last} - mmengine - INFO - Epoch(train) [{epoch}][140/157]  lr: 1e-5\n')
+
+
+SWAP = 'configs/swap_backbone/retinanet_sdn-1.0x_fpn_1x_neu-det.py'
+
+
+def fake_benchmark(path, configs_fast):
+    """The JSON of benchmark.py --json: forward, stock and fast rows at batch 1 and 32;
+    the fast rows untimed (p50 None) for a head without a fast path."""
+    from mmdet_shuffledefect.utils.detector_table import FAST_ROW, STOCK_ROW
+    rows = []
+    for i, (config, fast) in enumerate(configs_fast):
+        for batch, base in ((1, 10.0 + i), (32, 100.0 + i)):
+            for name, ms in (('forward only', base), (STOCK_ROW, 3 * base),
+                             (FAST_ROW, 1.5 * base if fast else None)):
+                rows.append(dict(config=config, checkpoint=None, batch=batch, row=name,
+                                 p50=ms, p95=ms, img_s=batch * 1000 / ms if ms else None))
+    path.write_text(json.dumps(dict(device='cpu', threads=2, repeats=15, warmup=3,
+                                    environment={'cpu': 'Test CPU', 'torch': '2.x'},
+                                    rows=rows)))
+
+
+def test_training_minutes_sums_the_parts_of_a_resumed_run(tmp_path):
+    from mmdet_shuffledefect.utils.detector_table import training_minutes
+    fake_train_run(tmp_path, [('20260101_100000', '2026/01/01 10:00:00', '2026/01/01 10:30:00', 20),
+                              ('20260101_120000', '2026/01/01 12:00:00', '2026/01/01 12:45:30', 60)])
+    (tmp_path / 'test' / '20260102_000000').mkdir(parents=True)  # a test dir inside: ignored
+    info = training_minutes(str(tmp_path))
+    assert info == dict(minutes=75.5, parts=2, last_epoch=60)
+    with pytest.raises(ValueError, match=f'{tmp_path / "test"}: no training log'):
+        training_minutes(str(tmp_path / 'test'))
+
+
+def test_compare_detectors_tool_writes_one_table(tmp_path):
+    """Rows keep the given order; size from the config, latency from the benchmark (fast
+    path where timed, else stock), training minutes and epochs from the logs."""
+    for name, m, aps in (('sdn', 0.61, [0.3, 0.6]), ('retina', 0.55, [0.2, 0.5])):
+        fake_test_run(tmp_path / name / 'test', '20260101_000000', m, aps)
+        fake_train_run(tmp_path / name, [('20260101_100000', '2026/01/01 10:00:00',
+                                          '2026/01/01 10:50:00', 60)])
+    bench = tmp_path / 'bench.json'
+    fake_benchmark(bench, [('./configs/sdn_ssd_neu.py', True), (SWAP, False)])
+    out = tmp_path / 'r.md'
+    proc = run_tool(['tools/analysis_tools/compare_detectors.py',
+                     f'SDN=configs/sdn_ssd_neu.py:{tmp_path / "sdn"}:{tmp_path / "sdn/test"}',
+                     f'RetinaNet={SWAP}:{tmp_path / "retina"}:{tmp_path / "retina/test"}',
+                     '--benchmark', str(bench), '--out', str(out), '--tag', 'cmp',
+                     '--command', 'python tools/train.py X'])
+    assert proc.returncode == 0, proc.stderr
+    text = out.read_text()
+    lines = [l for l in text.splitlines() if l.startswith('| ')]
+    assert lines[0].endswith('| mAP@0.5 | crazing | scratches |')
+    assert lines[1] == ('| SDN | 0.878M | 0.106G | 10.0 | 15.0 | 213.3 | fast | 50 (60) | '
+                        '**0.610** | 0.300 | 0.600 |')
+    assert lines[2].startswith('| RetinaNet |') and '| 11.0 | 33.0 | 105.6 | stock |' in lines[2]
+    assert 'Test CPU' in text and 'python tools/train.py X' in text and '--tag cmp' in text
+
+
+def test_compare_detectors_bad_input(tmp_path):
+    fake_test_run(tmp_path / 'sdn' / 'test', '20260101_000000', 0.6, [0.4, 0.8])
+    fake_train_run(tmp_path / 'sdn', [('20260101_100000', '2026/01/01 10:00:00',
+                                       '2026/01/01 10:50:00', 60)])
+    bench = tmp_path / 'bench.json'
+    fake_benchmark(bench, [(SWAP, False)])
+    good = f'SDN=configs/sdn_ssd_neu.py:{tmp_path / "sdn"}:{tmp_path / "sdn/test"}'
+
+    def run(*items, benchmark=bench):
+        return run_tool(['tools/analysis_tools/compare_detectors.py', *items,
+                         '--benchmark', str(benchmark)])
+    proc = run('SDN=configs/sdn_ssd_neu.py:only-two')
+    assert proc.returncode != 0 and 'expected LABEL=CONFIG:TRAIN_DIR:TEST_DIR' in proc.stderr
+    proc = run(good, benchmark=tmp_path / 'none.json')
+    assert proc.returncode != 0 and 'none.json does not exist' in proc.stderr
+    proc = run(good)
+    assert proc.returncode != 0 and 'configs/sdn_ssd_neu.py is not in the benchmark' \
+        in proc.stderr and 'retinanet_sdn-1.0x_fpn_1x_neu-det.py' in proc.stderr
+    fake_benchmark(bench, [('configs/sdn_ssd_neu.py', True)])
+    proc = run(f'SDN=configs/sdn_ssd_neu.py:{tmp_path / "sdn/test"}:{tmp_path / "sdn/test"}')
+    assert proc.returncode != 0 and 'no training log' in proc.stderr
+    proc = run(f'SDN=configs/absent.py:{tmp_path / "sdn"}:{tmp_path / "sdn/test"}')
+    assert proc.returncode != 0 and "configs/absent.py (detector 'SDN') does not exist" \
+        in proc.stderr
+    proc = run(f'SDN=configs/sdn_ssd_neu.py:{tmp_path / "sdn"}:{tmp_path / "none"}')
+    assert proc.returncode != 0 and "none (test of 'SDN') is not a directory" in proc.stderr

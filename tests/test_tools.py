@@ -111,9 +111,13 @@ def test_benchmark_times_several_models_in_one_table(trained_ssd, tmp_path):
     proc = run_tool(['tools/analysis_tools/benchmark.py', f'{CONFIG}:{ckpt}',
                      'configs/swap_backbone/retinanet_sdn-1.0x_fpn_1x_neu-det.py',
                      '--batch-sizes', '1', '2', '--warmup', '1', '--repeats', '2',
-                     '--threads', '2', '--out', str(out)])
+                     '--threads', '2', '--out', str(out), '--json', str(tmp_path / 's.json')])
     assert proc.returncode == 0, proc.stderr[-3000:]
     rows = [l.split('|')[1:-1] for l in proc.stdout.splitlines() if l.startswith('| ')][1:]
+    record = json.loads((tmp_path / 's.json').read_text())
+    assert len(record['rows']) == len(rows) and record['threads'] == 2
+    assert {(r['config'], r['checkpoint']) for r in record['rows']} == {
+        (CONFIG, ckpt), ('configs/swap_backbone/retinanet_sdn-1.0x_fpn_1x_neu-det.py', None)}
     ssd = [r for r in rows if r[0].strip() == 'sdn_ssd_neu.py']
     assert len(ssd) == 2 * 5  # 2 batches x (forward, stock, fast, onnxruntime, pipeline)
     for r in ssd:

@@ -8,9 +8,10 @@ their own live here:
 * :func:`read_val_metrics` - the validation metrics per epoch from mmengine's
   ``vis_data/scalars.json`` files of a work dir (a resumed run has several);
 * :func:`ablation_rows` - the markdown rows of the table;
-* :func:`read_test_metrics`, :func:`test_rows` - a test run's metrics (what
-  ``tools/test.py`` logged) and a table of several runs with their mean, for
-  ``tools/analysis_tools/test_table.py``;
+* :func:`read_test_metrics`, :func:`read_test_dir`, :func:`test_rows` - a test
+  run's metrics (what ``tools/test.py`` logged) and a table of several runs with
+  their mean, for ``tools/analysis_tools/test_table.py`` and the other tables made
+  from test runs;
 * :func:`write_block` - a generated block between two markers of a results file,
   the text around it kept.
 
@@ -131,6 +132,30 @@ def read_test_metrics(work_dir: str) -> Dict[str, float]:
         raise ValueError(f'{work_dir}: no test metrics (<timestamp>/<timestamp>.json with '
                          f'{MAP_KEY}); run tools/test.py CONFIG CKPT --work-dir {work_dir}')
     return {k: float(v) for k, v in found[-1].items() if isinstance(v, (int, float))}
+
+
+def read_test_dir(work_dir: str, what: str) -> Dict[str, float]:
+    """:func:`read_test_metrics` of a work dir given on a command line.
+
+    Args:
+        work_dir (str): The ``--work-dir`` of a ``tools/test.py`` run.
+        what (str): What the dir stands for, named in the error (e.g. ``run 'seed 0'``).
+
+    Returns:
+        dict: metric name -> value.
+
+    Raises:
+        ValueError: ``work_dir`` is not a directory or holds no test metrics.
+
+    Example:
+        >>> read_test_dir('/nonexistent', "run 'x'")
+        Traceback (most recent call last):
+        ...
+        ValueError: /nonexistent (run 'x') is not a directory
+    """
+    if not osp.isdir(work_dir):
+        raise ValueError(f'{work_dir} ({what}) is not a directory')
+    return read_test_metrics(work_dir)
 
 
 def test_rows(runs: Sequence[tuple], mean: bool = True) -> List[str]:

@@ -21,6 +21,8 @@ labels in data samples).
 Each row reports p50 (and p95 at batch 1) latency per batch, images per
 second, and its ratio to the forward-only rate of the same model and batch.
 CPU: batch 1 and 32; CUDA: 1, 32 and 256 (``--batch-sizes`` overrides).
+``--out`` writes the markdown table, ``--json`` every row with its config and
+checkpoint (what ``tools/analysis_tools/compare_detectors.py`` reads).
 
 Example:
     python tools/analysis_tools/benchmark.py configs/sdn_ssd_neu.py:checkpoints/sdn_ssd_neu-f5992708.pth --threads 2
@@ -30,6 +32,7 @@ Example:
         configs/classification/shufflenetv2-1.0x_linear_30e_neu-cls.py --threads 2
 """
 import argparse
+import json
 import os
 import os.path as osp
 import sys
@@ -71,6 +74,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--no-pipeline', action='store_true',
                         help='skip the inference_detector rows')
     parser.add_argument('--out', help='also write the table (markdown) to this file')
+    parser.add_argument('--json', metavar='FILE',
+                        help='also write every row (config, checkpoint, batch, p50, p95, '
+                        'img/s) and the environment as JSON, e.g. for '
+                        'tools/analysis_tools/compare_detectors.py')
     add_classes_arg(parser)
     return parser.parse_args(argv)
 
@@ -283,9 +290,11 @@ def main(argv=None) -> int:
              '| model | batch | row | p50 ms/batch | p95 ms/batch | img/s | x fwd |',
              '|---|---|---|---|---|---|---|']
     print('\n'.join(lines), flush=True)
+    records = []
     for config, ckpt in models:
         for batch in batches:
             for row in model_rows(config, ckpt, args, batch, pictures):
+                records.append(dict(row, config=config, checkpoint=ckpt))
                 if row['p50'] is None:
                     why = ('mmcv has no CUDA ops' if 'stock' in row['row'] or 'pipeline' in
                            row['row'] else 'n/a for this head/device')
@@ -302,6 +311,13 @@ def main(argv=None) -> int:
     print(lines[-1])
     if args.out:
         write_report(args.out, lines)
+    if args.json:
+        os.makedirs(osp.dirname(osp.abspath(args.json)), exist_ok=True)
+        with open(args.json, 'w') as f:
+            json.dump(dict(device=args.device, threads=torch.get_num_threads(),
+                           repeats=args.repeats, warmup=args.warmup, images=args.images,
+                           environment=env, rows=records), f, indent=1)
+        print(f'[benchmark] rows written to {args.json}')
     return 0
 
 

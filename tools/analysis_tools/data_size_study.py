@@ -12,7 +12,6 @@ Example:
         --png results/neu_det_data_size.png --out results/neu_det_detection.md
 """
 import argparse
-import os.path as osp
 import shlex
 import sys
 
@@ -42,10 +41,9 @@ def main(argv=None) -> int:
         if not sep or not count.strip().isdigit() or not work_dir:
             fail(f'{item!r}: expected IMAGES=WORK_DIR with a whole number of training '
                  'images, e.g. 312=work_dirs/size/test_25pct')
-        if not osp.isdir(work_dir):
-            fail(f'{work_dir} (the run with {count} training images) is not a directory')
         try:
-            points.append((int(count), screening.read_test_metrics(work_dir)))
+            points.append((int(count), screening.read_test_dir(
+                work_dir, f'the run with {count} training images')))
         except ValueError as err:
             fail(str(err))
     try:

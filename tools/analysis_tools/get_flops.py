@@ -6,10 +6,9 @@ Example:
 import argparse
 import sys
 
-import torch
-
 import mmdet_shuffledefect  # noqa: F401
 from mmdet_shuffledefect.utils.cli import add_classes_arg, fail, load_config
+from mmdet_shuffledefect.utils.complexity import model_complexity
 
 
 def main(argv=None) -> int:
@@ -20,26 +19,12 @@ def main(argv=None) -> int:
     add_classes_arg(parser)
     args = parser.parse_args(argv)
     cfg = load_config(args.config, classes=args.classes)
-    shape = args.shape or [int(cfg.get('input_size', 192))] * 2
-    if len(shape) == 1:
-        shape = shape * 2
-    if len(shape) != 2 or min(shape) < 32:
-        fail(f'--shape must be H W of at least 32 px, got {args.shape}')
-    from mmengine.analysis import get_model_complexity_info
-    from mmengine.registry import DefaultScope
-    scope = cfg.get('default_scope', 'mmdet')
-    with DefaultScope.overwrite_default_scope(scope):
-        if scope == 'mmpretrain':
-            from mmpretrain.registry import MODELS
-        else:
-            from mmdet.registry import MODELS
-        model = MODELS.build(cfg.model).eval()
-    # Tensor mode, no data samples: mmdet detectors have ``_forward``, mmpretrain
-    # classifiers default to mode='tensor'. Bind before replacing ``forward``.
-    model.forward = getattr(model, '_forward', model.forward)
-    info = get_model_complexity_info(model, inputs=(torch.rand(1, 3, *shape), ),
-                                     show_table=False, show_arch=False)
-    print(f'config: {args.config}\ninput: 1x3x{shape[0]}x{shape[1]}\n'
+    try:
+        info = model_complexity(cfg, args.shape)
+    except ValueError as err:
+        fail(str(err))
+    height, width = info['shape']
+    print(f'config: {args.config}\ninput: 1x3x{height}x{width}\n'
           f'FLOPs: {info["flops_str"]}\nparams: {info["params_str"]}')
     return 0
 

@@ -13,7 +13,6 @@ Example:
         --tag "sdn_ssd_neu seeds"
 """
 import argparse
-import os.path as osp
 import shlex
 import sys
 
@@ -44,10 +43,8 @@ def main(argv=None) -> int:
         label, sep, work_dir = item.partition('=')
         if not sep or not label or not work_dir:
             fail(f'{item!r}: expected LABEL=WORK_DIR, e.g. "seed 0=work_dirs/test_seed0"')
-        if not osp.isdir(work_dir):
-            fail(f'{work_dir} (run {label!r}) is not a directory')
         try:
-            runs.append((label, screening.read_test_metrics(work_dir)))
+            runs.append((label, screening.read_test_dir(work_dir, f'run {label!r}')))
         except ValueError as err:
             fail(str(err))
     try:
