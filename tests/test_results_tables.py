@@ -138,8 +138,9 @@ def fake_benchmark(path, configs_fast):
 
 def test_training_minutes_sums_the_parts_of_a_resumed_run(tmp_path):
     from mmdet_shuffledefect.utils.detector_table import training_minutes
-    fake_train_run(tmp_path, [('20260101_100000', '2026/01/01 10:00:00', '2026/01/01 10:30:00', 20),
-                              ('20260101_120000', '2026/01/01 12:00:00', '2026/01/01 12:45:30', 60)])
+    fake_train_run(tmp_path, [
+        ('20260101_100000', '2026/01/01 10:00:00', '2026/01/01 10:30:00', 20),
+        ('20260101_120000', '2026/01/01 12:00:00', '2026/01/01 12:45:30', 60)])
     (tmp_path / 'test' / '20260102_000000').mkdir(parents=True)  # a test dir inside: ignored
     info = training_minutes(str(tmp_path))
     assert info == dict(minutes=75.5, parts=2, last_epoch=60)
