@@ -20,12 +20,12 @@ def config_shape(cfg, shape: Optional[Sequence[int]] = None) -> tuple:
     Raises:
         ValueError: not one or two sizes of at least 32 px.
     """
-    shape = list(shape) if shape else [int(cfg.get('input_size', 192))]
-    if len(shape) == 1:
-        shape = shape * 2
-    if len(shape) != 2 or min(shape) < 32:
+    sizes = list(shape) if shape else [int(cfg.get('input_size', 192))]
+    if len(sizes) == 1:
+        sizes = sizes * 2
+    if len(sizes) != 2 or min(sizes) < 32:
         raise ValueError(f'--shape must be H W of at least 32 px, got {shape}')
-    return tuple(shape)
+    return tuple(sizes)
 
 
 def model_complexity(cfg, shape: Optional[Sequence[int]] = None) -> dict:

@@ -48,7 +48,7 @@ def main(argv=None) -> int:
         bench = read_benchmark(args.benchmark)
     except ValueError as err:
         fail(str(err))
-    entries = []
+    entries, sizes = [], {}  # sizes: config -> model_complexity (rows may share a config)
     for item in args.detectors:
         label, sep, rest = item.partition('=')
         parts = rest.split(':')
@@ -61,7 +61,9 @@ def main(argv=None) -> int:
         if not osp.isdir(train_dir):
             fail(f'{train_dir} (training of {label!r}) is not a directory')
         try:
-            complexity = model_complexity(load_config(config))
+            if config not in sizes:
+                sizes[config] = model_complexity(load_config(config))
+            complexity = sizes[config]
             entries.append(dict(label=label, params_str=complexity['params_str'],
                                 flops_str=complexity['flops_str'],
                                 latency=latency_cells(bench, config),
