@@ -1,6 +1,7 @@
 # Training-set-size study (results/neu_det_detection.md): the final recipe
 # (configs/sdn_ssd_neu.py) on the nested, stratified 25 % of the NEU-DET training split
-# (split_lists/neu-det/train_25pct.txt, tools/dataset_converters/make_subsets.py), for
+# (mmdet_shuffledefect/split_lists/neu-det/train_25pct.txt,
+# tools/dataset_converters/make_subsets.py), for
 # 4x the epochs, so it makes the same number of optimizer steps as the 100 % run
 # (about 9,400 of batch 8). Same val and test split, seed, EMA and learning-rate curve.
 #

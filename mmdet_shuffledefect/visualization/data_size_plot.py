@@ -57,7 +57,7 @@ def plot_data_size(counts: Sequence[int], series: Dict[str, Sequence[float]], ou
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+    fig, ax = plt.subplots(figsize=(8.5, 4.5))
     for name, values in series.items():
         if name == 'mean':
             continue
@@ -72,8 +72,9 @@ def plot_data_size(counts: Sequence[int], series: Dict[str, Sequence[float]], ou
     ax.set_ylabel('test AP@0.5')
     ax.set_title(title)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc='lower right')
+    # outside the axes, so no line or point is hidden under it
+    ax.legend(fontsize=8, loc='center left', bbox_to_anchor=(1.02, 0.5))
     fig.tight_layout()
     os.makedirs(osp.dirname(osp.abspath(out_file)), exist_ok=True)
-    fig.savefig(out_file, dpi=100)
+    fig.savefig(out_file, dpi=100, bbox_inches='tight')
     plt.close(fig)
