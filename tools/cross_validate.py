@@ -7,6 +7,13 @@ folds with the real Runner (``tools/train.py``), picks its checkpoint on a
 stratified ``--val-ratio`` held out from them (``--val-ratio 0``: the last
 epoch) and tests that one checkpoint once on fold i (``tools/test.py``).
 
+``--classical NAME`` fits a classical texture classifier instead of the
+config's network (CLBP, AECLBP or BYEC: features + SVMs from
+:mod:`mmdet_shuffledefect.classical`) on the same folds of the same images; its
+hyper-parameters are chosen by an inner cross-validation on the training folds
+only (the val part is not needed), and the fitted model of each fold is saved
+(``foldK/model.pkl``, what ``tools/analysis_tools/benchmark.py`` times).
+
 Each fold is resumable: a finished fold is skipped, an interrupted one resumes
 from its last checkpoint. The summary (``summary.md``, ``summary.json``) gives
 top-1 per fold, mean ± std, the errors out of all images and every misclassified
@@ -19,6 +26,9 @@ Example:
     python tools/cross_validate.py CONFIG --folds 5 --summarize-only --work-dir work_dirs/cv/x
     # folds spread over processes or machines sharing the work dir
     python tools/cross_validate.py CONFIG --folds 5 --only-folds 3 4
+    # a classical row of the paper's Table 2 on the folds of the network rows
+    python tools/cross_validate.py configs/classification/sdn-1.0x_linear_30e_neu-cls.py \\
+        --folds 5 --classical aeclbp --work-dir work_dirs/cv/aeclbp
 """
 import argparse
 import glob
@@ -57,6 +67,12 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='run only these folds (0-based), e.g. to spread the folds over '
                         'processes or machines that share the work dir; the summary covers '
                         'every fold tested so far')
+    parser.add_argument('--classical', metavar='NAME',
+                        help='fit this classical classifier on the folds instead of training '
+                        'the config\'s network (the config gives the images); one of: '
+                        'clbp, aeclbp, byec')
+    parser.add_argument('--threads', type=int, default=2,
+                        help='threads for the classical feature extraction (default: 2)')
     parser.add_argument('--summarize-only', action='store_true',
                         help='only write the summary of the folds already tested')
     add_data_args(parser)
@@ -167,6 +183,79 @@ def run_fold(args, work_dir: str, index: int, parts: dict) -> dict:
     return result
 
 
+def classical_features(args, work_dir: str, images: list) -> dict:
+    """stem -> feature vector of every image for ``--classical`` (cached in the work dir)."""
+    import time
+
+    from mmdet_shuffledefect.classical import build_model
+    cache = osp.join(work_dir, f'features_{args.classical}.npz')
+    stems = [s for s, _, _ in images]
+    if osp.isfile(cache):
+        data = np.load(cache)
+        if list(data['stems']) == stems:
+            return dict(zip(stems, data['features']))
+    model = build_model(args.classical)
+    pictures = []
+    for _, path, _ in images:
+        picture = cv2.imread(path, cv2.IMREAD_UNCHANGED)
+        if picture is None:
+            fail(f'cannot read image {path}', code=1)
+        pictures.append(picture)
+    print(f'[cv] {args.classical}: extracting features of {len(pictures)} images on '
+          f'{args.threads} threads', flush=True)
+    start = time.perf_counter()
+    try:
+        feats = model.features(pictures, threads=args.threads)
+    except ValueError as err:
+        fail(f'{args.classical} features: {err}', code=1)
+    print(f'[cv] {args.classical}: {feats.shape[1]} features per image in '
+          f'{time.perf_counter() - start:.1f} s', flush=True)
+    np.savez(cache, stems=np.array(stems), features=feats)
+    return dict(zip(stems, feats))
+
+
+def run_classical_fold(args, work_dir: str, index: int, parts: dict, features: dict,
+                       labels: dict, groups: dict, paths: dict) -> dict:
+    """Fit ``--classical`` on fold ``index``'s training folds (hyper-parameters by an
+    inner grouped cross-validation on them) and test it once on the fold."""
+    import time
+
+    from mmdet_shuffledefect.classical import classical_versions, fit_method
+    from mmdet_shuffledefect.utils.env import environment_info
+    fold_dir = osp.join(work_dir, f'fold{index}')
+    result_file = osp.join(fold_dir, 'result.json')
+    if osp.isfile(result_file):
+        print(f'[cv] fold {index}: done before, skipped', flush=True)
+        with open(result_file) as f:
+            return json.load(f)
+    os.makedirs(fold_dir, exist_ok=True)
+    train = parts['train'] + parts['val']
+    print(f'[cv] fold {index}/{args.folds}: fitting {args.classical} on {len(train)} images '
+          f'(inner 5-fold search), testing on {len(parts["test"])}', flush=True)
+    start, cpu = time.perf_counter(), time.process_time()
+    model = fit_method(args.classical, np.stack([features[s] for s in train]),
+                       np.array([labels[s] for s in train]),
+                       groups=[groups[s] for s in train], seed=args.seed)
+    fit_min = (time.perf_counter() - start) / 60
+    test = parts['test']
+    pred = model.estimator.predict(np.stack([features[s] for s in test]))
+    with open(osp.join(fold_dir, 'model.pkl'), 'wb') as f:
+        pickle.dump(model, f)
+    rows = [(osp.basename(paths[s]), int(labels[s]), int(p)) for s, p in zip(test, pred)]
+    result = dict(fold=index, checkpoint=f'model.pkl ({model.best_params}, inner CV '
+                  f'{100 * model.inner_score:.2f} %)', images=len(rows),
+                  correct=sum(t == p for _, t, p in rows), predictions=rows,
+                  train_wall_min=fit_min, train_cpu_min=(time.process_time() - cpu) / 60,
+                  command=' '.join([sys.executable, *sys.argv]), seed=args.seed,
+                  environment=dict(environment_info(), **classical_versions()))
+    result['top1'] = 100.0 * result['correct'] / max(len(rows), 1)
+    with open(result_file, 'w') as f:
+        json.dump(result, f, indent=1)
+    print(f'[cv] fold {index}: top-1 {result["top1"]:.2f} % '
+          f'({len(rows) - result["correct"]} errors; {model.best_params})', flush=True)
+    return result
+
+
 def summarize(args, work_dir: str, results: list, classes: list, paths: dict) -> str:
     """Write summary.md/.json, the misclassified contact sheet and the confusion matrix."""
     from mmdet_shuffledefect.evaluation.confusion_plot import plot_confusion
@@ -180,9 +269,12 @@ def summarize(args, work_dir: str, results: list, classes: list, paths: dict) ->
         for _, t, p in r['predictions']:
             matrix[t, p] += 1
     lines = [f'# {args.folds}-fold cross-validation of `{args.config}`', '',
-             f'Folds: stratified by class, grouped by file md5, seed {args.seed}; checkpoint '
-             + (f'chosen on a stratified {args.val_ratio:.0%} of the training folds'
-                if args.val_ratio > 0 else 'of the last epoch') + '.', '',
+             f'Folds: stratified by class, grouped by file md5, seed {args.seed}; '
+             + (f'classical method `{args.classical}`, hyper-parameters chosen by a grouped '
+                'stratified 5-fold cross-validation inside the training folds'
+                if args.classical else 'checkpoint '
+                + (f'chosen on a stratified {args.val_ratio:.0%} of the training folds'
+                   if args.val_ratio > 0 else 'of the last epoch')) + '.', '',
              '| fold | test images | top-1 % | errors | checkpoint | train min |',
              '|---|---|---|---|---|---|']
     for r in results:
@@ -228,8 +320,13 @@ def main(argv=None) -> int:
     if cfg.get('default_scope') != 'mmpretrain':
         fail(f'{args.config} is not a classifier config (default_scope '
              f'{cfg.get("default_scope")!r}, expected \'mmpretrain\')')
+    if args.classical:
+        from mmdet_shuffledefect.classical import CLASSICAL_METHODS
+        if args.classical not in CLASSICAL_METHODS:
+            fail(f'--classical {args.classical!r} is not a known method; known: '
+                 f'{", ".join(sorted(CLASSICAL_METHODS))}')
     work_dir = args.work_dir or osp.join(
-        'work_dirs', 'cv', osp.splitext(osp.basename(args.config))[0])
+        'work_dirs', 'cv', args.classical or osp.splitext(osp.basename(args.config))[0])
     images, classes = all_images(cfg)
     if not images:
         fail(f'no images found for {args.config}')
@@ -248,6 +345,11 @@ def main(argv=None) -> int:
     if outside:
         fail(f'--only-folds {outside}: fold indices must be in 0..{args.folds - 1} '
              f'for --folds {args.folds}')
+    features = labels = None
+    if args.classical and not args.summarize_only:
+        features = classical_features(args, work_dir, images)
+        labels = {s: classes.index(c) for s, _, c in images}
+        stem_paths = {s: p for s, p, _ in images}
     results = []
     for index in range(args.folds):
         if args.summarize_only or (args.only_folds and index not in args.only_folds):
@@ -257,7 +359,11 @@ def main(argv=None) -> int:
                     results.append(json.load(f))
             continue
         parts = fold_parts(folds, index, args.val_ratio, args.seed, groups, strata)
-        results.append(run_fold(args, work_dir, index, parts))
+        if args.classical:
+            results.append(run_classical_fold(args, work_dir, index, parts, features, labels,
+                                              groups, stem_paths))
+        else:
+            results.append(run_fold(args, work_dir, index, parts))
     if not results:
         fail(f'no fold of {work_dir} is tested yet; run without --summarize-only')
     summarize(args, work_dir, results, classes, paths)
