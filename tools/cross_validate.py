@@ -71,6 +71,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='fit this classical classifier on the folds instead of training '
                         'the config\'s network (the config gives the images); one of: '
                         'clbp, aeclbp, byec')
+    parser.add_argument('--inner-folds', type=int, default=5,
+                        help='--classical: folds of the inner search of hyper-parameters '
+                        'inside the training folds (default: 5)')
     parser.add_argument('--threads', type=int, default=2,
                         help='threads for the classical feature extraction (default: 2)')
     parser.add_argument('--summarize-only', action='store_true',
@@ -231,11 +234,15 @@ def run_classical_fold(args, work_dir: str, index: int, parts: dict, features: d
     os.makedirs(fold_dir, exist_ok=True)
     train = parts['train'] + parts['val']
     print(f'[cv] fold {index}/{args.folds}: fitting {args.classical} on {len(train)} images '
-          f'(inner 5-fold search), testing on {len(parts["test"])}', flush=True)
+          f'(inner {args.inner_folds}-fold search), testing on {len(parts["test"])}', flush=True)
     start, cpu = time.perf_counter(), time.process_time()
-    model = fit_method(args.classical, np.stack([features[s] for s in train]),
-                       np.array([labels[s] for s in train]),
-                       groups=[groups[s] for s in train], seed=args.seed)
+    try:
+        model = fit_method(args.classical, np.stack([features[s] for s in train]),
+                           np.array([labels[s] for s in train]),
+                           groups=[groups[s] for s in train], inner_folds=args.inner_folds,
+                           seed=args.seed)
+    except ValueError as err:
+        fail(f'fold {index}: {err}; lower --inner-folds')
     fit_min = (time.perf_counter() - start) / 60
     test = parts['test']
     pred = model.estimator.predict(np.stack([features[s] for s in test]))
@@ -271,7 +278,7 @@ def summarize(args, work_dir: str, results: list, classes: list, paths: dict) ->
     lines = [f'# {args.folds}-fold cross-validation of `{args.config}`', '',
              f'Folds: stratified by class, grouped by file md5, seed {args.seed}; '
              + (f'classical method `{args.classical}`, hyper-parameters chosen by a grouped '
-                'stratified 5-fold cross-validation inside the training folds'
+                f'stratified {args.inner_folds}-fold cross-validation inside the training folds'
                 if args.classical else 'checkpoint '
                 + (f'chosen on a stratified {args.val_ratio:.0%} of the training folds'
                    if args.val_ratio > 0 else 'of the last epoch')) + '.', '',

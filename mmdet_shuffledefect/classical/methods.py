@@ -119,6 +119,10 @@ def fit_method(name: str, features: np.ndarray, labels: np.ndarray,
     """
     from sklearn.model_selection import GridSearchCV, StratifiedGroupKFold, StratifiedKFold
     spec = method(name)
+    smallest = int(np.bincount(np.asarray(labels)).min()) if len(labels) else 0
+    if inner_folds < 2 or smallest < inner_folds:
+        raise ValueError(f'inner cross-validation needs 2 <= inner_folds <= the pictures of the '
+                         f'smallest class ({smallest}), got inner_folds={inner_folds}')
     if groups is not None:
         cv = StratifiedGroupKFold(inner_folds, shuffle=True, random_state=seed)
     else:

@@ -18,6 +18,12 @@ forward only (normalisation + backbone + neck + head logits) and the whole
 classifier (mmpretrain's ``test_step``: preprocessing, softmax scores and
 labels in data samples).
 
+A classical NEU-CLS classifier, given as ``classical:NAME:MODEL.pkl`` (a fold's
+``model.pkl`` written by ``tools/cross_validate.py --classical NAME``), gets
+two rows too: its features only, and the whole classifier (features + SVMs);
+it reads the pictures at their own size (NEU-CLS: 200x200 grey) and extracts
+a batch's features on ``--threads`` threads.
+
 Each row reports p50 (and p95 at batch 1) latency per batch, images per
 second, and its ratio to the forward-only rate of the same model and batch.
 CPU: batch 1 and 32; CUDA: 1, 32 and 256 (``--batch-sizes`` overrides).
@@ -30,6 +36,8 @@ Example:
     python tools/analysis_tools/benchmark.py configs/sdn_ssd_neu.py configs/sdn_retinanet_neu.py --device cuda
     python tools/analysis_tools/benchmark.py configs/classification/sdn-1.0x_linear_30e_neu-cls.py \
         configs/classification/shufflenetv2-1.0x_linear_30e_neu-cls.py --threads 2
+    python tools/analysis_tools/benchmark.py classical:aeclbp:work_dirs/cv/aeclbp/fold0/model.pkl \
+        --threads 2 --images data/NEU-CLS/IMAGES
 """
 import argparse
 import json
@@ -82,10 +90,33 @@ def parse_args(argv=None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+CLASSICAL = 'classical:'
+
+
 def split_model_arg(text: str) -> Tuple[str, Optional[str]]:
-    """``'a.py:b.pth'`` -> ``('a.py', 'b.pth')``; ``'a.py'`` -> ``('a.py', None)``."""
+    """``'a.py:b.pth'`` -> ``('a.py', 'b.pth')``; ``'a.py'`` -> ``('a.py', None)``;
+    ``'classical:NAME:m.pkl'`` -> ``('classical:NAME', 'm.pkl')``."""
+    if text.startswith(CLASSICAL):
+        name, sep, model = text[len(CLASSICAL):].partition(':')
+        return CLASSICAL + name, (model if sep and model else None)
     config, sep, ckpt = text.partition(':')
     return config, (ckpt if sep and ckpt else None)
+
+
+def classical_rows(name: str, model_file: str, args, batch: int,
+                   pictures: List[np.ndarray]) -> List[Dict]:
+    """Time a fitted classical classifier: features only, and features + classifier."""
+    import pickle
+    with open(model_file, 'rb') as f:  # a model file of your own cross-validation run
+        model = pickle.load(f)
+    if getattr(model, 'name', None) != name:
+        fail(f'{model_file} holds a {getattr(model, "name", type(model).__name__)!r} model, '
+             f'not {name!r}')
+    images = [pictures[i % len(pictures)] for i in range(batch)]
+    threads = args.threads or 1
+    rows = [('features only', lambda: model.features(images, threads)),
+            ('whole classifier (features + classifier)', lambda: model.predict(images, threads))]
+    return timed_rows(rows, args, batch)
 
 
 def mmcv_has_device_nms(device: str) -> bool:
@@ -197,6 +228,8 @@ def model_rows(config: str, ckpt: Optional[str], args, batch: int,
     """Time every row of one model at one batch size."""
     if args.backend == 'onnxruntime':
         return onnx_rows(config, ckpt, args, batch, pictures)
+    if config.startswith(CLASSICAL):
+        return classical_rows(config[len(CLASSICAL):], ckpt, args, batch, pictures)
     cfg = load_config(config, classes=args.classes)
     if cfg.get('default_scope') == 'mmpretrain':
         return classifier_rows(cfg, ckpt, args, batch, pictures)
@@ -275,6 +308,14 @@ def main(argv=None) -> int:
         fail(f'--batch-sizes must be >= 1, got {batches}')
     models = [split_model_arg(m) for m in args.models]
     for config, ckpt in models:
+        if config.startswith(CLASSICAL):
+            from mmdet_shuffledefect.classical import CLASSICAL_METHODS
+            if config[len(CLASSICAL):] not in CLASSICAL_METHODS or not ckpt:
+                fail(f'{config}:{ckpt or ""}: expected classical:NAME:MODEL.pkl with NAME one '
+                     f'of {", ".join(sorted(CLASSICAL_METHODS))}')
+            if not osp.isfile(ckpt):
+                fail(f'classical model file {ckpt} does not exist')
+            continue
         if not osp.isfile(config):
             fail(f'config file {config} does not exist')
         if ckpt and not osp.isfile(ckpt):
@@ -307,6 +348,9 @@ def main(argv=None) -> int:
                 lines.append(line)
                 print(line, flush=True)
     env = environment_info()
+    if any(config.startswith(CLASSICAL) for config, _ in models):
+        from mmdet_shuffledefect.classical import classical_versions
+        env.update(classical_versions())
     lines += ['', 'environment: ' + ', '.join(f'{k} {v}' for k, v in env.items())]
     print(lines[-1])
     if args.out:
