@@ -38,6 +38,9 @@ def parse_args(argv=None):
     parser.add_argument('--backend', choices=['pytorch', 'onnxruntime'], default='pytorch',
                         help='PyTorch checkpoint (default) or exported whole-detector ONNX file')
     parser.add_argument('--no-images', action='store_true', help='skip annotated images')
+    parser.add_argument('--partial-load', action='store_true',
+                        help='load only the checkpoint tensors that fit the config (default: '
+                        'a checkpoint that does not fit is refused)')
     parser.add_argument('--trust-checkpoint', action='store_true',
                         help='unpickle the checkpoint fully (only for files you trust)')
     return parser.parse_args(argv)
@@ -83,6 +86,7 @@ def main(argv=None):
     else:
         # The classes (and num_classes) come from the checkpoint's meta.dataset_meta.
         model = run_guarded(lambda: init_inspection_model(args.config, args.checkpoint,
+                                                          partial_load=args.partial_load,
                                                           args.device))
     summary = inspect_paths(model, paths, args.out_dir, score_thr=args.score_thr,
                             tile_size=args.tile_size or None, tile_overlap=args.tile_overlap,

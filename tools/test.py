@@ -10,9 +10,10 @@ import os.path as osp
 import sys
 
 import mmdet_shuffledefect  # noqa: F401  (registers modules, safe checkpoint loader)
-from mmdet_shuffledefect.utils.cli import (add_common_args, add_data_args, apply_trust,
-                                           build_runner, default_work_dir, fail, load_config,
-                                           parse, run_guarded, setup_launcher)
+from mmdet_shuffledefect.utils.cli import (add_common_args, add_data_args,
+                                           add_partial_load_arg, apply_trust, build_runner,
+                                           default_work_dir, fail, guard_checkpoint,
+                                           load_config, parse, run_guarded, setup_launcher)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -25,6 +26,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--out', help='dump the raw predictions to this .pkl file')
     parser.add_argument('--show-dir', help='write drawn predictions under work_dir/SHOW_DIR')
     add_data_args(parser)
+    add_partial_load_arg(parser)
     add_common_args(parser)
     return parse(parser, argv)
 
@@ -52,6 +54,7 @@ def main(argv=None) -> None:
     cfg = load_config(args.config, args.cfg_options, args.data_root, args.classes)
     if args.backend == 'onnxruntime':
         return test_onnxruntime(args, cfg)
+    guard_checkpoint(args, cfg, args.checkpoint, classes_win=False)
     setup_launcher(cfg, args.launcher)
     cfg.work_dir = args.work_dir or cfg.get('work_dir') or default_work_dir(args.config)
     cfg.load_from = args.checkpoint

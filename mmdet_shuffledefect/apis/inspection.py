@@ -233,17 +233,22 @@ def draw(img: np.ndarray, boxes: np.ndarray, scores: np.ndarray, labels: np.ndar
     return np.ascontiguousarray(vis.get_image()[..., ::-1])
 
 
-def init_inspection_model(config, checkpoint: str, device: str = 'cpu'):
+def init_inspection_model(config, checkpoint: str, device: str = 'cpu',
+                          partial_load: bool = False):
     """``init_detector`` with the classes (and ``num_classes``) the checkpoint was trained on.
 
     A checkpoint written by the Runner records its training set's classes in
     ``meta.dataset_meta``; a model trained on your own classes then loads into
-    the config it was trained from without restating them.
+    the config it was trained from without restating them. A checkpoint whose
+    tensors do not fit the config (another width, another head) is refused with
+    :class:`~mmdet_shuffledefect.utils.checkpoint_fit.CheckpointMismatchError`.
 
     Args:
         config (str | Config): Detector config.
         checkpoint (str): Checkpoint file.
         device (str): ``'cpu'`` or ``'cuda:0'``. Defaults to 'cpu'.
+        partial_load (bool): Load only the tensors that fit instead of refusing.
+            Defaults to False.
 
     Returns:
         The detector, in eval mode, with ``dataset_meta`` from the checkpoint.
@@ -264,7 +269,9 @@ def init_inspection_model(config, checkpoint: str, device: str = 'cpu'):
     classes = (meta.get('dataset_meta') or {}).get('classes')
     if classes:
         set_classes(cfg, classes)
-    return init_detector(cfg, checkpoint, device=device)
+    from mmdet_shuffledefect.utils.checkpoint_fit import strict_loading
+    with strict_loading(checkpoint, enabled=not partial_load):
+        return init_detector(cfg, checkpoint, device=device)
 
 
 def _frames(path: str, every: int) -> Iterator[Tuple[str, Optional[np.ndarray]]]:

@@ -49,6 +49,56 @@ def add_classes_arg(parser: argparse.ArgumentParser) -> None:
         'num_classes of the head (default: the config\'s classes)')
 
 
+def add_partial_load_arg(parser: argparse.ArgumentParser) -> None:
+    """``--partial-load``: accept a checkpoint that does not fit the config."""
+    parser.add_argument(
+        '--partial-load', action='store_true',
+        help='load only the checkpoint tensors that fit the model and keep the rest as '
+        'initialised (default: a checkpoint that does not fit the config, or whose classes '
+        'differ from it, is refused)')
+
+
+def config_classes(cfg: Config) -> Optional[list]:
+    """The classes of the config's test (else first) dataset, or None."""
+    test = (cfg.get('test_dataloader') or {}).get('dataset')
+    for dataset in [test] + leaf_datasets(cfg):
+        classes = ((dataset or {}).get('metainfo') or {}).get('classes')
+        if classes:
+            return list(classes)
+    return list(cfg.classes) if cfg.get('classes') else None
+
+
+def guard_checkpoint(args: argparse.Namespace, cfg: Config, checkpoint: str,
+                     classes_win: bool) -> None:
+    """Before a tool predicts with ``checkpoint``: unless ``--partial-load``, refuse
+    (exit 1, one ``error:`` line) tensors that do not fit the model, and either take the
+    checkpoint's recorded classes (``classes_win``: export, benchmark, inspection) or
+    refuse classes that differ from the config's (test: the dataset's labels must be
+    the model's)."""
+    from mmdet_shuffledefect.utils.checkpoint_fit import checkpoint_classes, enable_strict_loading
+    if getattr(args, 'partial_load', False):
+        return
+    enable_strict_loading(checkpoint)
+    try:
+        recorded = checkpoint_classes(checkpoint)
+    except Exception:  # noqa: BLE001  (unreadable files are reported by the loader itself)
+        return
+    if not recorded:
+        return
+    given = getattr(args, 'classes', None)
+    current = list(given) if given else config_classes(cfg)
+    if current == recorded or (current is None and not classes_win):
+        return
+    if classes_win and not given:
+        set_classes(cfg, recorded)
+        return
+    fail(f'checkpoint {checkpoint} was trained on the classes {recorded}, but '
+         + ('--classes gives ' if given else 'the config has ') + f'{current}; '
+         + ('test with the data of those classes (--data-root, --classes)' if not classes_win
+            else 'drop --classes to use the checkpoint\'s') + ', or pass --partial-load',
+         code=1)
+
+
 def add_data_args(parser: argparse.ArgumentParser) -> None:
     """``--data-root`` and ``--classes``, for every tool that reads a dataset."""
     parser.add_argument(
@@ -164,10 +214,11 @@ def run_guarded(fn):
     from mmdet_shuffledefect.datasets.neu_classes import DataError
     from mmdet_shuffledefect.compat.mmengine_weights_only import (CorruptCheckpointError,
                                                                   UnsafeCheckpointError)
+    from mmdet_shuffledefect.utils.checkpoint_fit import CheckpointMismatchError
     try:
         return fn()
-    except (UnsafeCheckpointError, CorruptCheckpointError, FileNotFoundError,
-            DataError) as err:
+    except (UnsafeCheckpointError, CorruptCheckpointError, CheckpointMismatchError,
+            FileNotFoundError, DataError) as err:
         fail(str(err), code=1)
     except KeyError as err:  # the registry's "X is not in the Y registry"
         if 'is not in the' not in str(err):

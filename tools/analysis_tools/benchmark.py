@@ -52,7 +52,9 @@ import numpy as np
 import torch
 
 import mmdet_shuffledefect  # noqa: F401
-from mmdet_shuffledefect.utils.cli import add_classes_arg, fail, load_config
+from mmdet_shuffledefect.utils.cli import (add_classes_arg, add_partial_load_arg, fail,
+                                           guard_checkpoint, load_config)
+from mmdet_shuffledefect.utils.checkpoint_fit import CheckpointMismatchError
 from mmdet_shuffledefect.utils.env import environment_info, write_report
 from mmdet_shuffledefect.utils.timing import latency_samples_ms, percentile
 
@@ -87,6 +89,7 @@ def parse_args(argv=None) -> argparse.Namespace:
                         'img/s) and the environment as JSON, e.g. for '
                         'tools/analysis_tools/compare_detectors.py')
     add_classes_arg(parser)
+    add_partial_load_arg(parser)
     return parser.parse_args(argv)
 
 
@@ -231,6 +234,8 @@ def model_rows(config: str, ckpt: Optional[str], args, batch: int,
     if config.startswith(CLASSICAL):
         return classical_rows(config[len(CLASSICAL):], ckpt, args, batch, pictures)
     cfg = load_config(config, classes=args.classes)
+    if ckpt:
+        guard_checkpoint(args, cfg, ckpt, classes_win=True)
     if cfg.get('default_scope') == 'mmpretrain':
         return classifier_rows(cfg, ckpt, args, batch, pictures)
     from mmdet.apis import inference_detector, init_detector
@@ -334,7 +339,11 @@ def main(argv=None) -> int:
     records = []
     for config, ckpt in models:
         for batch in batches:
-            for row in model_rows(config, ckpt, args, batch, pictures):
+            try:
+                rows = model_rows(config, ckpt, args, batch, pictures)
+            except CheckpointMismatchError as err:
+                fail(str(err), code=1)
+            for row in rows:
                 records.append(dict(row, config=config, checkpoint=ckpt))
                 if row['p50'] is None:
                     why = ('mmcv has no CUDA ops' if 'stock' in row['row'] or 'pipeline' in

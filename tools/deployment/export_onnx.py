@@ -20,8 +20,8 @@ import numpy as np
 import torch
 
 import mmdet_shuffledefect  # noqa: F401
-from mmdet_shuffledefect.utils.cli import (add_classes_arg, apply_trust, fail, load_config,
-                                           run_guarded)
+from mmdet_shuffledefect.utils.cli import (add_classes_arg, add_partial_load_arg, apply_trust,
+                                           fail, guard_checkpoint, load_config, run_guarded)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -35,6 +35,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--trust-checkpoint', action='store_true',
                         help='unpickle the checkpoint fully (only for files you trust)')
     add_classes_arg(parser)
+    add_partial_load_arg(parser)
     return parser.parse_args(argv)
 
 
@@ -67,6 +68,7 @@ def main(argv=None) -> int:
     if args.opset < 16:
         fail(f'--opset must be >= 16 (ScatterElements with add), got {args.opset}')
     cfg = load_config(args.config, classes=args.classes)
+    guard_checkpoint(args, cfg, args.checkpoint, classes_win=True)
     os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
     from mmdet_shuffledefect.deployment import export_onnx
     try:

@@ -56,7 +56,14 @@ def verify(path: str, config: str) -> str:
     if not config:
         return 'loads'
     from mmengine.config import Config
+
+    from mmdet_shuffledefect.utils.checkpoint_fit import strict_loading
     scope = Config.fromfile(config).get('default_scope', 'mmdet')
+    with strict_loading(path):
+        return _run(path, config, scope)
+
+
+def _run(path: str, config: str, scope: str) -> str:
     if scope == 'mmpretrain':
         from mmpretrain.apis import get_model
         model = get_model(config, pretrained=path, device='cpu')
@@ -82,9 +89,13 @@ def main(argv=None) -> int:
         fail(f'config {args.config} does not exist')
     try:
         final, digest = publish(args.in_file, args.out_file)
-        status = verify(final, args.config)
     except (UnsafeCheckpointError, CorruptCheckpointError, ValueError) as err:
         fail(str(err), code=1)
+    try:
+        status = verify(final, args.config)
+    except (UnsafeCheckpointError, CorruptCheckpointError, ValueError) as err:
+        os.remove(final)  # a published file that does not fit its config is not kept
+        fail(f'{err} (the published copy {final} was removed)', code=1)
     size_mb = osp.getsize(final) / 2**20
     name = osp.splitext(osp.basename(final))[0]
     print(f'published {final} ({size_mb:.2f} MB, sha256 {digest}); {status}')
