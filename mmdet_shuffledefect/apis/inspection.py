@@ -270,8 +270,11 @@ def init_inspection_model(config, checkpoint: str, device: str = 'cpu',
     if classes:
         set_classes(cfg, classes)
     from mmdet_shuffledefect.utils.checkpoint_fit import strict_loading
+    from mmdet_shuffledefect.utils.model_check import check_if_ours
     with strict_loading(checkpoint, enabled=not partial_load):
-        return init_detector(cfg, checkpoint, device=device)
+        model = init_detector(cfg, checkpoint, device=device)
+    check_if_ours(model, cfg)
+    return model
 
 
 def _frames(path: str, every: int) -> Iterator[Tuple[str, Optional[np.ndarray]]]:

@@ -95,10 +95,8 @@ def config_input_size(cfg) -> Tuple[int, int]:
 
 def config_classes(cfg) -> Tuple[str, ...]:
     """The classes a detector config trains and tests on."""
-    dataset = (cfg.get('test_dataloader') or {}).get('dataset') or {}
-    while 'dataset' in dataset:
-        dataset = dataset['dataset']
-    classes = (dataset.get('metainfo') or {}).get('classes') or cfg.get('classes')
+    from mmdet_shuffledefect.utils.config_data import config_classes as named_classes
+    classes = named_classes(cfg)
     if classes is None:
         from mmdet_shuffledefect.datasets import NEU_CLASSES
         classes = NEU_CLASSES
@@ -121,7 +119,9 @@ def export_onnx(cfg, checkpoint: Optional[str], out_file: str, opset: int = 17,
     """
     import onnx
     from mmdet.apis import init_detector
+    from mmdet_shuffledefect.utils.model_check import check_if_ours
     model = init_detector(cfg, checkpoint, device='cpu').eval()
+    check_if_ours(model, cfg)
     wrapper = ExportableDetector(model).eval()
     height, width = config_input_size(cfg)
     dummy = torch.randint(0, 256, (2, 3, height, width), dtype=torch.uint8)

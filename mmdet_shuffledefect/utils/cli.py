@@ -15,7 +15,8 @@ import torch
 from mmengine.config import Config, DictAction
 
 from mmdet_shuffledefect.compat.mmengine_weights_only import TRUST_ENV
-from mmdet_shuffledefect.utils.config_data import leaf_datasets, set_classes, set_data_root
+from mmdet_shuffledefect.utils.config_data import (config_classes, leaf_datasets, set_classes,
+                                                   set_data_root)
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
@@ -56,16 +57,6 @@ def add_partial_load_arg(parser: argparse.ArgumentParser) -> None:
         help='load only the checkpoint tensors that fit the model and keep the rest as '
         'initialised (default: a checkpoint that does not fit the config, or whose classes '
         'differ from it, is refused)')
-
-
-def config_classes(cfg: Config) -> Optional[list]:
-    """The classes of the config's test (else first) dataset, or None."""
-    test = (cfg.get('test_dataloader') or {}).get('dataset')
-    for dataset in [test] + leaf_datasets(cfg):
-        classes = ((dataset or {}).get('metainfo') or {}).get('classes')
-        if classes:
-            return list(classes)
-    return list(cfg.classes) if cfg.get('classes') else None
 
 
 def guard_checkpoint(args: argparse.Namespace, cfg: Config, checkpoint: str,
@@ -215,10 +206,11 @@ def run_guarded(fn):
     from mmdet_shuffledefect.compat.mmengine_weights_only import (CorruptCheckpointError,
                                                                   UnsafeCheckpointError)
     from mmdet_shuffledefect.utils.checkpoint_fit import CheckpointMismatchError
+    from mmdet_shuffledefect.utils.model_check import ModelConsistencyError
     try:
         return fn()
     except (UnsafeCheckpointError, CorruptCheckpointError, CheckpointMismatchError,
-            FileNotFoundError, DataError) as err:
+            ModelConsistencyError, FileNotFoundError, DataError) as err:
         fail(str(err), code=1)
     except KeyError as err:  # the registry's "X is not in the Y registry"
         if 'is not in the' not in str(err):
@@ -251,10 +243,11 @@ def build_runner(cfg: Config):
     relative output files go into the work dir (:func:`place_evaluator_outputs`)."""
     from mmengine.registry import RUNNERS
     from mmengine.runner import Runner
+    from mmdet_shuffledefect.utils.model_check import check_if_ours
     place_evaluator_outputs(cfg)
-    if 'runner_type' not in cfg:
-        return Runner.from_cfg(cfg)
-    return RUNNERS.build(cfg)
+    runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
+    check_if_ours(runner.model, cfg)
+    return runner
 
 
 def parse(parser: argparse.ArgumentParser, argv: Optional[Sequence[str]]) -> argparse.Namespace:

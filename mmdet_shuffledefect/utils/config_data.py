@@ -8,7 +8,7 @@ wrappers, and every ``num_classes`` of the model; the tools' ``--data-root``
 and ``--classes`` flags and :func:`mmdet_shuffledefect.apis.init_inspection_model`
 use them.
 """
-from typing import Dict, Iterator, List, Sequence
+from typing import Dict, Iterator, List, Optional, Sequence
 
 from mmengine.config import Config
 
@@ -29,6 +29,25 @@ def config_datasets(cfg: Config) -> Iterator[dict]:
 def leaf_datasets(cfg: Config) -> List[dict]:
     """The datasets that read files (not wrappers such as ``RepeatDataset``)."""
     return [d for d in config_datasets(cfg) if 'dataset' not in d and 'datasets' not in d]
+
+
+def config_classes(cfg: Config) -> Optional[List[str]]:
+    """The classes of the config's test dataset (else of the first dataset that names
+    them, else ``cfg.classes``), or None when the config names none.
+
+    Example:
+        >>> config_classes(Config(dict(test_dataloader=dict(dataset=dict(
+        ...     type='RepeatDataset', dataset=dict(metainfo=dict(classes=('a', 'b'))))))))
+        ['a', 'b']
+    """
+    test = (cfg.get('test_dataloader') or {}).get('dataset') or {}
+    while isinstance(test, dict) and 'dataset' in test:
+        test = test['dataset']
+    for dataset in [test] + leaf_datasets(cfg):
+        classes = ((dataset or {}).get('metainfo') or {}).get('classes')
+        if classes:
+            return list(classes)
+    return list(cfg.classes) if cfg.get('classes') else None
 
 
 def set_data_root(cfg: Config, data_root: str) -> None:

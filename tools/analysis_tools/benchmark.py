@@ -55,6 +55,7 @@ import mmdet_shuffledefect  # noqa: F401
 from mmdet_shuffledefect.utils.cli import (add_classes_arg, add_partial_load_arg, fail,
                                            guard_checkpoint, load_config)
 from mmdet_shuffledefect.utils.checkpoint_fit import CheckpointMismatchError
+from mmdet_shuffledefect.utils.model_check import ModelConsistencyError, check_if_ours
 from mmdet_shuffledefect.utils.env import environment_info, write_report
 from mmdet_shuffledefect.utils.timing import latency_samples_ms, percentile
 
@@ -245,6 +246,7 @@ def model_rows(config: str, ckpt: Optional[str], args, batch: int,
                                                               preprocess_constants)
     from mmdet_shuffledefect.models.dense_heads import BatchedPredictMixin
     model = init_detector(cfg, ckpt, device=args.device).eval()
+    check_if_ours(model, cfg)
     head = model.bbox_head
     mean, std, bgr = (t.to(args.device) if torch.is_tensor(t) else t
                       for t in preprocess_constants(model.data_preprocessor))
@@ -341,7 +343,7 @@ def main(argv=None) -> int:
         for batch in batches:
             try:
                 rows = model_rows(config, ckpt, args, batch, pictures)
-            except CheckpointMismatchError as err:
+            except (CheckpointMismatchError, ModelConsistencyError) as err:
                 fail(str(err), code=1)
             for row in rows:
                 records.append(dict(row, config=config, checkpoint=ckpt))

@@ -1,0 +1,106 @@
+"""Detectors whose parts do not fit are refused by name (#26 item 4); README snippets run."""
+import os
+import os.path as osp
+import re
+
+import cv2
+import pytest
+from conftest import CONFIG, REPO, run_tool
+from mmengine.config import Config
+
+from mmdet_shuffledefect.utils.model_check import (ModelConsistencyError, check_detector,
+                                                   check_if_ours)
+
+SWAP = 'configs/swap_backbone/retinanet_sdn-1.0x_fpn_1x_neu-det.py'
+
+
+def build(cfg):
+    from mmengine.registry import init_default_scope
+
+    from mmdet.registry import MODELS
+    init_default_scope('mmdet')
+    return MODELS.build(cfg.model)
+
+
+def python_snippets(path):
+    with open(path) as f:
+        return re.findall(r'```python\n(.*?)```', f.read(), flags=re.S)
+
+
+def test_fpn_without_start_level_0_is_refused_with_both_strides():
+    cfg = Config.fromfile(osp.join(REPO, SWAP))
+    check_detector(build(cfg), cfg)  # the committed swap config fits
+    cfg.model.neck.start_level = 1  # mmdet's FPN default
+    with pytest.raises(ModelConsistencyError) as err:
+        check_detector(build(cfg), cfg)
+    text = str(err.value)
+    assert 'neck outputs 5 levels of [12, 6, 3, 2, 1] cells (strides about [16, 32, 64, 96, ' \
+           '192])' in text
+    assert 'lays its priors at strides [8, 16, 32, 64, 128] ([24, 12, 6, 3, 2] cells)' in text
+    assert 'give the neck start_level=0' in text
+
+
+def test_neck_channels_and_classes_are_checked():
+    cfg = Config.fromfile(osp.join(REPO, CONFIG))
+    cfg.model.neck.in_channels = [24, 48, 96]  # ShuffleDefectNet 0.5x's
+    with pytest.raises(ModelConsistencyError, match=r'neck SDNFusionNeck has in_channels '
+                       r'\[24, 48, 96\] but the backbone ShuffleDefectNet outputs '
+                       r'\[116, 232, 464\] channels'):
+        check_detector(build(cfg), cfg)
+    cfg = Config.fromfile(osp.join(REPO, CONFIG))
+    cfg.model.bbox_head.num_classes = 7
+    with pytest.raises(ModelConsistencyError, match=r"the head has num_classes=7 but the "
+                       r"config's datasets have 6 classes"):
+        check_detector(build(cfg), cfg)
+
+
+def test_only_detectors_with_this_package_parts_are_checked():
+    cfg = Config.fromfile(osp.join(REPO, 'configs/detection/ssdlite_mobilenetv2_mmdet_60e-ema_'
+                                   'neu-det.py'))
+    model = build(cfg)
+    model.bbox_head.num_classes = 3  # would be refused if checked; mmdet's own model is not
+    check_if_ours(model, cfg)
+
+
+def test_train_tool_refuses_a_model_that_does_not_fit(synth_det, tmp_path):
+    proc = run_tool(['tools/train.py', SWAP, '--data-root', synth_det, '--work-dir',
+                     str(tmp_path), '--cfg-options', 'model.neck.start_level=1'])
+    assert proc.returncode == 1
+    assert 'error: the neck outputs 5 levels' in proc.stderr
+    assert 'Traceback' not in proc.stderr
+
+
+def test_readme_config_snippets_build_and_fit(tmp_path):
+    snippets = [s for s in python_snippets(osp.join(REPO, 'README.md')) if '_base_' in s]
+    assert snippets, 'the README has no config snippet'
+    for i, text in enumerate(snippets):
+        path = tmp_path / f'snippet{i}.py'
+        path.write_text(text)
+        cfg = Config.fromfile(str(path))
+        check_detector(build(cfg), cfg, input_size=(192, 192))
+
+
+def test_readme_api_snippets_run(tmp_path):
+    """The README's Python API block, as written, from a folder that holds the
+    repository's configs and checkpoints and a steel picture."""
+    from mmdet_shuffledefect.data_prep.synthetic import write_neu_det
+    write_neu_det(str(tmp_path / 'synth'), num_images=1, seed=3)
+    image = next((tmp_path / 'synth' / 'IMAGES').iterdir())
+    cv2.imwrite(str(tmp_path / 'steel.jpg'), cv2.imread(str(image)))
+    for name in ('configs', 'checkpoints'):
+        os.symlink(osp.join(REPO, name), tmp_path / name)
+    snippets = [s for s in python_snippets(osp.join(REPO, 'README.md')) if '_base_' not in s]
+    assert snippets
+    cwd = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        for text in snippets:
+            scope = {}
+            exec(compile(text, 'README.md', 'exec'), scope)  # noqa: S102  (our own README)
+            result = scope.get('result')
+            if result is not None:
+                assert len(result.pred_instances.bboxes) > 0
+    finally:
+        os.chdir(cwd)
+    assert (tmp_path / 'report' / 'report.json').is_file()
+    assert scope['summary']['images_read'] == 1
