@@ -67,6 +67,8 @@ setup(
     ],
     extras_require={
         'tests': ['pytest', 'onnx', 'onnxruntime', 'onnxscript'],
+        # mmdet_shuffledefect.classical (the texture baselines of the paper's Table 2)
+        'classical': ['scikit-image>=0.22', 'scikit-learn>=1.4'],
     },
     cmdclass={'build_py': BuildPyWithConfigs},
     zip_safe=False,
