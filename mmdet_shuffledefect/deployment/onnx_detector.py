@@ -61,11 +61,15 @@ class ExportableDetector(nn.Module):
         super().__init__()
         from mmdet_shuffledefect.models.dense_heads import BatchedPredictMixin
         head = getattr(detector, 'bbox_head', None)
-        if not isinstance(head, BatchedPredictMixin) or not head.supports_batched_predict():
+        if not isinstance(head, BatchedPredictMixin):
             raise ValueError(
                 f'cannot export {type(head).__name__}: whole-detector export needs a head with '
                 'the batched post-processing path (FastSSDHead or FastRetinaHead with '
                 'DeltaXYWHBBoxCoder); set model.bbox_head.type accordingly')
+        blocker = head.batched_predict_blocker()
+        if blocker is not None:
+            raise ValueError(f'cannot export {type(head).__name__} with {blocker}: the exported '
+                             'graph has the batched post-processing only')
         self.detector = detector
         mean, std, self.bgr_to_rgb = preprocess_constants(detector.data_preprocessor)
         self.register_buffer('mean', mean)

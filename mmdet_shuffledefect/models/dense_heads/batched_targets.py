@@ -12,6 +12,7 @@ loop) is applied with masks and reductions. Configurations it does not cover
 (ignored boxes with ``ignore_iof_thr > 0``, ``allowed_border >= 0``, other
 assigners or samplers, a ``neg_iou_thr`` range) take mmdet's path.
 """
+import math
 from typing import List, Optional, Tuple
 
 import torch
@@ -94,13 +95,42 @@ class BatchedTargetsMixin:
             ig is not None and len(ig) > 0 for ig in batch_gt_instances_ignore)
         return not (has_ignore and assigner.ignore_iof_thr > 0)
 
+    def all_priors_valid(self, featmap_sizes, batch_img_metas: List[dict]) -> bool:
+        """Whether every prior of every image lies inside its ``pad_shape`` (mmdet's
+        valid flags all true); else, said once in the log, False: the batched targets
+        would weight the outside priors as negatives where mmdet gives them weight 0.
+
+        A prior generator marks a level's cell valid when its index is below
+        ``ceil(pad / stride)``; images of different sizes in one batch (a keep-ratio
+        pipeline) have cells outside their own padded size.
+        """
+        for meta in batch_img_metas:
+            pad_h, pad_w = (meta.get('pad_shape') or meta['img_shape'])[:2]
+            for (feat_h, feat_w), stride in zip(featmap_sizes, self.prior_generator.strides):
+                stride_w, stride_h = stride if isinstance(stride, (tuple, list)) else (stride,
+                                                                                       stride)
+                if (math.ceil(pad_h / stride_h) < int(feat_h)
+                        or math.ceil(pad_w / stride_w) < int(feat_w)):
+                    self._say_fallback()
+                    return False
+        return True
+
+    def _say_fallback(self) -> None:
+        from .fast_heads import say_once
+        say_once(self, 'targets', 'priors outside an image\'s pad_shape (images of different '
+                 'sizes in a batch): training targets by mmdet\'s per-image path, which '
+                 'gives them weight 0')
+
     def get_targets(self, anchor_list: List[List[Tensor]], valid_flag_list: List[List[Tensor]],
                     batch_gt_instances, batch_img_metas: List[dict],
                     batch_gt_instances_ignore: Optional[list] = None,
                     unmap_outputs: bool = True, return_sampling_results: bool = False) -> tuple:
         """mmdet's ``AnchorHead.get_targets`` (same outputs), batched where it applies."""
-        if not self.batched_targets_apply(batch_gt_instances_ignore, unmap_outputs,
-                                          return_sampling_results):
+        all_valid = all(bool(f.all()) for flags in valid_flag_list for f in flags)
+        if not all_valid:
+            self._say_fallback()
+        if not all_valid or not self.batched_targets_apply(
+                batch_gt_instances_ignore, unmap_outputs, return_sampling_results):
             return super().get_targets(anchor_list, valid_flag_list, batch_gt_instances,
                                        batch_img_metas, batch_gt_instances_ignore,
                                        unmap_outputs, return_sampling_results)

@@ -24,6 +24,7 @@ Example:
     >>> len(res), res[0].bboxes.shape[-1]
     (2, 4)
 """
+import logging
 from typing import List, Optional
 
 import torch
@@ -31,18 +32,52 @@ from mmdet.models.dense_heads import RetinaHead, SSDHead
 from mmdet.models.task_modules.coders import DeltaXYWHBBoxCoder
 from mmdet.registry import MODELS
 from mmengine.config import ConfigDict
+from mmengine.logging import print_log
 from torch import Tensor
 
 from .batched_post_process import batched_detections, padded_to_instances
 from .batched_targets import BatchedTargetsMixin, ssd_batched_losses
 
 
+#: ``test_cfg.nms`` keys the batched path implements exactly (``split_thr`` only
+#: changes how mmcv splits the work, not the result).
+BATCHED_NMS_KEYS = ('type', 'iou_threshold', 'split_thr', 'class_agnostic', 'max_num')
+
+
+def say_once(head, key: str, message: str) -> None:
+    """Log ``message`` once per head instance and ``key``."""
+    said = head.__dict__.setdefault('_said', set())
+    if key not in said:
+        said.add(key)
+        print_log(f'{type(head).__name__}: {message}', logger='current', level=logging.INFO)
+
+
+def batched_nms_blocker(nms_cfg) -> Optional[str]:
+    """Why the batched path cannot serve ``test_cfg.nms`` exactly, or None."""
+    if nms_cfg is None:
+        return 'test_cfg has no nms'
+    kind = nms_cfg.get('type', 'nms')
+    if kind != 'nms':
+        return f'test_cfg.nms.type={kind!r} (the batched path does plain NMS only)'
+    if nms_cfg.get('class_agnostic', False):
+        return 'test_cfg.nms.class_agnostic=True (the batched path is class-aware)'
+    max_num = nms_cfg.get('max_num', -1)
+    if max_num is not None and max_num > 0:
+        return f'test_cfg.nms.max_num={max_num} (the batched path caps at max_per_img only)'
+    other = sorted(set(nms_cfg) - set(BATCHED_NMS_KEYS))
+    if other:
+        return f'test_cfg.nms options {other}'
+    return None
+
+
 class BatchedPredictMixin:
     """``predict_by_feat`` for a whole batch (see :mod:`.batched_post_process`).
 
-    Falls back to mmdet's per-image path where the batched one does not apply
-    (score factors, ``with_nms=False``, a box coder other than
-    ``DeltaXYWHBBoxCoder``).
+    Falls back to mmdet's per-image path, said once in the log, wherever the
+    batched one would not give mmdet's answer: score factors, ``with_nms=False``,
+    a box coder other than ``DeltaXYWHBBoxCoder``, or an NMS option it does not
+    implement (``soft_nms`` or another type, ``class_agnostic=True``,
+    ``max_num``, any other key; :func:`batched_nms_blocker`).
     """
 
     def __init__(self, *args, nms_chunk: int = 0, **kwargs) -> None:
@@ -52,9 +87,17 @@ class BatchedPredictMixin:
         #: Images per post-processing call; 0 puts the whole batch into one call.
         self.nms_chunk = nms_chunk
 
-    def supports_batched_predict(self) -> bool:
+    def batched_predict_blocker(self, cfg=None) -> Optional[str]:
+        """Why :meth:`predict_by_feat` cannot take the batched path for ``cfg``
+        (default: ``test_cfg``), or None when it can."""
+        if not isinstance(self.bbox_coder, DeltaXYWHBBoxCoder):
+            return f'box coder {type(self.bbox_coder).__name__}'
+        cfg = self.test_cfg if cfg is None else cfg
+        return batched_nms_blocker((cfg or {}).get('nms'))
+
+    def supports_batched_predict(self, cfg=None) -> bool:
         """Whether :meth:`predict_by_feat` can take the batched path."""
-        return isinstance(self.bbox_coder, DeltaXYWHBBoxCoder)
+        return self.batched_predict_blocker(cfg) is None
 
     def predict_by_feat(self,
                         cls_scores: List[Tensor],
@@ -65,10 +108,14 @@ class BatchedPredictMixin:
                         rescale: bool = False,
                         with_nms: bool = True):
         """Detections of every image of the batch, as mmdet's ``predict_by_feat``."""
-        if score_factors is not None or not with_nms or not self.supports_batched_predict():
+        cfg = self.test_cfg if cfg is None else cfg
+        blocker = self.batched_predict_blocker(cfg)
+        if score_factors is not None or not with_nms or blocker is not None:
+            if blocker is not None:
+                say_once(self, 'predict', f'{blocker}: predicting with mmdet\'s per-image '
+                         'post-processing')
             return super().predict_by_feat(cls_scores, bbox_preds, score_factors,
                                            batch_img_metas, cfg, rescale, with_nms)
-        cfg = self.test_cfg if cfg is None else cfg
         device = cls_scores[0].device
         img_hw = torch.tensor([list(m['img_shape'][:2]) for m in batch_img_metas],
                               dtype=torch.float32, device=device)
@@ -97,12 +144,13 @@ class FastSSDHead(BatchedPredictMixin, BatchedTargetsMixin, SSDHead):
                      batch_gt_instances, batch_img_metas: List[dict],
                      batch_gt_instances_ignore=None) -> dict:
         """SSD's losses (mmdet's values) with targets and hard negatives mined per batch."""
+        featmap_sizes = [c.shape[-2:] for c in cls_scores]
         if (self.reg_decoded_bbox or not self.batched_targets_apply(
-                batch_gt_instances_ignore, True, False)):
+                batch_gt_instances_ignore, True, False)
+                or not self.all_priors_valid(featmap_sizes, batch_img_metas)):
             return super().loss_by_feat(cls_scores, bbox_preds, batch_gt_instances,
                                         batch_img_metas, batch_gt_instances_ignore)
         device = cls_scores[0].device
-        featmap_sizes = [c.shape[-2:] for c in cls_scores]
         anchors = torch.cat(self.prior_generator.grid_priors(featmap_sizes, device=device))
         labels, label_weights, bbox_targets, bbox_weights, avg_factor = self.batch_targets(
             anchors, batch_gt_instances)
