@@ -20,6 +20,19 @@ import mmdet_shuffledefect  # noqa: F401
 from mmdet_shuffledefect.utils.cli import apply_trust, fail, run_guarded
 
 
+def tile_arg(text: str):
+    """``--tile-size``: 'auto' or a non-negative int."""
+    if text == 'auto':
+        return text
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected 'auto' or a number of px, got {text!r}")
+    if value < 0:
+        raise argparse.ArgumentTypeError(f'expected a number of px >= 0, got {value}')
+    return value
+
+
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='Per-image steel defect reports')
     parser.add_argument('config', help='detector config')
@@ -27,9 +40,11 @@ def parse_args(argv=None):
     parser.add_argument('input', help='an image, a video, or a folder of them')
     parser.add_argument('--out-dir', default='inspection', help='where the reports go')
     parser.add_argument('--score-thr', type=float, default=0.3, help='minimum score')
-    parser.add_argument('--tile-size', type=int, default=224,
-                        help='images with a side larger than this (px) are cut into tiles '
-                        'of this size (NEU images, 200 px, are not); 0 disables tiling')
+    parser.add_argument('--tile-size', type=tile_arg, default='auto',
+                        help='auto (default): every picture resized whole as in training, '
+                        'unless its side is over 3x the model input (a line-scan strip): then '
+                        'tiles of the input side, said in the summary; N: pictures with a side '
+                        'over N px cut into N-px tiles; 0: never tile')
     parser.add_argument('--tile-overlap', type=int, default=64, help='tile overlap (px)')
     parser.add_argument('--video-every', type=int, default=1, help='inspect every Nth frame')
     parser.add_argument('--device', default='cpu', help='cpu or cuda:0')
@@ -86,13 +101,15 @@ def main(argv=None):
     else:
         # The classes (and num_classes) come from the checkpoint's meta.dataset_meta.
         model = run_guarded(lambda: init_inspection_model(args.config, args.checkpoint,
-                                                          partial_load=args.partial_load,
-                                                          args.device))
+                                                          args.device,
+                                                          partial_load=args.partial_load))
     summary = inspect_paths(model, paths, args.out_dir, score_thr=args.score_thr,
-                            tile_size=args.tile_size or None, tile_overlap=args.tile_overlap,
+                            tile_size=args.tile_size, tile_overlap=args.tile_overlap,
                             video_every=args.video_every, save_images=not args.no_images,
                             batch_size=args.batch_size)
     print(json.dumps(summary, indent=1))
+    print(f'tiling: {summary["tiling"]}' + (f' ({len(summary["tiled_images"])} tiled)'
+                                           if summary['tiled_images'] else ''))
     print(f'reports written to {osp.abspath(args.out_dir)}')
     return 1 if summary['images_read'] == 0 else 0
 

@@ -96,6 +96,46 @@ def predict_batch(model, imgs: Sequence[np.ndarray]
              r.pred_instances.labels.cpu().numpy()) for r in results]
 
 
+#: ``tile_size='auto'`` (the default of the API and the CLI) tiles only pictures whose
+#: longer side exceeds this many times the model's input side; everything else is
+#: resized whole, as the config's test pipeline does in training and testing.
+AUTO_TILE_FACTOR = 3
+
+
+def model_input_side(model) -> int:
+    """The longer side (px) of the model's input: its test ``Resize`` (mmdet model) or the
+    exported graph's input size (``OnnxDetector``)."""
+    size = getattr(model, 'input_size', None)
+    if size is None:
+        from mmdet_shuffledefect.deployment.onnx_detector import config_input_size
+        size = config_input_size(model.cfg)
+    return int(max(size))
+
+
+def resolve_tiling(model, tile_size, imgs: Sequence[np.ndarray]) -> Tuple[Optional[int], str]:
+    """The tile side to use for ``imgs`` (None: no tiling) and a sentence saying why.
+
+    ``'auto'``: no tiling unless a picture's longer side exceeds ``AUTO_TILE_FACTOR`` x
+    the model's input side (a line-scan strip, say); such pictures are cut into tiles of
+    the input side. An int tiles every picture with a side above it; 0 or None never tiles.
+    """
+    if tile_size == 'auto':
+        side = model_input_side(model)
+        limit = AUTO_TILE_FACTOR * side
+        if any(max(img.shape[:2]) > limit for img in imgs):
+            return side, (f'auto: pictures with a side over {limit} px ({AUTO_TILE_FACTOR}x the '
+                          f'model input {side} px) cut into {side}-px tiles; the others '
+                          'resized whole as in training')
+        return None, (f'auto: no picture has a side over {limit} px ({AUTO_TILE_FACTOR}x the '
+                      f'model input {side} px): every picture resized whole, as in training')
+    if not tile_size:
+        return None, 'off: every picture resized whole, as in training'
+    if not isinstance(tile_size, int) or tile_size < 1:
+        raise ValueError(f"tile_size must be 'auto', a positive int or 0/None, got "
+                         f'{tile_size!r}')
+    return tile_size, f'pictures with a side over {tile_size} px cut into {tile_size}-px tiles'
+
+
 def merge_across_tiles(boxes: np.ndarray, scores: np.ndarray, labels: np.ndarray,
                        tiles: np.ndarray, iom_thr: float = 0.3
                        ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -302,7 +342,7 @@ def _images(paths: Iterable[str], video_every: int) -> Iterator[Tuple[str, Optio
 
 
 def inspect_paths(model, paths: Sequence[str], out_dir: str, score_thr: float = 0.3,
-                  tile_size: Optional[int] = None, tile_overlap: int = 64,
+                  tile_size='auto', tile_overlap: int = 64,
                   video_every: int = 1, save_images: bool = True,
                   progress: bool = True, batch_size: int = 1) -> Dict:
     """Inspect images/videos and write the reports under ``out_dir``.
@@ -317,7 +357,10 @@ def inspect_paths(model, paths: Sequence[str], out_dir: str, score_thr: float = 
         paths (Sequence[str]): Images and videos.
         out_dir (str): Where the reports go.
         score_thr (float): Minimum score. Defaults to 0.3.
-        tile_size (int, optional): Tile larger images; None never tiles.
+        tile_size (str | int | None): ``'auto'`` (default): resize every picture whole,
+            as the config's test pipeline does, unless it is over
+            ``AUTO_TILE_FACTOR`` x the model input (then tiles of the input side, said in
+            the summary); an int tiles every picture with a side above it; 0/None never.
         tile_overlap (int): Tile overlap in px. Defaults to 64.
         video_every (int): Inspect every Nth video frame. Defaults to 1.
         save_images (bool): Write annotated images. Defaults to True.
@@ -340,11 +383,17 @@ def inspect_paths(model, paths: Sequence[str], out_dir: str, score_thr: float = 
     counts = {c: 0 for c in classes}
     bar = tqdm(total=len(paths), desc='inspecting', unit='img', disable=not progress)
 
+    tiling = {'tiled_images': [], 'how': set()}
+
     def flush(pending):
-        found = detect_many(model, [img for _, img in pending], score_thr, tile_size,
-                            tile_overlap, batch_size)
+        imgs = [img for _, img in pending]
+        tile, how = resolve_tiling(model, tile_size, imgs)
+        tiling['how'].add(how)
+        found = detect_many(model, imgs, score_thr, tile, tile_overlap, batch_size)
         for (name, img), (boxes, scores, labels) in zip(pending, found):
             h, w = img.shape[:2]
+            if tile and max(h, w) > tile:
+                tiling['tiled_images'].append(name)
             records = defect_records(boxes, scores, labels, classes, w, h)
             report.append({'image': name, 'width': w, 'height': h, 'defects': records})
             for r in records:
@@ -381,7 +430,9 @@ def inspect_paths(model, paths: Sequence[str], out_dir: str, score_thr: float = 
                'images_defective': defective, 'images_clean': len(report) - defective,
                'defects_total': len(rows), 'counts_per_class': counts,
                'unreadable': unreadable, 'score_thr': score_thr,
-               'tile_size': tile_size, 'tile_overlap': tile_overlap}
+               'tile_size': tile_size, 'tile_overlap': tile_overlap,
+               'tiling': '; '.join(sorted(tiling['how'])),
+               'tiled_images': tiling['tiled_images']}
     with open(osp.join(out_dir, 'report.json'), 'w') as f:
         json.dump(report, f, indent=1)
     with open(osp.join(out_dir, 'report.csv'), 'w', newline='') as f:
