@@ -20,7 +20,7 @@ def onnx_file(tmp_path_factory):
     out = tmp_path_factory.mktemp('export') / 'sdn_ssd.onnx'
     proc = run_tool(['tools/deployment/export_onnx.py', CONFIG, CKPT, str(out)])
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert 'onnxruntime vs PyTorch on 3 random images: same labels' in proc.stdout
+    assert 'onnxruntime vs PyTorch: same detections on 3 synthetic steel pictures' in proc.stdout
     return str(out)
 
 

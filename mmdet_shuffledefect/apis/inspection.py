@@ -112,8 +112,10 @@ def model_input_side(model) -> int:
     return int(max(size))
 
 
-def resolve_tiling(model, tile_size, imgs: Sequence[np.ndarray]) -> Tuple[Optional[int], str]:
-    """The tile side to use for ``imgs`` (None: no tiling) and a sentence saying why.
+def resolve_tiling(model, tile_size, imgs: Sequence[np.ndarray]
+                   ) -> Tuple[Optional[int], Optional[int], str]:
+    """The tile side for ``imgs`` (None: no tiling), the side above which a picture is
+    tiled, and a sentence saying why.
 
     ``'auto'``: no tiling unless a picture's longer side exceeds ``AUTO_TILE_FACTOR`` x
     the model's input side (a line-scan strip, say); such pictures are cut into tiles of
@@ -123,17 +125,18 @@ def resolve_tiling(model, tile_size, imgs: Sequence[np.ndarray]) -> Tuple[Option
         side = model_input_side(model)
         limit = AUTO_TILE_FACTOR * side
         if any(max(img.shape[:2]) > limit for img in imgs):
-            return side, (f'auto: pictures with a side over {limit} px ({AUTO_TILE_FACTOR}x the '
+            return side, limit, (f'auto: pictures with a side over {limit} px ({AUTO_TILE_FACTOR}x the '
                           f'model input {side} px) cut into {side}-px tiles; the others '
                           'resized whole as in training')
-        return None, (f'auto: no picture has a side over {limit} px ({AUTO_TILE_FACTOR}x the '
+        return None, None, (f'auto: no picture has a side over {limit} px ({AUTO_TILE_FACTOR}x the '
                       f'model input {side} px): every picture resized whole, as in training')
     if not tile_size:
-        return None, 'off: every picture resized whole, as in training'
+        return None, None, 'off: every picture resized whole, as in training'
     if not isinstance(tile_size, int) or tile_size < 1:
         raise ValueError(f"tile_size must be 'auto', a positive int or 0/None, got "
                          f'{tile_size!r}')
-    return tile_size, f'pictures with a side over {tile_size} px cut into {tile_size}-px tiles'
+    return tile_size, tile_size, (f'pictures with a side over {tile_size} px cut into '
+                                  f'{tile_size}-px tiles')
 
 
 def merge_across_tiles(boxes: np.ndarray, scores: np.ndarray, labels: np.ndarray,
@@ -174,7 +177,8 @@ def merge_across_tiles(boxes: np.ndarray, scores: np.ndarray, labels: np.ndarray
 
 def detect_many(model, imgs: Sequence[np.ndarray], score_thr: float = 0.3,
                 tile_size: Optional[int] = None, tile_overlap: int = 64,
-                batch_size: int = 1) -> List[Tuple[np.ndarray, np.ndarray, np.ndarray]]:
+                batch_size: int = 1, tile_above: Optional[int] = None
+                ) -> List[Tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """Detect defects in several BGR images, tiling those larger than a tile.
 
     Whole images and tiles alike go through the detector ``batch_size`` at a
@@ -187,6 +191,8 @@ def detect_many(model, imgs: Sequence[np.ndarray], score_thr: float = 0.3,
         tile_size (int, optional): Tile side in px; None never tiles.
         tile_overlap (int): Overlap between neighbouring tiles in px.
         batch_size (int): Images or tiles per forward pass.
+        tile_above (int, optional): Tile only pictures with a side over this many px.
+            Defaults to ``tile_size``.
 
     Returns:
         list: ``(boxes (N, 4) in image px, scores (N, ), labels (N, ))`` per image.
@@ -196,7 +202,7 @@ def detect_many(model, imgs: Sequence[np.ndarray], score_thr: float = 0.3,
     jobs = []  # (image index, x0, y0, tile id or -1, crop)
     for i, img in enumerate(imgs):
         h, w = img.shape[:2]
-        if not tile_size or (h <= tile_size and w <= tile_size):
+        if not tile_size or max(h, w) <= (tile_above or tile_size):
             jobs.append((i, 0, 0, -1, img))
             continue
         tile_id = 0
@@ -387,12 +393,12 @@ def inspect_paths(model, paths: Sequence[str], out_dir: str, score_thr: float = 
 
     def flush(pending):
         imgs = [img for _, img in pending]
-        tile, how = resolve_tiling(model, tile_size, imgs)
+        tile, above, how = resolve_tiling(model, tile_size, imgs)
         tiling['how'].add(how)
-        found = detect_many(model, imgs, score_thr, tile, tile_overlap, batch_size)
+        found = detect_many(model, imgs, score_thr, tile, tile_overlap, batch_size, above)
         for (name, img), (boxes, scores, labels) in zip(pending, found):
             h, w = img.shape[:2]
-            if tile and max(h, w) > tile:
+            if tile and max(h, w) > above:
                 tiling['tiled_images'].append(name)
             records = defect_records(boxes, scores, labels, classes, w, h)
             report.append({'image': name, 'width': w, 'height': h, 'defects': records})
@@ -431,7 +437,10 @@ def inspect_paths(model, paths: Sequence[str], out_dir: str, score_thr: float = 
                'defects_total': len(rows), 'counts_per_class': counts,
                'unreadable': unreadable, 'score_thr': score_thr,
                'tile_size': tile_size, 'tile_overlap': tile_overlap,
-               'tiling': '; '.join(sorted(tiling['how'])),
+               # one sentence for the run: how tiled pictures were cut, if any was
+               'tiling': min(tiling['how'], key=lambda h: ('cut into' not in h
+                                                           or not tiling['tiled_images'], h),
+                             default=''),
                'tiled_images': tiling['tiled_images']}
     with open(osp.join(out_dir, 'report.json'), 'w') as f:
         json.dump(report, f, indent=1)
