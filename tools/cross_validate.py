@@ -131,14 +131,32 @@ def chosen_checkpoint(fold_dir: str):
     return max(epochs, key=lambda p: int(re.search(r'epoch_(\d+)', p).group(1)))
 
 
-def run_fold(args, work_dir: str, index: int, parts: dict) -> dict:
-    """Train (or resume) and test fold ``index``; return its result."""
+def fold_done(work_dir: str, index: int) -> tuple:
+    """``(fold dir, result file, the result if the fold was tested before, else None)``."""
     fold_dir = osp.join(work_dir, f'fold{index}')
     result_file = osp.join(fold_dir, 'result.json')
-    if osp.isfile(result_file):
-        print(f'[cv] fold {index}: done before, skipped', flush=True)
-        with open(result_file) as f:
-            return json.load(f)
+    if not osp.isfile(result_file):
+        return fold_dir, result_file, None
+    print(f'[cv] fold {index}: done before, skipped', flush=True)
+    with open(result_file) as f:
+        return fold_dir, result_file, json.load(f)
+
+
+def save_result(result_file: str, result: dict, note: str = '') -> dict:
+    """Add top-1 to a fold's result, write it and say it."""
+    result['top1'] = 100.0 * result['correct'] / max(result['images'], 1)
+    with open(result_file, 'w') as f:
+        json.dump(result, f, indent=1)
+    print(f'[cv] fold {result["fold"]}: top-1 {result["top1"]:.2f} % '
+          f'({result["images"] - result["correct"]} errors{note})', flush=True)
+    return result
+
+
+def run_fold(args, work_dir: str, index: int, parts: dict) -> dict:
+    """Train (or resume) and test fold ``index``; return its result."""
+    fold_dir, result_file, done = fold_done(work_dir, index)
+    if done is not None:
+        return done
     split_dir = osp.abspath(osp.join(work_dir, 'splits', f'fold{index}'))
     write_split_files(parts, split_dir, header=f'fold {index} of {args.folds}, seed {args.seed}')
     options = fold_options(split_dir, bool(parts['val']), args.seed)
@@ -178,12 +196,7 @@ def run_fold(args, work_dir: str, index: int, parts: dict) -> dict:
                   correct=sum(t == p for _, t, p in rows), predictions=rows,
                   train_wall_min=train_min, command=read_record(fold_dir, 'train.json').get(
                       'command'))
-    result['top1'] = 100.0 * result['correct'] / max(len(rows), 1)
-    with open(result_file, 'w') as f:
-        json.dump(result, f, indent=1)
-    print(f'[cv] fold {index}: top-1 {result["top1"]:.2f} % '
-          f'({len(rows) - result["correct"]} errors)', flush=True)
-    return result
+    return save_result(result_file, result)
 
 
 def classical_features(args, work_dir: str, images: list) -> dict:
@@ -225,12 +238,9 @@ def run_classical_fold(args, work_dir: str, index: int, parts: dict, features: d
 
     from mmdet_shuffledefect.classical import classical_versions, fit_method
     from mmdet_shuffledefect.utils.env import environment_info
-    fold_dir = osp.join(work_dir, f'fold{index}')
-    result_file = osp.join(fold_dir, 'result.json')
-    if osp.isfile(result_file):
-        print(f'[cv] fold {index}: done before, skipped', flush=True)
-        with open(result_file) as f:
-            return json.load(f)
+    fold_dir, result_file, done = fold_done(work_dir, index)
+    if done is not None:
+        return done
     os.makedirs(fold_dir, exist_ok=True)
     train = parts['train'] + parts['val']
     print(f'[cv] fold {index}/{args.folds}: fitting {args.classical} on {len(train)} images '
@@ -255,12 +265,7 @@ def run_classical_fold(args, work_dir: str, index: int, parts: dict, features: d
                   train_wall_min=fit_min, train_cpu_min=(time.process_time() - cpu) / 60,
                   command=' '.join([sys.executable, *sys.argv]), seed=args.seed,
                   environment=dict(environment_info(), **classical_versions()))
-    result['top1'] = 100.0 * result['correct'] / max(len(rows), 1)
-    with open(result_file, 'w') as f:
-        json.dump(result, f, indent=1)
-    print(f'[cv] fold {index}: top-1 {result["top1"]:.2f} % '
-          f'({len(rows) - result["correct"]} errors; {model.best_params})', flush=True)
-    return result
+    return save_result(result_file, result, f'; {model.best_params}')
 
 
 def summarize(args, work_dir: str, results: list, classes: list, paths: dict) -> str:
