@@ -5,6 +5,7 @@ Example:
     python tools/train.py configs/sdn_ssd_neu.py --resume            # latest in work dir
     python tools/train.py configs/sdn_ssd_neu.py --data-root data/MY/ --classes scale hole
     python tools/train.py configs/sdn_ssd_neu.py --resume work_dirs/sdn/epoch_3.pth
+    python tools/train.py configs/sdn_ssd_neu.py --epochs 20   # whole schedule scaled to 20
     torchrun --nproc_per_node 2 tools/train.py CONFIG --launcher pytorch
 """
 import argparse
@@ -26,6 +27,10 @@ def parse_args(argv=None) -> argparse.Namespace:
         '--resume', nargs='?', type=str, const='auto',
         help='resume from this checkpoint, or, without a path, from the latest '
         'checkpoint in the work dir')
+    parser.add_argument('--epochs', type=int, metavar='N',
+                        help='train for N epochs with the schedule scaled to them: the LR '
+                        'schedule\'s end and T_max, the validation and checkpoint intervals '
+                        'and a pipeline switch (default: the config\'s max_epochs)')
     parser.add_argument('--amp', action='store_true',
                         help='mixed precision (CUDA only; refused on a CPU)')
     parser.add_argument('--auto-scale-lr', action='store_true',
@@ -39,6 +44,15 @@ def main(argv=None) -> None:
     args = parse_args(argv)
     apply_trust(args.trust_checkpoint)
     cfg = load_config(args.config, args.cfg_options, args.data_root, args.classes)
+    if args.epochs is not None:
+        from mmdet_shuffledefect.utils.config_data import epoch_overrides
+        try:
+            options = epoch_overrides(cfg, args.epochs)
+        except ValueError as err:
+            fail(f'--epochs {args.epochs}: {err}')
+        cfg.merge_from_dict(options)
+        print('--epochs ' + str(args.epochs) + ': ' + ', '.join(f'{k}={v}' for k, v in
+                                                                 options.items()), flush=True)
     setup_launcher(cfg, args.launcher)
     cfg.work_dir = args.work_dir or cfg.get('work_dir') or default_work_dir(args.config)
 

@@ -146,3 +146,37 @@ def schedule_overrides(cfg, epochs: int) -> Dict[str, int]:
         if sched.get('T_max') == old:
             options[key + 'T_max'] = epochs
     return options
+
+
+def epoch_overrides(cfg, epochs: int) -> Dict[str, int]:
+    """:func:`schedule_overrides` plus everything else counted in epochs, scaled with it:
+    the validation interval, the checkpoint interval and a ``PipelineSwitchHook``'s
+    ``switch_epoch`` (each ``round(value * epochs / max_epochs)``, at least 1; the switch
+    stays before the end when it was). What ``tools/train.py --epochs`` applies.
+
+    Example:
+        >>> cfg = Config(dict(train_cfg=dict(max_epochs=60, val_interval=5),
+        ...                   default_hooks=dict(checkpoint=dict(interval=1)),
+        ...                   custom_hooks=[dict(type='PipelineSwitchHook', switch_epoch=50)],
+        ...                   param_scheduler=[dict(type='CosineAnnealingLR', T_max=60,
+        ...                                         by_epoch=True, begin=0, end=60)]))
+        >>> opts = epoch_overrides(cfg, 12)
+        >>> opts['custom_hooks.0.switch_epoch'], opts['train_cfg.val_interval']
+        (10, 1)
+    """
+    options = schedule_overrides(cfg, epochs)
+    old = cfg.train_cfg.max_epochs
+
+    def scaled(value: int, before_end: bool = False) -> int:
+        new = max(1, int(round(value * epochs / old)))
+        return min(new, epochs - 1) if before_end and value < old and epochs > 1 else new
+
+    if cfg.train_cfg.get('val_interval'):
+        options['train_cfg.val_interval'] = min(scaled(cfg.train_cfg.val_interval), epochs)
+    interval = ((cfg.get('default_hooks') or {}).get('checkpoint') or {}).get('interval')
+    if interval and interval > 0:
+        options['default_hooks.checkpoint.interval'] = min(scaled(interval), epochs)
+    for i, hook in enumerate(cfg.get('custom_hooks') or []):
+        if hook.get('type') == 'PipelineSwitchHook' and 'switch_epoch' in hook:
+            options[f'custom_hooks.{i}.switch_epoch'] = scaled(hook['switch_epoch'], True)
+    return options
