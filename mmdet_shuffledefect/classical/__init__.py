@@ -6,11 +6,10 @@ scikit-learn load only when these are used).
 from .byec import BYEC_FEATURE_GROUPS, NUM_BYEC_FEATURES, BYECClassifier, byec_features
 from .lbp import CLBPDescriptor, as_grey, clbp_codes, riu2_lookup
 from .methods import (CLASSICAL_METHODS, ClassicalModel, build_model, classical_versions,
-                      describe_methods, fit_method, method)
+                      fit_method, method)
 
 __all__ = [
     'BYEC_FEATURE_GROUPS', 'NUM_BYEC_FEATURES', 'BYECClassifier', 'byec_features',
     'CLBPDescriptor', 'as_grey', 'clbp_codes', 'riu2_lookup', 'CLASSICAL_METHODS',
-    'ClassicalModel', 'build_model', 'classical_versions', 'describe_methods', 'fit_method',
-    'method'
+    'ClassicalModel', 'build_model', 'classical_versions', 'fit_method', 'method'
 ]

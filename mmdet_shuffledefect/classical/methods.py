@@ -13,7 +13,7 @@ Example:
 """
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Optional, Sequence
+from typing import Callable, Dict, Optional, Sequence
 
 import numpy as np
 
@@ -144,8 +144,3 @@ def classical_versions() -> Dict[str, str]:
     import sklearn
     return {'scikit-learn': sklearn.__version__, 'scikit-image': skimage.__version__,
             'scipy': scipy.__version__}
-
-
-def describe_methods() -> List[str]:
-    """One line per method, for ``--help`` texts."""
-    return [f'{k}: {m.description}' for k, m in sorted(CLASSICAL_METHODS.items())]
