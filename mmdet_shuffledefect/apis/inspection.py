@@ -307,16 +307,13 @@ def init_inspection_model(config, checkpoint: str, device: str = 'cpu',
     from mmdet.apis import init_detector
     from mmengine.config import Config
 
-    from mmdet_shuffledefect.compat.mmengine_weights_only import load_checkpoint_file
+    from mmdet_shuffledefect.utils.checkpoint_fit import checkpoint_classes, strict_loading
     from mmdet_shuffledefect.utils.config_data import set_classes
+    from mmdet_shuffledefect.utils.model_check import check_if_ours
     cfg = Config.fromfile(config) if isinstance(config, str) else config
-    ckpt = load_checkpoint_file(checkpoint, map_location='cpu')
-    meta = ckpt.get('meta', {}) if isinstance(ckpt, dict) else {}
-    classes = (meta.get('dataset_meta') or {}).get('classes')
+    classes = checkpoint_classes(checkpoint)
     if classes:
         set_classes(cfg, classes)
-    from mmdet_shuffledefect.utils.checkpoint_fit import strict_loading
-    from mmdet_shuffledefect.utils.model_check import check_if_ours
     with strict_loading(checkpoint, enabled=not partial_load):
         model = init_detector(cfg, checkpoint, device=device)
     check_if_ours(model, cfg)
