@@ -30,8 +30,10 @@ $(STAMPS)/runtime: $(STAMPS)/mmcv requirements/runtime.txt requirements/tests.tx
 	$(PIP) install -q -r requirements/runtime.txt -r requirements/tests.txt || { echo "make: installing mmengine/mmdet/mmpretrain or test packages failed (see the pip output above)"; exit 1; }
 	touch $@
 
-$(STAMPS)/package: $(STAMPS)/runtime setup.py
+$(STAMPS)/package: $(STAMPS)/runtime setup.py mmdet_shuffledefect/csrc/greedy_nms.cpp
 	$(PIP) install -q --no-deps --no-build-isolation -e . || { echo "make: installing this package in editable mode failed"; exit 1; }
+	@# the optional compiled batch NMS, next to the sources (the editable install does not build it)
+	$(PY) setup.py -q build_ext --inplace || echo "make: the compiled batch NMS did not build (needs a C++ compiler); the package works without it, slower at batch 32"
 	$(PY) -c "import mmcv.ops, mmdet, mmpretrain, mmdet_shuffledefect; print('environment OK: mmcv', mmcv.__version__, 'mmdet', mmdet.__version__, 'mmpretrain', mmpretrain.__version__)"
 	touch $@
 

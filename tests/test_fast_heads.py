@@ -1,6 +1,6 @@
 """The batched post-processing of FastSSDHead / FastRetinaHead: the same detections as
 mmdet's stock per-image path, the same per image whatever the batch, and no need for
-mmcv's compiled ops."""
+mmcv's compiled ops — with the package's compiled batch NMS and with torchvision's."""
 import os.path as osp
 
 import numpy as np
@@ -12,6 +12,16 @@ from conftest import RECIPE_40E as CONFIG
 
 CKPT = CKPT_40E
 RETINA = 'configs/sdn_retinanet_neu.py'
+
+
+@pytest.fixture(autouse=True, params=['compiled', 'torchvision'])
+def nms_backend(request, monkeypatch):
+    """Every test runs with the compiled batch NMS and with torchvision's."""
+    from mmdet_shuffledefect.models.dense_heads.batched_post_process import nms_backend
+    if request.param == 'torchvision':
+        monkeypatch.setenv('MMDET_SHUFFLEDEFECT_NATIVE_NMS', '0')
+    assert nms_backend() == request.param
+    return request.param
 
 
 def _detector(config, ckpt=None):

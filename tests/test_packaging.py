@@ -1,4 +1,5 @@
-"""The wheel carries configs/, tools/ and the split files; users find them."""
+"""The wheel carries configs/, tools/, the split files and the compiled batch NMS; users
+find them."""
 import shutil
 import subprocess
 import sys
@@ -10,7 +11,7 @@ from conftest import REPO, run_tool
 def test_wheel_ships_configs_tools_and_splits(tmp_path):
     src = tmp_path / 'src'
     shutil.copytree(REPO, src, ignore=shutil.ignore_patterns(
-        '.venv', '.git', 'work_dirs', 'outputs', 'data', '__pycache__', '*.egg-info', 'build'))
+        '.venv', '.git', 'work_dirs', 'outputs', 'data', '__pycache__', '*.egg-info', 'build', '*.so'))
     proc = subprocess.run([sys.executable, '-m', 'pip', 'wheel', '-q', '--no-deps',
                            '--no-build-isolation', str(src), '-w', str(tmp_path / 'dist')],
                           capture_output=True, text=True, timeout=600)
@@ -24,6 +25,9 @@ def test_wheel_ships_configs_tools_and_splits(tmp_path):
                  'mmdet_shuffledefect/split_lists/neu-det/train.txt',
                  'mmdet_shuffledefect/split_lists/neu-cls/test.txt'):
         assert path in names, path
+    # the compiled batch NMS, built from csrc/ by the wheel build itself
+    assert any(n.startswith('mmdet_shuffledefect/_greedy_nms') and n.endswith('.so')
+               for n in names), sorted(n for n in names if n.endswith('.so'))
 
 
 def test_where_finds_configs_and_tools():

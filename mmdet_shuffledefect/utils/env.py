@@ -56,6 +56,8 @@ def environment_info() -> Dict[str, str]:
     }
     import numpy
     info['numpy'] = numpy.__version__
+    from mmdet_shuffledefect.models.dense_heads.batched_post_process import nms_backend
+    info['batched_nms'] = nms_backend()
     return info
 
 

@@ -12,13 +12,15 @@ steps run once for the batch:
 2. the kept deltas decoded with mmdet's ``delta2bbox`` and clipped to each
    image, then optionally rescaled to the original image (before NMS, as mmdet
    does) and filtered by ``min_bbox_size``;
-3. class-aware NMS with torchvision's ``batched_nms`` (no mmcv compiled op),
-   one group per image and class, over the candidates of several images at
-   once. Greedy NMS keeps a candidate depending only on the candidates scoring
-   above it, and only the best ``max_per_img`` survivors are kept, so NMS runs
-   on each image's best candidates first and on more only where needed
-   (:func:`nms_best_first`) — the same result as NMS over all of them, for a
-   fraction of the pairwise work;
+3. class-aware greedy NMS (no mmcv compiled op). Greedy NMS keeps a candidate
+   depending only on the candidates scoring above it, and only the best
+   ``max_per_img`` survivors are kept, so NMS can stop early. On the CPU, where
+   the package's small compiled kernel was built (``csrc/greedy_nms.cpp``,
+   :func:`nms_native`), one call serves the batch: each candidate, best first,
+   is compared with the kept boxes of its class only, and an image stops at
+   ``max_per_img`` survivors. Elsewhere torchvision's ``nms`` runs on each
+   image's best candidates first and on more only where needed
+   (:func:`nms_best_first`). Both give the result of NMS over all candidates;
 4. the best ``max_per_img`` per image, written into padded tensors
    ``dets (B, max_per_img, 5)`` and ``labels (B, max_per_img)`` (label -1 where
    there is no detection).
@@ -51,8 +53,11 @@ def level_candidates(cls_score: Tensor, bbox_pred: Tensor, priors: Tensor, num_c
 
     Returns:
         tuple: ``scores (B, k)``, ``labels (B, k)``, ``deltas (B, k, 4)``,
-        ``anchors (B, k, 4)``, ``valid (B, k)`` — sorted by score within each
-        image; ``valid`` is False where fewer than ``k`` scores pass.
+        ``anchors (B, k, 4)``, ``valid (B, k)`` — in no particular order
+        (sorted by score while exporting to ONNX); ``valid`` is False where
+        fewer than ``k`` scores pass. ``k`` is at most ``nms_pre``, less where
+        no image has that many scores above ``score_thr``
+        (:func:`passing_top_k`); exporting, it is ``nms_pre``.
 
     Example:
         >>> cls = torch.zeros(1, 2 * 3, 2, 2)
@@ -63,21 +68,80 @@ def level_candidates(cls_score: Tensor, bbox_pred: Tensor, priors: Tensor, num_c
     """
     batch, _, height, width = cls_score.shape
     channels = num_classes if use_sigmoid else num_classes + 1
-    # activation over the class channels before the permute: (B, A, C', H, W) keeps the
-    # reduction dimension long and contiguous (5x faster than softmax over a last dim of 7)
+    # activation over the class channels in the head's own layout (B, A, C', H, W): the
+    # reduction dimension stays long and contiguous (5x faster than softmax over a last
+    # dim of 7)
     logits = cls_score.reshape(batch, -1, channels, height, width)
     scores = logits.sigmoid() if use_sigmoid else logits.softmax(2)[:, :, :num_classes]
-    flat = scores.permute(0, 3, 4, 1, 2).reshape(batch, -1)
-    k = flat.shape[1] if nms_pre is None or nms_pre <= 0 else min(nms_pre, flat.shape[1])
+    scores = scores.flatten(3)  # (B, A, C, H * W)
+    num_anchors, size = scores.shape[1], scores.shape[1] * num_classes * height * width
+    k = size if nms_pre is None or nms_pre <= 0 else min(nms_pre, size)
+    if torch.onnx.is_in_onnx_export():
+        # a fixed-size graph in mmdet's order (anchor-major, class-minor): the k best
+        # of all scores, those <= score_thr marked invalid (the same candidates as
+        # filtering first)
+        flat = scores.permute(0, 3, 1, 2).reshape(batch, -1)
+        top, index = flat.topk(k, dim=1)
+        anchor = torch.div(index, num_classes, rounding_mode='floor')
+        labels = index - anchor * num_classes
+        deltas = bbox_pred.permute(0, 2, 3, 1).reshape(batch, -1, 4)
+        deltas = deltas.gather(1, anchor.unsqueeze(-1).expand(-1, -1, 4))
+        return top, labels, deltas, priors[anchor], top > score_thr
+    # no permuted copy of the maps: candidates are picked in the head's layout and
+    # mapped to mmdet's anchor index (position * A + anchor) afterwards
+    # a plain copy of the sliced softmax (no permute) is cheaper than indexing the view
+    top, index = passing_top_k(scores.contiguous().reshape(batch, -1), score_thr, k)
+    plane = height * width
+    which = torch.div(index, num_classes * plane, rounding_mode='floor')
+    rest = index - which * (num_classes * plane)
+    labels = torch.div(rest, plane, rounding_mode='floor')
+    position = rest - labels * plane
+    anchor = position * num_anchors + which
+    # deltas of anchor `which` at `position`: channels which * 4 + (0..3) of bbox_pred
+    channel = which.unsqueeze(-1) * 4 + torch.arange(4, device=index.device)
+    deltas = bbox_pred.reshape(batch, -1).gather(
+        1, (channel * plane + position.unsqueeze(-1)).reshape(batch, -1)).reshape(batch, -1, 4)
+    return top, labels, deltas, priors[anchor], top > score_thr
+
+
+def passing_top_k(flat: Tensor, score_thr: float, k: int) -> Tuple[Tensor, Tensor]:
+    """mmdet's ``filter_scores_and_topk`` for every row at once: the scores above
+    ``score_thr`` first, then the ``k`` best of those.
+
+    The passing scores of each row are packed to the left of a ``(B, m)``
+    tensor (``m`` = the most any row has), so the top-k (unsorted: the caller
+    orders the candidates later) runs on ``m`` columns, not all of them, and
+    none where no row has more than ``k``.
+
+    Args:
+        flat (Tensor): ``(B, N)`` scores.
+        score_thr (float): Scores at or below it are dropped.
+        k (int): Candidates kept per row.
+
+    Returns:
+        tuple: ``scores (B, min(m, k))`` (-1 in the padding) and their column
+        indices into ``flat`` ``(B, min(m, k))``.
+
+    Example:
+        >>> top, index = passing_top_k(torch.tensor([[0.1, 0.9, 0.5], [0.8, 0., 0.]]), 0.2, 5)
+        >>> top.tolist(), index.tolist()
+        ([[0.8999999761581421, 0.5], [0.800000011920929, -1.0]], [[1, 2], [0, 0]])
+    """
+    batch = flat.shape[0]
     passing = flat > score_thr
-    top, index = flat.masked_fill(~passing, -1.0).topk(k, dim=1)
-    valid = top > score_thr
-    anchor = torch.div(index, num_classes, rounding_mode='floor')
-    labels = index - anchor * num_classes
-    deltas = bbox_pred.permute(0, 2, 3, 1).reshape(batch, -1, 4)
-    deltas = deltas.gather(1, anchor.unsqueeze(-1).expand(-1, -1, 4))
-    anchors = priors[anchor]
-    return top, labels, deltas, anchors, valid
+    counts = passing.sum(1)
+    widest = int(counts.max()) if batch else 0
+    rows, cols = passing.nonzero(as_tuple=True)  # row-major: by row, then column
+    slot = torch.arange(rows.shape[0], device=flat.device) - (torch.cumsum(counts, 0)
+                                                               - counts)[rows]
+    packed = flat.new_full((batch, widest), -1.0)
+    packed[rows, slot] = flat.reshape(batch, -1)[rows, cols]
+    index = cols.new_zeros((batch, widest))
+    index[rows, slot] = cols
+    if widest <= k:
+        return packed, index
+    top, pick = packed.topk(k, dim=1, sorted=False)
+    return top, index.gather(1, pick)
 
 
 def batch_candidates(cls_scores: Sequence[Tensor], bbox_preds: Sequence[Tensor],
@@ -195,41 +259,69 @@ def nms_to_padded(boxes: Tensor, scores: Tensor, labels: Tensor, valid: Tensor,
     cand_scores = scores.reshape(-1)[index]
     cand_labels = labels.reshape(-1)[index]
     cand_image = torch.div(index, per_image, rounding_mode='floor')
-    keep = per_image_nms(cand_boxes, cand_scores, cand_labels, cand_image, batch, iou_thr)
+    keep = per_image_nms(cand_boxes, cand_scores, cand_labels, cand_image, batch, iou_thr,
+                         num_classes)
     return pad_by_image(cand_image[keep], cand_boxes[keep], cand_scores[keep],
                         cand_labels[keep], batch, max_per_img)
 
 
 def per_image_nms(boxes: Tensor, scores: Tensor, labels: Tensor, image: Tensor, batch: int,
-                  iou_thr: float) -> Tensor:
-    """Class-aware NMS, one torchvision call per image (classes apart by coordinate offsets).
+                  iou_thr: float, num_classes: Optional[int] = None) -> Tensor:
+    """Class-aware NMS: one torchvision call per (image, class) group.
 
-    ``image`` must be sorted. On the CPU the images are spread over torch's
-    intra-op threads (the NMS kernel itself is single-threaded).
+    Boxes of two classes or two images never suppress each other, so NMS runs
+    on each group apart: torchvision's CPU kernel compares every kept box with
+    every later one of its call, and six classes in one call (mmcv's
+    coordinate-offset trick) cost about six times the comparisons of six
+    calls. On the CPU the images are spread over torch's intra-op threads (the
+    NMS kernel itself is single-threaded).
+
+    Args:
+        boxes (Tensor): ``(M, 4)`` candidates, grouped by image (``image``
+            sorted) and by decreasing score within each image.
+        scores, labels, image (Tensor): ``(M, )``.
+        batch (int): Number of images.
+        iou_thr (float): NMS IoU threshold.
+        num_classes (int, optional): Label range (default: ``labels.max() + 1``).
 
     Returns:
         Tensor: Indices of the kept boxes, grouped by image, by decreasing
-        score within each image.
+        score within each image (the order of the input).
+
+    Example:
+        >>> boxes = torch.tensor([[0., 0, 10, 10], [1, 1, 10, 10], [0, 0, 10, 10]])
+        >>> keep = per_image_nms(boxes, torch.tensor([.9, .8, .7]), torch.tensor([0, 0, 1]),
+        ...                      torch.tensor([0, 0, 0]), 1, 0.5)
+        >>> keep.tolist()
+        [0, 2]
     """
-    counts = torch.bincount(image, minlength=batch).tolist()
-    starts = [0]
-    for c in counts[:-1]:
-        starts.append(starts[-1] + c)
+    if boxes.numel() == 0:
+        return image.new_zeros(0)
+    classes = int(labels.max()) + 1 if num_classes is None else num_classes
+    groups = image * classes + labels
+    # stable: within a group the candidates keep their decreasing-score order
+    order, _, sizes = rank_in_groups(groups, batch * classes)
+    sorted_boxes, sorted_scores = boxes[order], scores[order]
+    counts = sizes.tolist()
+    ends = torch.cumsum(sizes, 0).tolist()
+    by_image: List[List[Tuple[int, int]]] = [[] for _ in range(batch)]
+    for group in sizes.nonzero().squeeze(1).tolist():
+        by_image[group // classes].append((ends[group] - counts[group], ends[group]))
 
-    def one(i: int) -> Tensor:
-        lo, hi = starts[i], starts[i] + counts[i]
-        if hi == lo:
-            return image.new_zeros(0)
-        return class_aware_nms(boxes[lo:hi], scores[lo:hi], labels[lo:hi], iou_thr) + lo
+    def one(i: int) -> List[Tensor]:
+        return [nms(sorted_boxes[lo:hi], sorted_scores[lo:hi], iou_thr) + lo
+                for lo, hi in by_image[i]]
 
+    busy = [i for i in range(batch) if by_image[i]]
     threads = torch.get_num_threads() if boxes.device.type == 'cpu' else 1
-    if threads > 1 and batch > 1:
+    if threads > 1 and len(busy) > 1:
         from concurrent.futures import ThreadPoolExecutor
-        with ThreadPoolExecutor(max_workers=min(threads, batch)) as pool:
-            parts = list(pool.map(one, range(batch)))
+        with ThreadPoolExecutor(max_workers=min(threads, len(busy))) as pool:
+            parts = [k for ks in pool.map(one, busy) for k in ks]
     else:
-        parts = [one(i) for i in range(batch)]
-    return torch.cat(parts) if parts else image.new_zeros(0)
+        parts = [k for i in busy for k in one(i)]
+    # back to the input's order: by image, then by decreasing score
+    return torch.sort(order[torch.cat(parts)]).values
 
 
 def nms_best_first(boxes: Tensor, scores: Tensor, labels: Tensor, valid: Tensor,
@@ -358,19 +450,95 @@ def batched_detections(head, cls_scores: Sequence[Tensor], bbox_preds: Sequence[
     if torch.onnx.is_in_onnx_export():
         return nms_multiclass_op(boxes, scores, labels, valid, head.num_classes, iou_thr,
                                  max_per_img, score_thr)
-    # best first: sort every image's candidates by score (invalid ones last)
-    order = scores.masked_fill(~valid, -2.0).argsort(dim=1, descending=True)
-    scores, labels, valid = scores.gather(1, order), labels.gather(1, order), \
-        valid.gather(1, order)
-    boxes = boxes.gather(1, order.unsqueeze(-1).expand(-1, -1, 4))
+    return nms_candidates(boxes, scores, labels, valid, head.num_classes, iou_thr,
+                          max_per_img, nms_chunk)
+
+
+def nms_candidates(boxes: Tensor, scores: Tensor, labels: Tensor, valid: Tensor,
+                   num_classes: int, iou_thr: float, max_per_img: int,
+                   nms_chunk: int = 0) -> Tuple[Tensor, Tensor]:
+    """Class-aware NMS of every image's candidates, the best ``max_per_img`` kept.
+
+    On the CPU with the compiled kernel built (:func:`native_nms`) one call
+    serves the batch (:func:`nms_native`); elsewhere the candidates are sorted
+    and go through torchvision's NMS (:func:`nms_best_first`), ``nms_chunk``
+    images per call. Both keep the boxes greedy NMS keeps.
+
+    Args:
+        boxes, scores, labels, valid: ``(B, K, ...)`` candidates in any order.
+
+    Returns:
+        tuple: ``dets (B, max_per_img, 5)`` and ``labels (B, max_per_img)``.
+    """
+    native = native_nms()
+    if native is not None and boxes.device.type == 'cpu' and boxes.dtype == torch.float32:
+        def one_call(b, s, l, v):
+            return nms_native(native, b, s, l, v, num_classes, iou_thr, max_per_img)
+    else:
+        def one_call(b, s, l, v):
+            # best first: sort every image's candidates by score (invalid ones last)
+            order = s.masked_fill(~v, -2.0).argsort(dim=1, descending=True)
+            b = b.gather(1, order.unsqueeze(-1).expand(-1, -1, 4))
+            return nms_best_first(b, s.gather(1, order), l.gather(1, order),
+                                  v.gather(1, order), num_classes, iou_thr, max_per_img)
     batch = boxes.shape[0]
     chunk = batch if nms_chunk <= 0 else nms_chunk
-    outs = [nms_best_first(boxes[i:i + chunk], scores[i:i + chunk], labels[i:i + chunk],
-                           valid[i:i + chunk], head.num_classes, iou_thr, max_per_img)
-            for i in range(0, batch, chunk)]
+    outs = [one_call(boxes[i:i + chunk], scores[i:i + chunk], labels[i:i + chunk],
+                     valid[i:i + chunk]) for i in range(0, batch, chunk)]
     if len(outs) == 1:
         return outs[0]
     return torch.cat([o[0] for o in outs]), torch.cat([o[1] for o in outs])
+
+
+def native_nms():
+    """The compiled batch NMS (``mmdet_shuffledefect._greedy_nms``), or None where
+    it was not built (then torchvision's NMS serves, with the same result).
+
+    ``MMDET_SHUFFLEDEFECT_NATIVE_NMS=0`` turns it off (to compare the two).
+    """
+    import os
+    if os.environ.get('MMDET_SHUFFLEDEFECT_NATIVE_NMS', '1') == '0':
+        return None
+    try:
+        from mmdet_shuffledefect import _greedy_nms
+    except ImportError:
+        return None
+    return _greedy_nms
+
+
+def nms_backend() -> str:
+    """Which NMS the batched CPU path runs: ``'compiled'`` or ``'torchvision'``."""
+    return 'compiled' if native_nms() is not None else 'torchvision'
+
+
+def nms_native(native, boxes: Tensor, scores: Tensor, labels: Tensor, valid: Tensor,
+               num_classes: int, iou_thr: float, max_per_img: int) -> Tuple[Tensor, Tensor]:
+    """:func:`nms_best_first` through the compiled kernel: class-aware greedy NMS
+    that compares a candidate with the kept boxes of its class only and stops
+    an image at ``max_per_img`` survivors (same kept boxes, far fewer IoUs).
+
+    Args:
+        native: The ``_greedy_nms`` module.
+        boxes, scores, labels, valid: ``(B, K, ...)`` candidates in any order
+            (the kernel visits them by decreasing score, sorting only as many
+            as it needs).
+
+    Returns:
+        tuple: ``dets (B, max_per_img, 5)`` and ``labels (B, max_per_img)``.
+    """
+    batch = boxes.shape[0]
+    if boxes.shape[1] == 0:  # no candidate in any image
+        return (boxes.new_zeros(batch, max_per_img, 5),
+                labels.new_full((batch, max_per_img), -1))
+    keep = native.greedy_nms_batch(boxes, scores, labels.long(), valid, int(num_classes),
+                                   float(iou_thr), int(max_per_img))
+    found = keep >= 0
+    index = keep.clamp(min=0)
+    dets = torch.cat([boxes.gather(1, index.unsqueeze(-1).expand(-1, -1, 4)),
+                      scores.gather(1, index).unsqueeze(-1)], dim=2)
+    dets = torch.where(found.unsqueeze(-1), dets, torch.zeros_like(dets))
+    out_labels = torch.where(found, labels.gather(1, index), torch.full_like(index, -1))
+    return dets, out_labels
 
 
 def cached_priors(head, featmap_sizes, dtype, device) -> List[Tensor]:
@@ -396,6 +564,6 @@ def padded_to_instances(dets: Tensor, labels: Tensor) -> List:
     return results
 
 
-__all__ = ['MultiClassNMSOp', 'rank_in_groups', 'batch_candidates', 'batched_detections', 'cached_priors',
+__all__ = ['MultiClassNMSOp', 'native_nms', 'nms_backend', 'nms_native', 'rank_in_groups', 'batch_candidates', 'batched_detections', 'cached_priors',
            'class_aware_nms', 'decode_and_clip', 'level_candidates', 'nms_best_first',
-           'nms_multiclass_op', 'nms_to_padded', 'pad_by_image', 'padded_to_instances']
+           'nms_candidates', 'nms_multiclass_op', 'nms_to_padded', 'pad_by_image', 'padded_to_instances', 'passing_top_k']
