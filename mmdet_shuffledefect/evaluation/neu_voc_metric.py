@@ -25,6 +25,10 @@ class NEUVOCMetric(VOCMetric):
         eval_mode (str): ``'area'`` or ``'11points'``. Defaults to 'area'.
         coco_style (bool): Use IoU 0.50:0.95 (overrides ``iou_thrs``) and
             report the mean as ``mAP`` and as ``mAP_50_95``. Defaults to False.
+        bootstrap (int): When > 0, also report ``mAP_low`` / ``mAP_high``: the
+            95 % interval of the first threshold's mAP over that many
+            resamples of the test images (:func:`.bootstrap_map`; a 60-image
+            split moves by several points). Defaults to 0 (off).
         **kwargs: Other :class:`mmdet.evaluation.VOCMetric` arguments.
 
     Example:
@@ -39,9 +43,13 @@ class NEUVOCMetric(VOCMetric):
                  iou_thrs: Union[float, Sequence[float]] = 0.5,
                  eval_mode: str = 'area',
                  coco_style: bool = False,
+                 bootstrap: int = 0,
                  **kwargs) -> None:
         if eval_mode not in ('area', '11points'):
             raise ValueError(f"eval_mode must be 'area' or '11points', got {eval_mode!r}")
+        if bootstrap < 0:
+            raise ValueError(f'bootstrap must be >= 0 (resamples; 0 = off), got {bootstrap}')
+        self.bootstrap = bootstrap
         if coco_style:
             iou_thrs = COCO_STYLE_IOUS
         super().__init__(iou_thrs=iou_thrs, eval_mode=eval_mode, metric='mAP', **kwargs)
@@ -69,4 +77,13 @@ class NEUVOCMetric(VOCMetric):
         out.move_to_end('mAP', last=False)
         if self.coco_style:
             out['mAP_50_95'] = out['mAP']
+        if self.bootstrap:
+            from .bootstrap import bootstrap_map
+            spread = bootstrap_map(preds, gts, self.iou_thrs[0], self.bootstrap,
+                                   eval_mode=self.eval_mode)
+            out['mAP_low'], out['mAP_high'] = round(spread['low'], 4), round(spread['high'], 4)
+            logger.info(f"mAP@{self.iou_thrs[0]} {out[f'AP{int(round(self.iou_thrs[0] * 100)):02d}']:.4f}, "
+                        f"95 % interval over {self.bootstrap} resamples of the "
+                        f"{spread['images']} test images: {spread['low']:.4f} - "
+                        f"{spread['high']:.4f}")
         return out
