@@ -1,4 +1,5 @@
-"""Detectors whose parts do not fit are refused by name (#26 item 4); README snippets run."""
+"""Detectors whose parts do not fit are refused by name (#26 item 4); every Python snippet of
+README.md and docs/ runs."""
 import os
 import os.path as osp
 import re
@@ -22,9 +23,16 @@ def build(cfg):
     return MODELS.build(cfg.model)
 
 
-def python_snippets(path):
-    with open(path) as f:
-        return re.findall(r'```python\n(.*?)```', f.read(), flags=re.S)
+def python_snippets(path=None):
+    """Every Python block of ``path``, or of README.md and every docs/ page."""
+    import glob
+    paths = [path] if path else [osp.join(REPO, 'README.md')] + sorted(
+        glob.glob(osp.join(REPO, 'docs', '*.md')))
+    out = []
+    for one in paths:
+        with open(one) as f:
+            out += re.findall(r'```python\n(.*?)```', f.read(), flags=re.S)
+    return out
 
 
 def test_fpn_without_start_level_0_is_refused_with_both_strides():
@@ -71,7 +79,7 @@ def test_train_tool_refuses_a_model_that_does_not_fit(synth_det, tmp_path):
 
 
 def test_readme_config_snippets_build_and_fit(tmp_path):
-    snippets = [s for s in python_snippets(osp.join(REPO, 'README.md')) if '_base_' in s]
+    snippets = [s for s in python_snippets() if '_base_' in s]
     assert snippets, 'the README has no config snippet'
     for i, text in enumerate(snippets):
         path = tmp_path / f'snippet{i}.py'
@@ -89,7 +97,7 @@ def test_readme_api_snippets_run(tmp_path):
     cv2.imwrite(str(tmp_path / 'steel.jpg'), cv2.imread(str(image)))
     for name in ('configs', 'checkpoints'):
         os.symlink(osp.join(REPO, name), tmp_path / name)
-    snippets = [s for s in python_snippets(osp.join(REPO, 'README.md')) if '_base_' not in s]
+    snippets = [s for s in python_snippets() if '_base_' not in s]
     assert snippets
     cwd = os.getcwd()
     os.chdir(tmp_path)
