@@ -293,3 +293,54 @@ def test_dist_test_two_cpu_processes(trained_ssd, synth_det, tmp_path):
     # mmengine's environment banner; "GPU number" is its name for the world size
     assert 'Distributed training: True' in log and 'GPU number: 2' in log
     assert 'pascal_voc/mAP' in log
+
+
+def test_test_tool_keeps_the_config_dump_in_the_log_file(trained_ssd, synth_det, tmp_path):
+    """#30 item 2: by default the terminal gets the progress and the results table; the
+    config, environment and hook tables go to the work dir's log file; --verbose prints
+    them too."""
+    import glob
+    _, ckpt = trained_ssd
+    quiet = run_tool(['tools/test.py', CONFIG, ckpt, '--work-dir', str(tmp_path / 'q')]
+                     + small_run_options(synth_det, 1))
+    assert quiet.returncode == 0, quiet.stderr[-3000:]
+    terminal = quiet.stdout + quiet.stderr
+    for noise in ('System environment', 'Config:', 'Hooks will be executed'):
+        assert noise not in terminal, noise
+    assert 'pascal_voc/mAP' in terminal.split('\n')[-2] or 'pascal_voc/mAP' in terminal
+    assert len(terminal.strip().split('\n')) <= 40, terminal
+    log = open(glob.glob(str(tmp_path / 'q' / '*' / '*.log'))[0]).read()
+    for kept in ('System environment', 'Config:', 'Hooks will be executed'):
+        assert kept in log, kept
+    assert 'config, environment and hooks: in ' in terminal
+    loud = run_tool(['tools/test.py', CONFIG, ckpt, '--work-dir', str(tmp_path / 'v'),
+                     '--verbose'] + small_run_options(synth_det, 1))
+    assert loud.returncode == 0 and 'Config:' in loud.stdout + loud.stderr
+
+
+def test_every_tool_help_shows_its_defaults(capsys, monkeypatch):
+    """#30 item 2: `--help` of every tool exits 0 and shows the defaults."""
+    import glob
+    import runpy
+    import sys
+    tools = sorted(glob.glob(osp.join(REPO, 'tools', '**', '*.py'), recursive=True))
+    with_parser = [t for t in tools if 'ArgumentParser(' in open(t).read()]
+    assert len(with_parser) >= 20
+    for tool in with_parser:
+        monkeypatch.setattr(sys, 'argv', [tool, '--help'])
+        monkeypatch.syspath_prepend(osp.dirname(tool))
+        with pytest.raises(SystemExit) as done:
+            runpy.run_path(tool, run_name='__main__')
+        out = capsys.readouterr().out
+        assert done.value.code in (0, None), tool
+        assert 'usage:' in out, tool
+        options = [line for line in out.split('options:')[-1].split('\n')
+                   if line.strip().startswith('-') and '--help' not in line]
+        if options:
+            assert '(default:' in out, f'{tool} --help shows no default'
+    out_dir = [t for t in with_parser if t.endswith('inspect_defects.py')]
+    monkeypatch.setattr(sys, 'argv', [out_dir[0], '--help'])
+    with pytest.raises(SystemExit):
+        runpy.run_path(out_dir[0], run_name='__main__')
+    text = capsys.readouterr().out
+    assert '(default: inspection)' in text and '(default: 0.3)' in text

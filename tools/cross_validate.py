@@ -55,7 +55,9 @@ from mmdet_shuffledefect.utils.run_record import read_record, run_recorded  # no
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        description=__doc__.splitlines()[0])
     parser.add_argument('config', help='classifier config (mmpretrain scope)')
     parser.add_argument('--folds', type=int, default=5, help='number of folds (>= 2)')
     parser.add_argument('--seed', type=int, default=0, help='seed of the folds and the runs')

@@ -34,7 +34,9 @@ SYNTHETIC_SPLIT = (0.35, 0.05, 0.6)
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description='Train, evaluate, time and inspect (demo)')
+    parser = argparse.ArgumentParser(
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        description='Train, evaluate, time and inspect (demo)')
     parser.add_argument('--data-root', '--data', dest='data', default=None,
                         help='NEU-DET-layout folder; default data/NEU-DET if present, '
                         'else a synthetic sample')

@@ -34,7 +34,9 @@ def tile_arg(text: str):
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description='Per-image steel defect reports')
+    parser = argparse.ArgumentParser(
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        description='Per-image steel defect reports')
     parser.add_argument('config', help='detector config')
     parser.add_argument('checkpoint', help='trained checkpoint (.onnx with --backend onnxruntime)')
     parser.add_argument('input', help='an image, a video, or a folder of them')

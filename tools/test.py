@@ -17,7 +17,9 @@ from mmdet_shuffledefect.utils.cli import (add_common_args, add_data_args,
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description='Test (evaluate) a checkpoint')
+    parser = argparse.ArgumentParser(
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        description='Test (evaluate) a checkpoint')
     parser.add_argument('config', help='test config file path')
     parser.add_argument('checkpoint', help='checkpoint file (.onnx with --backend onnxruntime)')
     parser.add_argument('--backend', choices=['pytorch', 'onnxruntime'], default='pytorch',
@@ -76,7 +78,7 @@ def main(argv=None) -> None:
         vis.draw = True
         vis.test_out_dir = args.show_dir
 
-    run_guarded(lambda: build_runner(cfg).test())
+    run_guarded(lambda: build_runner(cfg, args.verbose).test())
 
 
 if __name__ == '__main__':

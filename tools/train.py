@@ -21,7 +21,9 @@ from mmdet_shuffledefect.utils.cli import (add_common_args, add_data_args, apply
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description='Train a ShuffleDefectNet model')
+    parser = argparse.ArgumentParser(
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        description='Train a ShuffleDefectNet model')
     parser.add_argument('config', help='train config file path')
     parser.add_argument(
         '--resume', nargs='?', type=str, const='auto',
@@ -74,7 +76,7 @@ def main(argv=None) -> None:
             fail(f'checkpoint {args.resume} given to --resume does not exist')
         cfg.resume, cfg.load_from = True, args.resume
 
-    run_guarded(lambda: build_runner(cfg).train())
+    run_guarded(lambda: build_runner(cfg, args.verbose).train())
 
 
 if __name__ == '__main__':

@@ -129,7 +129,15 @@ def export_onnx(cfg, checkpoint: Optional[str], out_file: str, opset: int = 17,
     wrapper = ExportableDetector(model).eval()
     height, width = config_input_size(cfg)
     dummy = torch.randint(0, 256, (2, 3, height, width), dtype=torch.uint8)
-    with torch.no_grad():
+    import warnings
+    with torch.no_grad(), warnings.catch_warnings():
+        # the tracer warns that shape-derived Python values (the input size, the number
+        # of priors) become constants: intended, the graph is for this input size, and
+        # export_onnx.verify checks the exported graph against the PyTorch detector
+        warnings.filterwarnings('ignore', category=torch.jit.TracerWarning)
+        # advanced indexing is exported as Gather; its caveat is negative indices, and
+        # every index here (anchor, box and image numbers) is >= 0 by construction
+        warnings.filterwarnings('ignore', message='Exporting aten::index operator')
         torch.onnx.export(wrapper, (dummy, ), out_file, input_names=['images'],
                           output_names=['dets', 'labels'], opset_version=opset,
                           dynamic_axes={'images': {0: 'batch'}, 'dets': {0: 'batch'},

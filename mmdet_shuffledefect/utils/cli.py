@@ -36,6 +36,9 @@ def add_common_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
                         default='none', help='job launcher')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    parser.add_argument('--verbose', action='store_true',
+                        help='also print the config dump, environment and hook tables to '
+                        'the terminal (they are always in the log file of the work dir)')
     parser.add_argument(
         '--trust-checkpoint', action='store_true',
         help='unpickle checkpoints fully (only for files you trust); by default '
@@ -238,14 +241,70 @@ def place_evaluator_outputs(cfg: Config) -> None:
                 evaluator['out_file'] = osp.join(cfg.work_dir, out_file)
 
 
-def build_runner(cfg: Config):
+#: Start of the log records that go to the log file only, unless ``--verbose``: the
+#: environment block, the config dump, the hook table and two notices that say
+#: nothing about this run (mmengine logs all of them at INFO, ~550 lines).
+FILE_ONLY_RECORDS = ('\n------------------------------------------------------------\nSystem '
+                     'environment', 'Config:\n', 'Hooks will be executed in the following order',
+                     'Distributed training is not used', '"FileClient" will be deprecated',
+                     '"HardDiskBackend" is the alias')
+
+
+class FileOnlyFilter:
+    """A console-handler filter that drops :data:`FILE_ONLY_RECORDS` (kept in the file)."""
+
+    def filter(self, record) -> bool:
+        return not str(record.getMessage()).startswith(FILE_ONLY_RECORDS)
+
+
+def quiet_console(enabled: bool = True):
+    """While building a Runner: every ``MMLogger`` created gets :class:`FileOnlyFilter`
+    on its console handlers (its file handler keeps every record).
+
+    Example:
+        >>> with quiet_console():
+        ...     pass
+    """
+    import contextlib
+    import logging
+
+    from mmengine.logging import MMLogger
+
+    @contextlib.contextmanager
+    def patched():
+        original = MMLogger.__init__
+
+        def init(self, *args, **kwargs):
+            original(self, *args, **kwargs)
+            for handler in self.handlers:
+                if (isinstance(handler, logging.StreamHandler)
+                        and not isinstance(handler, logging.FileHandler)):
+                    handler.addFilter(FileOnlyFilter())
+
+        MMLogger.__init__ = init
+        try:
+            yield
+        finally:
+            MMLogger.__init__ = original
+
+    return patched() if enabled else contextlib.nullcontext()
+
+
+def build_runner(cfg: Config, verbose: bool = False):
     """Build the Runner (or the config's ``runner_type``) from ``cfg``; the evaluators'
-    relative output files go into the work dir (:func:`place_evaluator_outputs`)."""
+    relative output files go into the work dir (:func:`place_evaluator_outputs`). Unless
+    ``verbose``, the config dump, environment and hook tables go to the log file only
+    (:func:`quiet_console`), and the terminal says where that file is."""
     from mmengine.registry import RUNNERS
     from mmengine.runner import Runner
     from mmdet_shuffledefect.utils.model_check import check_if_ours
     place_evaluator_outputs(cfg)
-    runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
+    with quiet_console(not verbose):
+        runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
+    if not verbose:
+        log_file = getattr(runner.logger, 'log_file', None) or runner.log_dir
+        runner.logger.info(f'config, environment and hooks: in {log_file} (--verbose prints '
+                           'them here)')
     check_if_ours(runner.model, cfg)
     return runner
 

@@ -58,7 +58,9 @@ def _input_size(cfg) -> tuple:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        description=__doc__.splitlines()[0])
     parser.add_argument('config')
     parser.add_argument('--split', default='train_dataloader',
                         choices=['train_dataloader', 'val_dataloader', 'test_dataloader'],

@@ -61,7 +61,9 @@ from mmdet_shuffledefect.utils.timing import latency_samples_ms, percentile
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        description=__doc__.splitlines()[0])
     parser.add_argument('models', nargs='+', metavar='CONFIG[:CHECKPOINT]',
                         help='configs to time, each optionally with weights (random init '
                         'when omitted)')

@@ -35,7 +35,9 @@ STOCK_HEADS = {'FastSSDHead': 'SSDHead', 'FastRetinaHead': 'RetinaHead'}
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        description=__doc__.splitlines()[0])
     parser.add_argument('config')
     parser.add_argument('--batch-sizes', type=int, nargs='+', default=[8, 32])
     parser.add_argument('--device', default='cpu')

@@ -31,7 +31,9 @@ from mmdet_shuffledefect.utils.detector_table import (comparison_rows, latency_c
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        description=__doc__.splitlines()[0])
     parser.add_argument('detectors', nargs='+', metavar='LABEL=CONFIG:TRAIN_DIR:TEST_DIR',
                         help='a row label, its config and the work dirs of its training '
                         'and test runs')

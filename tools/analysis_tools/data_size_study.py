@@ -21,7 +21,9 @@ from mmdet_shuffledefect.visualization import data_size_series, plot_data_size
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        description=__doc__.splitlines()[0])
     parser.add_argument('points', nargs='+', metavar='IMAGES=WORK_DIR',
                         help='training images of a run and the work dir of its test run')
     parser.add_argument('--png', help='save the plot here')

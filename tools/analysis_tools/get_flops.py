@@ -12,7 +12,9 @@ from mmdet_shuffledefect.utils.complexity import model_complexity
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        description=__doc__.splitlines()[0])
     parser.add_argument('config')
     parser.add_argument('--shape', type=int, nargs='+', default=None,
                         help='input H W (default: the config input_size, else 192)')

@@ -40,7 +40,9 @@ def marker_tag(args) -> str:
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        description=__doc__.splitlines()[0])
     parser.add_argument('configs', nargs='+', help='lever configs; the first is the reference')
     parser.add_argument('--epochs', type=int, required=True, help='screening schedule length')
     parser.add_argument('--seed', type=int, default=0)

@@ -30,7 +30,9 @@ from mmdet_shuffledefect.visualization import (GT_COLOUR, PRED_COLOUR, caption_t
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        description=__doc__.splitlines()[0])
     parser.add_argument('config', help='detector config')
     parser.add_argument('checkpoint', help='trained checkpoint')
     parser.add_argument('--show-classes', nargs='+', metavar='NAME',

@@ -21,7 +21,9 @@ from mmdet_shuffledefect.utils.cli import fail
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        description=__doc__.splitlines()[0])
     parser.add_argument('runs', nargs='+', metavar='LABEL=WORK_DIR',
                         help='a row label and the work dir of its tools/test.py run')
     parser.add_argument('--no-mean', action='store_true', help='no mean row')

@@ -21,7 +21,9 @@ from mmdet_shuffledefect.data_prep.splits import (dataset_strata, make_splits_fo
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        description=__doc__.splitlines()[0])
     parser.add_argument('det_root', help='folder with IMAGES/ and ANNOTATIONS/')
     parser.add_argument('--out', help='split folder (default DET_ROOT/splits)')
     parser.add_argument('--cls-out', help='also write the mapped NEU-CLS split here')

@@ -22,7 +22,9 @@ from mmdet_shuffledefect.datasets.neu_det import read_split_file
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        description=__doc__.splitlines()[0])
     parser.add_argument('split_file', help='the split to subsample (names, one a line)')
     parser.add_argument('--fractions', type=float, nargs='+', required=True,
                         help='shares in (0, 1), e.g. 0.25 0.5')

@@ -25,7 +25,9 @@ def link(src, dst):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        description=__doc__.splitlines()[0])
     parser.add_argument('--det', help='NEU-DET folder with IMAGES/ and ANNOTATIONS/')
     parser.add_argument('--cls', help='NEU-CLS folder (flat or class subfolders)')
     parser.add_argument('--out', default='data', help='where data/NEU-DET etc. go')

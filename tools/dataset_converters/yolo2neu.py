@@ -11,7 +11,9 @@ from mmdet_shuffledefect.data_prep.converters import yolo_to_neu, print_report
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        description=__doc__.splitlines()[0])
     parser.add_argument('img_dir')
     parser.add_argument('label_dir')
     parser.add_argument('out_dir')

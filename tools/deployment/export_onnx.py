@@ -25,7 +25,9 @@ from mmdet_shuffledefect.utils.cli import (add_classes_arg, add_partial_load_arg
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        description=__doc__.splitlines()[0])
     parser.add_argument('config', help='detector config')
     parser.add_argument('checkpoint', help='trained checkpoint (.pth)')
     parser.add_argument('out', help='the .onnx file to write')

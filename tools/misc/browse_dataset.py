@@ -19,7 +19,9 @@ from mmdet_shuffledefect.datasets import NEU_PALETTE, NEUDETDataset
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        description=__doc__.splitlines()[0])
     parser.add_argument('data_root', help='folder with IMAGES/ and ANNOTATIONS/')
     parser.add_argument('--split', default='', help='split file relative to data_root')
     parser.add_argument('--out-dir', default='vis_gt')

@@ -18,7 +18,9 @@ from mmdet_shuffledefect.data_prep.synthetic import write_neu_cls, write_neu_det
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        description=__doc__.splitlines()[0])
     parser.add_argument('out', help='folder to write IMAGES/, ANNOTATIONS/ and splits/ into')
     parser.add_argument('--images', type=int, default=300, help='detection images')
     parser.add_argument('--seed', type=int, default=0, help='drawing and split seed')

@@ -29,7 +29,9 @@ TEST_KEYS = {'mAP@0.5': 'pascal_voc/mAP', 'top-1': 'accuracy/top1'}
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        description=__doc__.splitlines()[0])
     parser.add_argument('command', choices=['table', 'update-readme', 'check', 'verify'])
     parser.add_argument('name', nargs='?', help='model name (verify)')
     parser.add_argument('--index', default=osp.join(REPO, 'model-index.yml'))

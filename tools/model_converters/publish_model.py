@@ -77,7 +77,9 @@ def _run(path: str, config: str, scope: str) -> str:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        description=__doc__.splitlines()[0])
     parser.add_argument('in_file', help='checkpoint written by the Runner')
     parser.add_argument('out_file', help='output path; the hash is appended to its name')
     parser.add_argument('--config', help='config to verify that the model builds and runs')
