@@ -69,12 +69,27 @@ def test_inspection_reports(inspected):
                                                   abs=1e-3)
             assert 0 <= x1 <= x2 <= r['width'] and 0 <= y1 <= y2 <= r['height']
     with open(out / 'report.csv') as f:
-        rows = list(csv.DictReader(f))
+        all_rows = list(csv.DictReader(f))
+    # every image inspected has a row: defects, clean ones (zero defects), unreadable ones
+    assert {r['image'] for r in all_rows} == {r['image'] for r in report} | set(
+        summary['unreadable'])
+    assert [r['status'] for r in all_rows if r['image'].endswith('corrupt.jpg')] == [
+        'unreadable']
+    for r in report:
+        mine = [row for row in all_rows if row['image'] == r['image']]
+        if r['defects']:
+            assert {row['status'] for row in mine} == {'defect'}
+            assert {int(row['defects_in_image']) for row in mine} == {len(r['defects'])}
+        else:
+            assert [(row['status'], row['defects_in_image'], row['class']) for row in mine] \
+                == [('clean', '0', '')]
+    rows = [r for r in all_rows if r['status'] == 'defect']
     flat = [(r['image'], d['class'], d['score'], *d['box'], d['area_px'], d['area_pct'])
             for r in report for d in r['defects']]
     assert [(r['image'], r['class'], float(r['score']), float(r['x1']), float(r['y1']),
              float(r['x2']), float(r['y2']), float(r['area_px']), float(r['area_pct']))
             for r in rows] == flat
+    assert all(0 <= float(r['score']) <= 1 for r in rows)  # one score convention: 0..1
     counts = {}
     for row in rows:
         counts[row['class']] = counts.get(row['class'], 0) + 1
@@ -86,6 +101,55 @@ def test_inspection_reports(inspected):
     assert len(os.listdir(out / 'annotated')) == 5
     strip = next(r for r in report if r['image'].endswith('strip.png'))
     assert (strip['width'], strip['height']) == (600, 200)
+
+
+def test_inspection_refuses_a_folder_holding_a_report(inspected, trained_ssd, tmp_path):
+    """#30 item 4: a rerun into the same --out-dir would leave old pictures beside the new
+    summary: refused by name (exit 2) unless --overwrite, which replaces only the report."""
+    _, out = inspected
+    _, ckpt = trained_ssd
+    src = tmp_path / 'in'
+    src.mkdir()
+    first = sorted((out / 'annotated').iterdir())[0]
+    cv2.imwrite(str(src / 'one.png'), cv2.imread(str(first)))
+    again = tmp_path / 'again'
+    again.mkdir()
+    (again / 'annotated').mkdir()
+    (again / 'annotated' / 'old.jpg').write_bytes(b'old')
+    (again / 'notes.txt').write_text('mine')
+    proc = run_tool(['tools/inspect_defects.py', CONFIG, ckpt, str(src), '--out-dir',
+                     str(again)])
+    assert proc.returncode == 2
+    assert f'{again} already holds a report (annotated)' in proc.stderr
+    assert '--overwrite' in proc.stderr and 'Traceback' not in proc.stderr
+    proc = run_tool(['tools/inspect_defects.py', CONFIG, ckpt, str(src), '--out-dir',
+                     str(again), '--overwrite'])
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert sorted(os.listdir(again / 'annotated')) == ['one.png']  # the old picture is gone
+    assert (again / 'notes.txt').read_text() == 'mine'  # nothing else touched
+
+
+def test_labels_do_not_cover_each_other():
+    """#30 item 4: labels of overlapping boxes are placed apart where there is room."""
+    from mmdet_shuffledefect.apis.inspection import draw, place_labels
+    boxes = np.array([[40, 40, 120, 120], [42, 42, 122, 122], [44, 44, 124, 124],
+                      [46, 46, 126, 126], [100, 20, 180, 60]], float)
+    sizes = [(60, 14)] * len(boxes)
+    spots = place_labels(boxes, sizes, 200, 200)
+    assert all(spot is not None for spot in spots)  # there is room for all five
+    rects = [(x, y, x + w, y + h) for (x, y), (w, h) in zip(spots, sizes)]
+    for i, a in enumerate(rects):
+        assert 0 <= a[0] and a[2] <= 200 and 0 <= a[1] and a[3] <= 200
+        for b in rects[i + 1:]:
+            assert a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1], (a, b)
+    crowd = place_labels(np.tile([[0, 0, 200, 200]], (40, 1)), [(90, 20)] * 40, 200, 200)
+    assert crowd.count(None) == 40 - 20  # 2 columns x 10 rows fit; the rest left out
+    img = np.full((200, 200, 3), 128, np.uint8)
+    out = draw(img, boxes, np.linspace(0.9, 0.5, len(boxes)), np.array([0, 1, 0, 1, 2]),
+               ['crazing', 'inclusion', 'patches'], 'random')
+    assert out.shape == img.shape and (out != img).any()
+    assert (draw(img, np.zeros((0, 4)), np.zeros(0), np.zeros(0, int), ['a'], 'random')
+            == img).all()
 
 
 def test_defect_spanning_two_tiles_is_reported_once():

@@ -167,7 +167,7 @@ def main(argv=None):
 
     step('5/5 inspection report on the test images')
     report_dir = osp.join(out, 'inspection')
-    summary = inspect_paths(model, test_images, report_dir, score_thr=0.3, tile_size=224)
+    summary = inspect_paths(model, test_images, report_dir, score_thr=0.3, overwrite=True)
 
     results = {
         'command': ' '.join([osp.relpath(sys.executable, REPO) if sys.executable.startswith(REPO)

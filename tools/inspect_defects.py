@@ -40,7 +40,12 @@ def parse_args(argv=None):
     parser.add_argument('config', help='detector config')
     parser.add_argument('checkpoint', help='trained checkpoint (.onnx with --backend onnxruntime)')
     parser.add_argument('input', help='an image, a video, or a folder of them')
-    parser.add_argument('--out-dir', default='inspection', help='where the reports go')
+    parser.add_argument('--out-dir', default='inspection',
+                        help='where the reports go; a folder holding a report is refused '
+                        'unless --overwrite')
+    parser.add_argument('--overwrite', action='store_true',
+                        help="replace the report already in --out-dir (only the report's "
+                        'own files are removed)')
     parser.add_argument('--score-thr', type=float, default=0.3, help='minimum score')
     parser.add_argument('--tile-size', type=tile_arg, default='auto',
                         help='auto (default): every picture resized whole as in training, '
@@ -98,6 +103,11 @@ def main(argv=None):
         fail(str(err))
     if not paths:
         fail(f'no image or video in {args.input}')
+    from mmdet_shuffledefect.apis.inspection import prepare_out_dir
+    try:  # before the model loads: a wrong --out-dir costs nothing
+        prepare_out_dir(args.out_dir, args.overwrite)
+    except FileExistsError as err:
+        fail(str(err))
     if args.backend == 'onnxruntime':
         model = load_onnx(args)
     else:
@@ -108,7 +118,7 @@ def main(argv=None):
     summary = inspect_paths(model, paths, args.out_dir, score_thr=args.score_thr,
                             tile_size=args.tile_size, tile_overlap=args.tile_overlap,
                             video_every=args.video_every, save_images=not args.no_images,
-                            batch_size=args.batch_size)
+                            batch_size=args.batch_size, overwrite=args.overwrite)
     print(json.dumps(summary, indent=1))
     print(f'tiling: {summary["tiling"]}' + (f' ({len(summary["tiled_images"])} tiled)'
                                            if summary['tiled_images'] else ''))

@@ -25,7 +25,13 @@ import torch
 
 IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff')
 VIDEO_SUFFIXES = ('.mp4', '.avi', '.mov', '.mkv')
-CSV_FIELDS = ['image', 'class', 'score', 'x1', 'y1', 'x2', 'y2', 'area_px', 'area_pct']
+#: One row per defect, and one per clean or unreadable image (empty defect fields), so the
+#: CSV lists every image inspected; scores are 0..1 everywhere (files and pictures).
+CSV_FIELDS = ['image', 'status', 'defects_in_image', 'class', 'score', 'x1', 'y1', 'x2', 'y2',
+              'area_px', 'area_pct']
+#: What a report folder holds; a new run refuses a folder holding any of them unless
+#: asked to overwrite (then they are removed first, nothing else is).
+REPORT_OUTPUTS = ('report.json', 'report.csv', 'summary.json', 'annotated')
 
 
 def list_inputs(source: str) -> List[str]:
@@ -263,26 +269,110 @@ def inspection_visualizer(classes: Sequence[str], palette: Sequence):
     return vis
 
 
+def place_labels(boxes: np.ndarray, sizes: Sequence[Tuple[float, float]], width: int,
+                 height: int) -> List[Optional[Tuple[float, float]]]:
+    """Top-left corners for the label of every box, best box first, so that no label
+    covers another.
+
+    Each label tries, in turn: above the box's top-left corner, inside it, below it,
+    then the same at the box's right edge, each slid down a label height at a time
+    while it overlaps a label placed before; the first spot inside the picture that
+    overlaps none wins. Where there is none (a crowd of boxes), the label is left out
+    (None): the box is still drawn and the reports list it.
+
+    Args:
+        boxes (np.ndarray): ``(N, 4)`` boxes, in the order the labels are placed.
+        sizes: ``(width, height)`` of each label in px.
+        width, height (int): The picture's size.
+
+    Returns:
+        list: ``(x, y)`` of each label, or None where it is left out.
+
+    Example:
+        >>> place_labels(np.array([[10, 30, 60, 60], [12, 32, 62, 62]]), [(40, 12)] * 2, 200, 200)
+        [(10.0, 18.0), (12.0, 32.0)]
+    """
+    placed: List[Tuple[float, float, float, float]] = []
+
+    def free(x, y, w, h):
+        return all(x + w <= a or a + c <= x or y + h <= b or b + d <= y for a, b, c, d in placed)
+
+    out: List[Optional[Tuple[float, float]]] = []
+    for (x1, y1, x2, y2), (w, h) in zip(np.asarray(boxes, float).reshape(-1, 4), sizes):
+        spot = None
+        if w <= width and h <= height:
+            for x, y in [(x1, y1 - h), (x1, y1), (x1, y2), (x2 - w, y1 - h), (x2 - w, y1),
+                         (x2 - w, y2)]:
+                x, y = min(max(x, 0.0), width - w), min(max(y, 0.0), height - h)
+                while not free(x, y, w, h) and y + h < height:
+                    y = min(y + h, height - h)
+                if free(x, y, w, h):
+                    spot = (float(x), float(y))
+                    break
+        if spot is not None:
+            placed.append((spot[0], spot[1], w, h))
+        out.append(spot)
+    return out
+
+
 def draw(img: np.ndarray, boxes: np.ndarray, scores: np.ndarray, labels: np.ndarray,
          classes: Sequence[str], palette: Sequence) -> np.ndarray:
-    """A BGR copy of ``img`` (BGR) with the detections drawn by mmdet's visualizer."""
-    from mmdet.structures import DetDataSample
-    from mmengine.structures import InstanceData
-    sample = DetDataSample()
-    sample.pred_instances = InstanceData(
-        bboxes=torch.as_tensor(np.asarray(boxes, np.float32).reshape(-1, 4)),
-        scores=torch.as_tensor(np.asarray(scores, np.float32)),
-        labels=torch.as_tensor(np.asarray(labels, np.int64)))
+    """A BGR copy of ``img`` (BGR) with the detections drawn with mmengine's visualizer:
+    one colour per class, labels ``class 0.87`` (scores 0..1, as in the reports) placed
+    so they do not cover each other (:func:`place_labels`; in a crowd the labels of the
+    weaker boxes are left out), best detection on top."""
+    from mmdet.visualization.palette import get_palette
     vis = inspection_visualizer(classes, palette)
-    import warnings
-    with warnings.catch_warnings():
-        # mmengine calls a box "out of bounds" when a corner equals the image width or
-        # height, i.e. every box the head clipped to the picture's border; it is drawn
-        # correctly, and the reports hold its true coordinates
-        warnings.filterwarnings('ignore', message='Warning: The bbox is out of bounds')
-        vis.add_datasample('inspection', np.ascontiguousarray(img[..., ::-1]), sample,
-                           draw_gt=False, show=False, pred_score_thr=0.0)
+    vis.set_image(np.ascontiguousarray(img[..., ::-1]))
+    boxes = np.asarray(boxes, np.float32).reshape(-1, 4)
+    scores, labels = np.asarray(scores, np.float32), np.asarray(labels, np.int64)
+    if len(boxes):
+        import warnings
+        order = np.argsort(-scores, kind='stable')
+        boxes, scores, labels = boxes[order], scores[order], labels[order]
+        colours = get_palette(vis.dataset_meta['palette'], len(classes))
+        colour = [tuple(int(c) for c in colours[i]) for i in labels]
+        height, width = img.shape[:2]
+        font = int(np.clip(min(height, width) / 18, 8, 14))
+        texts = [f'{classes[i]} {s:.2f}' for i, s in zip(labels, scores)]
+        # the rendered size of a label (mmengine draws DejaVu Sans), with its background
+        sizes = [(0.75 * font * len(t) + 6, 1.5 * font + 4) for t in texts]
+        spots = place_labels(boxes, sizes, width, height)
+        with warnings.catch_warnings():
+            # mmengine calls a box "out of bounds" when a corner equals the picture's width
+            # or height, i.e. every box the head clipped to the border; it is drawn right
+            warnings.filterwarnings('ignore', message='Warning: The bbox is out of bounds')
+            vis.draw_bboxes(torch.as_tensor(boxes[::-1].copy()), edge_colors=colour[::-1],
+                            line_widths=max(1, font // 7))
+            shown = [i for i in range(len(texts)) if spots[i] is not None][::-1]
+            if shown:
+                vis.draw_texts([texts[i] for i in shown],
+                               np.array([spots[i] for i in shown]) + 3, colors='white',
+                               font_sizes=font, vertical_alignments='top',
+                               bboxes=[dict(facecolor=tuple(v / 255 for v in colour[i]),
+                                            alpha=0.75, pad=0.6, edgecolor='none')
+                                       for i in shown])
     return np.ascontiguousarray(vis.get_image()[..., ::-1])
+
+
+def prepare_out_dir(out_dir: str, overwrite: bool = False) -> None:
+    """Make ``out_dir`` ready for a new report: refuse one that holds a report unless
+    ``overwrite`` (then only the report's own files are removed first).
+
+    Raises:
+        FileExistsError: ``out_dir`` holds a report and ``overwrite`` is False.
+    """
+    import shutil
+    found = [n for n in REPORT_OUTPUTS if osp.exists(osp.join(out_dir, n))]
+    if found and not overwrite:
+        raise FileExistsError(
+            f'{out_dir} already holds a report ({", ".join(found)}): old annotated pictures '
+            'would sit beside the new reports. Choose a new --out-dir, or pass --overwrite '
+            '(overwrite=True) to replace that report.')
+    for name in found:
+        path = osp.join(out_dir, name)
+        shutil.rmtree(path) if osp.isdir(path) else os.remove(path)
+    os.makedirs(out_dir, exist_ok=True)
 
 
 def init_inspection_model(config, checkpoint: str, device: str = 'cpu',
@@ -353,12 +443,15 @@ def _images(paths: Iterable[str], video_every: int) -> Iterator[Tuple[str, Optio
 def inspect_paths(model, paths: Sequence[str], out_dir: str, score_thr: float = 0.3,
                   tile_size='auto', tile_overlap: int = 64,
                   video_every: int = 1, save_images: bool = True,
-                  progress: bool = True, batch_size: int = 1) -> Dict:
+                  progress: bool = True, batch_size: int = 1,
+                  overwrite: bool = False) -> Dict:
     """Inspect images/videos and write the reports under ``out_dir``.
 
     Writes ``report.json`` (every image and its defects), ``report.csv`` (one
-    row per defect), ``summary.json`` and ``annotated/<name>`` images. An
-    unreadable file is reported and skipped; the run carries on.
+    row per defect and one per clean or unreadable image, ``status`` says
+    which), ``summary.json`` and ``annotated/<name>`` images. An unreadable file
+    is reported and skipped; the run carries on. Scores are 0..1 in the files
+    and on the pictures.
 
     Args:
         model: An mmdet detector (:func:`init_inspection_model`) or an
@@ -376,6 +469,8 @@ def inspect_paths(model, paths: Sequence[str], out_dir: str, score_thr: float = 
         progress (bool): Show a progress bar. Defaults to True.
         batch_size (int): Images (or tiles) per forward pass; the reports
             do not depend on it. Defaults to 1.
+        overwrite (bool): Replace a report already in ``out_dir`` (its own files
+            only); by default such a folder is refused (:func:`prepare_out_dir`).
 
     Returns:
         dict: The summary (also written to ``summary.json``).
@@ -385,7 +480,7 @@ def inspect_paths(model, paths: Sequence[str], out_dir: str, score_thr: float = 
         raise ValueError(f'batch_size must be >= 1, got {batch_size}')
     classes = list(model.dataset_meta['classes'])
     palette = model.dataset_meta.get('palette') or 'random'
-    os.makedirs(out_dir, exist_ok=True)
+    prepare_out_dir(out_dir, overwrite)
     if save_images:
         os.makedirs(osp.join(out_dir, 'annotated'), exist_ok=True)
     report, rows, unreadable = [], [], []
@@ -405,11 +500,14 @@ def inspect_paths(model, paths: Sequence[str], out_dir: str, score_thr: float = 
                 tiling['tiled_images'].append(name)
             records = defect_records(boxes, scores, labels, classes, w, h)
             report.append({'image': name, 'width': w, 'height': h, 'defects': records})
+            if not records:
+                rows.append({'image': name, 'status': 'clean', 'defects_in_image': 0})
             for r in records:
                 counts[r['class']] += 1
-                rows.append({'image': name, 'class': r['class'], 'score': r['score'],
-                             'x1': r['box'][0], 'y1': r['box'][1], 'x2': r['box'][2],
-                             'y2': r['box'][3], 'area_px': r['area_px'],
+                rows.append({'image': name, 'status': 'defect',
+                             'defects_in_image': len(records), 'class': r['class'],
+                             'score': r['score'], 'x1': r['box'][0], 'y1': r['box'][1],
+                             'x2': r['box'][2], 'y2': r['box'][3], 'area_px': r['area_px'],
                              'area_pct': r['area_pct']})
             if save_images:
                 base = osp.basename(name).replace('#', '_')
@@ -423,7 +521,11 @@ def inspect_paths(model, paths: Sequence[str], out_dir: str, score_thr: float = 
     pending = []
     for name, img in _images(paths, video_every):
         if img is None:
+            if pending:  # keep the rows in input order whatever the batch size
+                flush(pending)
+                pending = []
             unreadable.append(name)
+            rows.append({'image': name, 'status': 'unreadable', 'defects_in_image': ''})
             bar.write(f'warning: cannot read {name} as an image; skipped')
             bar.update(1)
             continue
@@ -437,7 +539,7 @@ def inspect_paths(model, paths: Sequence[str], out_dir: str, score_thr: float = 
     defective = sum(1 for r in report if r['defects'])
     summary = {'images_total': len(report) + len(unreadable), 'images_read': len(report),
                'images_defective': defective, 'images_clean': len(report) - defective,
-               'defects_total': len(rows), 'counts_per_class': counts,
+               'defects_total': sum(counts.values()), 'counts_per_class': counts,
                'unreadable': unreadable, 'score_thr': score_thr,
                'tile_size': tile_size, 'tile_overlap': tile_overlap,
                # one sentence for the run: how tiled pictures were cut, if any was
