@@ -134,12 +134,12 @@ def test_publish_and_benchmark_refuse_what_does_not_fit(ckpts, tmp_path):
     assert proc.returncode == 1 and 'another width' in proc.stderr
     assert 'was removed' in proc.stderr and not list((tmp_path / 'pub').glob('*.pth'))
     proc = run_tool(['tools/analysis_tools/benchmark.py', f"{CONFIG}:{ckpts['half_width']}",
-                     '--batch-sizes', '1', '--repeats', '1', '--warmup', '0', '--no-onnx',
+                     '--batch-size', '1', '--repeats', '1', '--warmup', '0', '--no-onnx',
                      '--no-pipeline'])
     assert proc.returncode == 1 and 'another width' in proc.stderr
     report = tmp_path / 'b.json'
     proc = run_tool(['tools/analysis_tools/benchmark.py', f"{CONFIG}:{ckpts['seven']}",
-                     '--batch-sizes', '1', '--repeats', '1', '--warmup', '0', '--no-onnx',
+                     '--batch-size', '1', '--repeats', '1', '--warmup', '0', '--no-onnx',
                      '--no-pipeline', '--json', str(report)])
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert json.loads(report.read_text())['rows']

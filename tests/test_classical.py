@@ -203,7 +203,7 @@ def test_cross_validate_classical_end_to_end(cls_root, tmp_path):  # noqa: F811
     images = str(cls_root / 'images')
     proc = run_tool(['tools/analysis_tools/benchmark.py',
                      f'classical:clbp:{work / "fold0" / "model.pkl"}', '--threads', '2',
-                     '--images', images, '--batch-sizes', '1', '2', '--warmup', '0',
+                     '--images', images, '--batch-size', '1', '2', '--warmup', '0',
                      '--repeats', '2', '--json', str(tmp_path / 'bench.json')])
     assert proc.returncode == 0, proc.stderr[-2000:]
     rows = json.loads((tmp_path / 'bench.json').read_text())['rows']
@@ -221,5 +221,5 @@ def test_cross_validate_classical_end_to_end(cls_root, tmp_path):  # noqa: F811
                                      'with NAME one of aeclbp, byec, clbp') in proc.stderr
     proc = run_tool(['tools/analysis_tools/benchmark.py',
                      f'classical:aeclbp:{work / "fold0" / "model.pkl"}', '--images', images,
-                     '--batch-sizes', '1', '--repeats', '1', '--warmup', '0'])
+                     '--batch-size', '1', '--repeats', '1', '--warmup', '0'])
     assert proc.returncode == 2 and "holds a 'clbp' model, not 'aeclbp'" in proc.stderr

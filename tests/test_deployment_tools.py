@@ -30,9 +30,15 @@ def _map(text):
 
 def test_test_tool_onnxruntime_backend_matches_pytorch(onnx_file, synth_det, tmp_path):
     opts = small_run_options(synth_det, 1)
-    proc = run_tool(['tools/test.py', CONFIG, onnx_file, '--backend', 'onnxruntime'] + opts)
+    proc = run_tool(['tools/test.py', CONFIG, onnx_file, '--backend', 'onnxruntime',
+                     '--work-dir', str(tmp_path / 'ort')] + opts)
     assert proc.returncode == 0, proc.stderr[-3000:]
     onnx_map = _map(proc.stdout)
+    # --work-dir honoured by this backend too (#30 item 5): the metrics and their origin
+    import json
+    saved = json.loads((tmp_path / 'ort' / 'onnxruntime_metrics.json').read_text())
+    assert saved['metrics']['pascal_voc/mAP'] == pytest.approx(onnx_map, abs=1e-4)
+    assert saved['onnx'] == onnx_file and 'git_commit' in saved['environment']
     proc = run_tool(['tools/test.py', CONFIG, CKPT, '--work-dir', str(tmp_path)] + opts)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert onnx_map == pytest.approx(_map(proc.stdout + proc.stderr), abs=0.01)
@@ -114,7 +120,7 @@ def test_inspection_bad_batch_size(tmp_path):
 
 def test_benchmark_times_an_onnx_file(onnx_file):
     proc = run_tool(['tools/analysis_tools/benchmark.py', f'{CONFIG}:{onnx_file}', '--backend',
-                     'onnxruntime', '--batch-sizes', '1', '4', '--warmup', '1', '--repeats', '2',
+                     'onnxruntime', '--batch-size', '1', '4', '--warmup', '1', '--repeats', '2',
                      '--threads', '2'])
     assert proc.returncode == 0, proc.stderr[-3000:]
     rows = [l.split('|')[1:-1] for l in proc.stdout.splitlines() if l.startswith('| ')][1:]

@@ -174,7 +174,7 @@ def test_benchmark_times_several_models_in_one_table(trained_ssd, tmp_path):
     out = tmp_path / 'speed.md'
     proc = run_tool(['tools/analysis_tools/benchmark.py', f'{CONFIG}:{ckpt}',
                      'configs/swap_backbone/retinanet_sdn-1.0x_fpn_1x_neu-det.py',
-                     '--batch-sizes', '1', '2', '--warmup', '1', '--repeats', '2',
+                     '--batch-size', '1', '2', '--warmup', '1', '--repeats', '2',
                      '--threads', '2', '--out', str(out), '--json', str(tmp_path / 's.json')])
     assert proc.returncode == 0, proc.stderr[-3000:]
     rows = [l.split('|')[1:-1] for l in proc.stdout.splitlines() if l.startswith('| ')][1:]
@@ -200,7 +200,7 @@ def test_benchmark_times_classifiers(tmp_path):
     ckpt = 'checkpoints/sdn-1.0x_neu-cls_train-split-20d7fa4c.pth'
     proc = run_tool(['tools/analysis_tools/benchmark.py', f'{cls_cfg}:{ckpt}',
                      'configs/classification/shufflenetv2-1.0x_linear_30e_neu-cls.py',
-                     '--batch-sizes', '1', '2', '--warmup', '0', '--repeats', '1',
+                     '--batch-size', '1', '2', '--warmup', '0', '--repeats', '1',
                      '--threads', '2'])
     assert proc.returncode == 0, proc.stderr[-3000:]
     rows = [l.split('|')[1:-1] for l in proc.stdout.splitlines() if l.startswith('| ')][1:]
@@ -213,8 +213,8 @@ def test_benchmark_times_classifiers(tmp_path):
 def test_benchmark_bad_arguments(tmp_path):
     proc = run_tool(['tools/analysis_tools/benchmark.py', f'{CONFIG}:{tmp_path}/none.pth'])
     assert proc.returncode != 0 and 'none.pth does not exist' in proc.stderr
-    proc = run_tool(['tools/analysis_tools/benchmark.py', CONFIG, '--batch-sizes', '0'])
-    assert proc.returncode != 0 and '--batch-sizes must be >= 1' in proc.stderr
+    proc = run_tool(['tools/analysis_tools/benchmark.py', CONFIG, '--batch-size', '0'])
+    assert proc.returncode != 0 and '--batch-size must be >= 1' in proc.stderr
 
 
 def test_publish_model(trained_ssd, tmp_path):

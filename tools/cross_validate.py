@@ -97,7 +97,7 @@ def all_images(cfg) -> tuple:
     try:
         dataset = DATASETS.build(ds_cfg)
     except Exception as err:  # a missing folder or an unlabelled image
-        fail(f'cannot read the images of {cfg.filename}: {type(err).__name__}: {err}')
+        fail(f'cannot read the images of {cfg.filename}: {type(err).__name__}: {err}', code=1)
     classes = dataset.metainfo['classes']
     return [(osp.splitext(osp.basename(d['img_path']))[0], d['img_path'],
              classes[int(d['gt_label'])])
@@ -254,7 +254,7 @@ def run_classical_fold(args, work_dir: str, index: int, parts: dict, features: d
                            groups=[groups[s] for s in train], inner_folds=args.inner_folds,
                            seed=args.seed)
     except ValueError as err:
-        fail(f'fold {index}: {err}; lower --inner-folds')
+        fail(f'fold {index}: {err}; lower --inner-folds', code=1)
     fit_min = (time.perf_counter() - start) / 60
     test = parts['test']
     pred = model.estimator.predict(np.stack([features[s] for s in test]))
@@ -343,7 +343,7 @@ def main(argv=None) -> int:
         'work_dirs', 'cv', args.classical or osp.splitext(osp.basename(args.config))[0])
     images, classes = all_images(cfg)
     if not images:
-        fail(f'no images found for {args.config}')
+        fail(f'no images found for {args.config}', code=1)
     stems = [s for s, _, _ in images]
     strata = {s: c for s, _, c in images}
     paths = {osp.basename(p): p for _, p, _ in images}

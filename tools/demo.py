@@ -42,7 +42,10 @@ def parse_args(argv=None):
                         'else a synthetic sample')
     parser.add_argument('--synthetic', action='store_true',
                         help='use the synthetic sample even when data/NEU-DET exists')
-    parser.add_argument('--out', default='outputs/demo', help='output folder')
+    parser.add_argument('--out-dir', default='outputs/demo', help='output folder')
+    sys.path.insert(0, REPO)
+    from mmdet_shuffledefect.utils.cli import add_old_spelling
+    add_old_spelling(parser, '--out', '--out-dir')
     parser.add_argument('--epochs', type=int, default=None,
                         help='training epochs (default 40 on the synthetic sample, 8 on real data)')
     parser.add_argument('--synthetic-images', type=int, default=600,
@@ -74,7 +77,8 @@ def run(cmd, log_path):
         proc.wait()
     if proc.returncode != 0:
         print(''.join(lines[-30:]), file=sys.stderr)
-        sys.exit(f'demo: {cmd[1]} failed (exit {proc.returncode}); full log: {log_path}')
+        from mmdet_shuffledefect.utils.cli import fail
+        fail(f'demo: {cmd[1]} failed (exit {proc.returncode}); full log: {log_path}', code=1)
     return ''.join(lines)
 
 
@@ -86,11 +90,13 @@ def prepare_data(args, out):
             and osp.isdir(osp.join(REPO, 'data', 'NEU-DET', 'ANNOTATIONS'))):
         data = osp.join(REPO, 'data', 'NEU-DET')
     if data is not None:
+        from mmdet_shuffledefect.utils.cli import fail
         if not osp.isdir(osp.join(data, 'ANNOTATIONS')):
-            sys.exit(f'demo: {data} has no ANNOTATIONS/ folder (expected a NEU-DET layout)')
+            fail(f'demo: {data} has no ANNOTATIONS/ folder (expected a NEU-DET layout)',
+                 code=1)
         if not osp.isfile(osp.join(data, 'splits', 'train.txt')):
-            sys.exit(f'demo: {data}/splits/train.txt missing; run '
-                     f'python tools/dataset_converters/make_splits.py {data}')
+            fail(f'demo: {data}/splits/train.txt missing; run '
+                 f'python tools/dataset_converters/make_splits.py {data}', code=1)
         return osp.abspath(data), 'NEU-DET at ' + osp.abspath(data)
     data = osp.join(out, 'synthetic')
     if not osp.isfile(osp.join(data, 'splits', 'test.txt')):
@@ -106,7 +112,13 @@ def prepare_data(args, out):
 
 def main(argv=None):
     args = parse_args(argv)
-    out = osp.abspath(args.out)
+    from mmdet_shuffledefect.utils.cli import fail
+    if args.epochs is not None and args.epochs < 1:
+        fail(f'--epochs must be >= 1, got {args.epochs}')
+    if args.synthetic_images < 20:
+        fail(f'--synthetic-images must be >= 20 (train, val and test need images), got '
+             f'{args.synthetic_images}')
+    out = osp.abspath(args.out_dir)
     os.makedirs(out, exist_ok=True)
     started = time.time()
     sys.path.insert(0, REPO)

@@ -102,7 +102,7 @@ def main(argv=None):
     except FileNotFoundError as err:
         fail(str(err))
     if not paths:
-        fail(f'no image or video in {args.input}')
+        fail(f'no image or video in {args.input}', code=1)
     from mmdet_shuffledefect.apis.inspection import prepare_out_dir
     try:  # before the model loads: a wrong --out-dir costs nothing
         prepare_out_dir(args.out_dir, args.overwrite)

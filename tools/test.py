@@ -6,6 +6,7 @@ Example:
     python tools/test.py CONFIG model.onnx --backend onnxruntime   # tools/deployment/export_onnx.py
 """
 import argparse
+import os
 import os.path as osp
 import sys
 
@@ -45,6 +46,16 @@ def test_onnxruntime(args, cfg) -> int:
     except ValueError as err:
         fail(str(err), code=1)
     print('onnxruntime ' + '  '.join(f'{k}: {v:.4f}' for k, v in metrics.items()))
+    # --work-dir as with the PyTorch backend: the metrics, with what produced them
+    import json
+    from mmdet_shuffledefect.utils.env import environment_info
+    work_dir = args.work_dir or cfg.get('work_dir') or default_work_dir(args.config)
+    os.makedirs(work_dir, exist_ok=True)
+    path = osp.join(work_dir, 'onnxruntime_metrics.json')
+    with open(path, 'w') as f:
+        json.dump(dict(config=args.config, onnx=args.checkpoint, metrics=metrics,
+                       environment=environment_info()), f, indent=1)
+    print(f'metrics written to {path}')
     return 0
 
 

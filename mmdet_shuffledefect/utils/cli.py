@@ -25,6 +25,22 @@ def fail(message: str, code: int = 2) -> NoReturn:
     sys.exit(code)
 
 
+def add_old_spelling(parser: argparse.ArgumentParser, old: str, new: str, **kwargs) -> None:
+    """Accept ``old`` (an earlier spelling) for the flag ``new``, without listing it in
+    ``--help``: one spelling per flag in the docs, old command lines still run.
+
+    Example:
+        >>> p = argparse.ArgumentParser()
+        >>> _ = p.add_argument('--batch-size', type=int, nargs='+', default=[1])
+        >>> add_old_spelling(p, '--batch-sizes', '--batch-size', type=int, nargs='+')
+        >>> p.parse_args(['--batch-sizes', '2', '3']).batch_size
+        [2, 3]
+    """
+    dest = new.lstrip('-').replace('-', '_')
+    parser.add_argument(old, dest=dest, help=argparse.SUPPRESS, default=argparse.SUPPRESS,
+                        **kwargs)
+
+
 def add_common_args(parser: argparse.ArgumentParser) -> None:
     """Flags shared by train and test, spelled and meant as in mmdet's tools."""
     parser.add_argument('--work-dir', help='directory for logs and checkpoints')

@@ -115,7 +115,7 @@ def latency_cells(bench: dict, config: str) -> Dict[str, object]:
     missing = [k for k, v in picked.items() if v is None]
     if missing:
         raise ValueError(f'{config}: the benchmark has no timed {", ".join(missing)} row '
-                         '(run it with --batch-sizes 1 32)')
+                         '(run it with --batch-size 1 32)')
     return dict(forward_b1_ms=picked['forward_b1']['p50'], whole_b1_ms=picked['whole_b1']['p50'],
                 whole_b32_img_s=picked['whole_b32']['img_s'], path=path)
 

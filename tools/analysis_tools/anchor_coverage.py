@@ -90,7 +90,7 @@ def main(argv=None) -> int:
     try:
         dataset = DATASETS.build(dataset_cfg)
     except Exception as err:  # a missing data root, split file or image
-        fail(f'cannot build the {args.split} dataset: {type(err).__name__}: {err}')
+        fail(f'cannot build the {args.split} dataset: {type(err).__name__}: {err}', code=1)
     classes = dataset.metainfo['classes']
     per_class = defaultdict(lambda: dict(aspect=[], best=[], pos=[]))
     for i in range(len(dataset)):
@@ -125,7 +125,7 @@ def main(argv=None) -> int:
     if everything['best']:
         _row('all', everything, pos_thr)
     else:
-        fail(f'the {args.split} dataset has no boxes')
+        fail(f'the {args.split} dataset has no boxes', code=1)
     return 0
 
 

@@ -26,7 +26,7 @@ a batch's features on ``--threads`` threads.
 
 Each row reports p50 (and p95 at batch 1) latency per batch, images per
 second, and its ratio to the forward-only rate of the same model and batch.
-CPU: batch 1 and 32; CUDA: 1, 32 and 256 (``--batch-sizes`` overrides).
+CPU: batch 1 and 32; CUDA: 1, 32 and 256 (``--batch-size`` overrides).
 ``--out`` writes the markdown table, ``--json`` every row with its config and
 checkpoint (what ``tools/analysis_tools/compare_detectors.py`` reads).
 
@@ -52,7 +52,8 @@ import numpy as np
 import torch
 
 import mmdet_shuffledefect  # noqa: F401
-from mmdet_shuffledefect.utils.cli import (add_classes_arg, add_partial_load_arg, fail,
+from mmdet_shuffledefect.utils.cli import (add_classes_arg, add_old_spelling,
+                                           add_partial_load_arg, fail,
                                            guard_checkpoint, load_config)
 from mmdet_shuffledefect.utils.checkpoint_fit import CheckpointMismatchError
 from mmdet_shuffledefect.utils.model_check import ModelConsistencyError, check_if_ours
@@ -70,7 +71,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--device', default='cpu', help='cpu or cuda[:N]')
     parser.add_argument('--threads', type=int, default=None,
                         help='CPU threads for torch and onnxruntime')
-    parser.add_argument('--batch-sizes', type=int, nargs='+', default=None,
+    add_old_spelling(parser, '--batch-sizes', '--batch-size', type=int, nargs='+')
+    parser.add_argument('--batch-size', type=int, nargs='+', default=None,
                         help='default: 1 32 on the CPU, 1 32 256 on CUDA')
     parser.add_argument('--images', metavar='DIR',
                         help='steel pictures to time on (spread over the folder); default: '
@@ -117,7 +119,7 @@ def classical_rows(name: str, model_file: str, args, batch: int,
         model = pickle.load(f)
     if getattr(model, 'name', None) != name:
         fail(f'{model_file} holds a {getattr(model, "name", type(model).__name__)!r} model, '
-             f'not {name!r}')
+             f'not {name!r}', code=1)
     images = [pictures[i % len(pictures)] for i in range(batch)]
     threads = args.threads or 1
     rows = [('features only', lambda: model.features(images, threads)),
@@ -156,7 +158,7 @@ def load_pictures(folder: Optional[str], count: int) -> List[np.ndarray]:
         pictures = [cv2.imread(osp.join(folder, n)) for n in names[::step][:count]]
     pictures = [p for p in pictures if p is not None]
     if not pictures:
-        fail(f'no readable image in {folder}')
+        fail(f'no readable image in {folder}', code=1)
     return pictures
 
 
@@ -312,9 +314,9 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     if args.device.startswith('cuda') and not torch.cuda.is_available():
         fail(f'--device {args.device} requested but CUDA is not available')
-    batches = args.batch_sizes or ([1, 32, 256] if args.device.startswith('cuda') else [1, 32])
+    batches = args.batch_size or ([1, 32, 256] if args.device.startswith('cuda') else [1, 32])
     if min(batches) < 1:
-        fail(f'--batch-sizes must be >= 1, got {batches}')
+        fail(f'--batch-size must be >= 1, got {batches}')
     models = [split_model_arg(m) for m in args.models]
     for config, ckpt in models:
         if config.startswith(CLASSICAL):

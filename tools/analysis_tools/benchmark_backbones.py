@@ -54,15 +54,20 @@ def main(argv=None):
     parser.add_argument('--threads', type=int, default=2)
     parser.add_argument('--warmup', type=int, default=3)
     parser.add_argument('--repeats', type=int, default=15)
-    parser.add_argument('--batch', type=int, nargs='+', default=[1, 32])
+    parser.add_argument('--batch-size', type=int, nargs='+', default=[1, 32],
+                        help='batch sizes to time')
     parser.add_argument('--only', help='substring filter on the row names')
-    parser.add_argument('--out', default='results/backbone_benchmark.md')
+    parser.add_argument('--out', default=None,
+                        help='also write the table to this markdown file (e.g. '
+                        'results/backbone_benchmark.md; nothing is written by default)')
+    from mmdet_shuffledefect.utils.cli import add_old_spelling
+    add_old_spelling(parser, '--batch', '--batch-size', type=int, nargs='+')
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     from mmdet_shuffledefect.utils.env import environment_info
     from mmdet_shuffledefect.utils.timing import count_params, median_latency_ms
     header = ['backbone', 'params (M)', 'FLOPs (G)'] + [
-        f'batch {b} (ms/img)' for b in args.batch]
+        f'batch {b} (ms/img)' for b in args.batch_size]
     rows = []
     for name, build in candidates():
         if args.only and args.only not in name:
@@ -70,7 +75,7 @@ def main(argv=None):
         model = build()
         model.eval()  # (mmpretrain's ShuffleNetV2.train() returns None, so no chaining)
         row = [name, f'{count_params(model) / 1e6:.2f}', f'{flops(model, args.size) / 1e9:.3f}']
-        for b in args.batch:
+        for b in args.batch_size:
             x = torch.rand(b, 3, args.size, args.size)
             ms = median_latency_ms(lambda: model(x), args.warmup, args.repeats)
             row.append(f'{ms / b:.2f}')
@@ -85,10 +90,12 @@ def main(argv=None):
              '| ' + ' | '.join(header) + ' |', '|' + '---|' * len(header)]
     lines += ['| ' + ' | '.join(r) + ' |' for r in rows]
     lines += ['', 'Environment: ' + ', '.join(f'{k} {v}' for k, v in env.items()), '']
-    os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
-    with open(args.out, 'w') as f:
-        f.write('\n'.join(lines))
-    print(f'written to {args.out}')
+    print('\n'.join(lines))
+    if args.out:
+        os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
+        with open(args.out, 'w') as f:
+            f.write('\n'.join(lines))
+        print(f'written to {args.out}')
 
 
 if __name__ == '__main__':

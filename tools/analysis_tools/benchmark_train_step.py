@@ -15,7 +15,7 @@ Batches are collated once from a synthetic NEU-DET-format sample (or
 
 Example:
     python tools/analysis_tools/benchmark_train_step.py configs/sdn_ssd_neu.py --threads 2
-    python tools/analysis_tools/benchmark_train_step.py configs/sdn_ssd_neu.py --device cuda --batch-sizes 64
+    python tools/analysis_tools/benchmark_train_step.py configs/sdn_ssd_neu.py --device cuda --batch-size 64
 """
 import argparse
 import copy
@@ -27,7 +27,7 @@ from typing import Dict, List
 import torch
 
 import mmdet_shuffledefect  # noqa: F401
-from mmdet_shuffledefect.utils.cli import add_classes_arg, fail, load_config
+from mmdet_shuffledefect.utils.cli import add_classes_arg, add_old_spelling, fail, load_config
 from mmdet_shuffledefect.utils.env import environment_info, write_report
 from mmdet_shuffledefect.utils.timing import latency_samples_ms
 
@@ -39,7 +39,9 @@ def parse_args(argv=None) -> argparse.Namespace:
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
         description=__doc__.splitlines()[0])
     parser.add_argument('config')
-    parser.add_argument('--batch-sizes', type=int, nargs='+', default=[8, 32])
+    parser.add_argument('--batch-size', type=int, nargs='+', default=[8, 32],
+                        help='batch sizes to time')
+    add_old_spelling(parser, '--batch-sizes', '--batch-size', type=int, nargs='+')
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--threads', type=int, default=None)
     parser.add_argument('--warmup', type=int, default=2)
@@ -100,8 +102,8 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     if args.device.startswith('cuda') and not torch.cuda.is_available():
         fail(f'--device {args.device} requested but CUDA is not available')
-    if min(args.batch_sizes) < 2:
-        fail(f'--batch-sizes must be >= 2 (BatchNorm in training), got {args.batch_sizes}')
+    if min(args.batch_size) < 2:
+        fail(f'--batch-size must be >= 2 (BatchNorm in training), got {args.batch_size}')
     if args.threads:
         torch.set_num_threads(args.threads)
     with tempfile.TemporaryDirectory() as tmp:
@@ -109,12 +111,12 @@ def main(argv=None) -> int:
         if data_root is None:
             from mmdet_shuffledefect.data_prep import make_splits_for_dir, write_neu_det
             data_root = osp.join(tmp, 'data')
-            write_neu_det(data_root, num_images=max(3 * max(args.batch_sizes), 60), seed=0)
+            write_neu_det(data_root, num_images=max(3 * max(args.batch_size), 60), seed=0)
             make_splits_for_dir(data_root, osp.join(data_root, 'splits'), seed=0,
                                 ratios=(0.8, 0.1, 0.1))
         cfg = load_config(args.config, data_root=data_root, classes=args.classes)
         rows = []
-        for batch in args.batch_sizes:
+        for batch in args.batch_size:
             for variant in ('stock', 'lean'):
                 rows.append(time_variant(cfg, variant, batch, args, tmp))
     lines = [f'config {args.config}, device {args.device}, torch threads '

@@ -47,8 +47,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--epochs', type=int, required=True, help='screening schedule length')
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--work-root', default='work_dirs/screen')
-    parser.add_argument('--out', default='results/recipe_ablation.md',
-                        help='markdown file; the table goes between its marker lines')
+    parser.add_argument('--out', default=None,
+                        help='markdown file (e.g. results/recipe_ablation.md); the table goes '
+                        'between its marker lines; by default it is only printed')
     parser.add_argument('--summarize-only', action='store_true',
                         help='write the table from the runs so far, train nothing')
     parser.add_argument('--data-root', help='passed to tools/train.py (default: the configs\')')
@@ -106,9 +107,11 @@ def write_table(args, configs) -> None:
     block += screening.ablation_rows(runs, classes or ())
     block += ['', 'Runs (each resumable; the command without `--resume`):', ''] + commands
     block += [''] + [f'environment of the runs: {e}' for e in environments]
-    screening.write_block(args.out, marker_tag(args), block, '# Recipe ablation on NEU-DET val')
     print('\n'.join(block[2:2 + len(runs) + 2]))
-    print(f'[screen] table written to {args.out}')
+    if args.out:
+        screening.write_block(args.out, marker_tag(args), block,
+                              '# Recipe ablation on NEU-DET val')
+        print(f'[screen] table written to {args.out}')
 
 
 def main(argv=None) -> None:

@@ -88,7 +88,7 @@ def main(argv=None) -> int:
     try:
         dataset = DATASETS.build(dataset_cfg)
     except Exception as err:  # a missing data root, split file or image
-        fail(f'cannot build the {args.split} dataset: {type(err).__name__}: {err}')
+        fail(f'cannot build the {args.split} dataset: {type(err).__name__}: {err}', code=1)
     classes = list(dataset.metainfo['classes'])
     wanted = args.show_classes or classes
     unknown = [name for name in wanted if name not in classes]
@@ -98,12 +98,12 @@ def main(argv=None) -> int:
     picked = pick_images(dataset, classes, wanted, args.per_class)
     empty = [name for name, infos in picked.items() if not infos]
     if empty:
-        fail(f'the {args.split} dataset has no image with a box of {", ".join(empty)}')
+        fail(f'the {args.split} dataset has no image with a box of {", ".join(empty)}', code=1)
 
     try:
         model = init_inspection_model(cfg, args.checkpoint)
     except Exception as err:  # not a checkpoint of this config
-        fail(f'cannot load {args.checkpoint} into {args.config}: {type(err).__name__}: {err}')
+        fail(f'cannot load {args.checkpoint} into {args.config}: {type(err).__name__}: {err}', code=1)
     model_classes = list(model.dataset_meta.get('classes') or classes)
 
     tiles = []
@@ -112,7 +112,7 @@ def main(argv=None) -> int:
         for info in infos:
             img = cv2.imread(info['img_path'], cv2.IMREAD_COLOR)
             if img is None:
-                fail(f'cannot read image {info["img_path"]}')
+                fail(f'cannot read image {info["img_path"]}', code=1)
             imgs.append(img)
         preds = detect_many(model, imgs, score_thr=args.score_thr, batch_size=len(imgs))
         for info, img, (boxes, scores, labels) in zip(infos, imgs, preds):

@@ -25,13 +25,15 @@ def main(argv=None):
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
         description=__doc__.splitlines()[0])
     parser.add_argument('det_root', help='folder with IMAGES/ and ANNOTATIONS/')
-    parser.add_argument('--out', help='split folder (default DET_ROOT/splits)')
+    parser.add_argument('--out-dir', help='split folder (default DET_ROOT/splits)')
+    from mmdet_shuffledefect.utils.cli import add_old_spelling
+    add_old_spelling(parser, '--out', '--out-dir')
     parser.add_argument('--cls-out', help='also write the mapped NEU-CLS split here')
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--ratios', type=float, nargs=3, default=(0.7, 0.1, 0.2),
                         metavar=('TRAIN', 'VAL', 'TEST'))
     args = parser.parse_args(argv)
-    out = args.out or osp.join(args.det_root, 'splits')
+    out = args.out_dir or osp.join(args.det_root, 'splits')
     stems = sorted(osp.splitext(f)[0] for f in os.listdir(osp.join(args.det_root, 'ANNOTATIONS'))
                    if f.endswith('.xml')) if osp.isdir(osp.join(args.det_root, 'ANNOTATIONS')) \
         else []

@@ -30,7 +30,9 @@ def main(argv=None):
         description=__doc__.splitlines()[0])
     parser.add_argument('--det', help='NEU-DET folder with IMAGES/ and ANNOTATIONS/')
     parser.add_argument('--cls', help='NEU-CLS folder (flat or class subfolders)')
-    parser.add_argument('--out', default='data', help='where data/NEU-DET etc. go')
+    parser.add_argument('--out-dir', default='data', help='where data/NEU-DET etc. go')
+    from mmdet_shuffledefect.utils.cli import add_old_spelling
+    add_old_spelling(parser, '--out', '--out-dir')
     args = parser.parse_args(argv)
     if not args.det and not args.cls:
         parser.error('give --det and/or --cls')
@@ -39,7 +41,7 @@ def main(argv=None):
             for sub in ('IMAGES', 'ANNOTATIONS'):
                 if not osp.isdir(osp.join(args.det, sub)):
                     raise FileNotFoundError(f'{args.det} has no {sub}/ folder')
-            root = osp.join(args.out, 'NEU-DET')
+            root = osp.join(args.out_dir, 'NEU-DET')
             os.makedirs(root, exist_ok=True)
             for sub in ('IMAGES', 'ANNOTATIONS'):
                 link(osp.join(args.det, sub), osp.join(root, sub))
@@ -49,7 +51,7 @@ def main(argv=None):
         if args.cls:
             if not osp.isdir(args.cls):
                 raise FileNotFoundError(f'{args.cls} is not a folder')
-            root = osp.join(args.out, 'NEU-CLS')
+            root = osp.join(args.out_dir, 'NEU-CLS')
             os.makedirs(root, exist_ok=True)
             link(args.cls, osp.join(root, 'images'))
             shutil.copytree(osp.join(SPLITS, 'neu-cls'), osp.join(root, 'splits'),
