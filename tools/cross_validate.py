@@ -254,7 +254,7 @@ def run_classical_fold(args, work_dir: str, index: int, parts: dict, features: d
                            groups=[groups[s] for s in train], inner_folds=args.inner_folds,
                            seed=args.seed)
     except ValueError as err:
-        fail(f'fold {index}: {err}; lower --inner-folds', code=1)
+        fail(f'fold {index}: {err}; lower --inner-folds')  # a flag too large: usage (2)
     fit_min = (time.perf_counter() - start) / 60
     test = parts['test']
     pred = model.estimator.predict(np.stack([features[s] for s in test]))

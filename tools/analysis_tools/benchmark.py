@@ -119,7 +119,7 @@ def classical_rows(name: str, model_file: str, args, batch: int,
         model = pickle.load(f)
     if getattr(model, 'name', None) != name:
         fail(f'{model_file} holds a {getattr(model, "name", type(model).__name__)!r} model, '
-             f'not {name!r}', code=1)
+             f'not {name!r}')  # the wrong file for the name given: usage (2)
     images = [pictures[i % len(pictures)] for i in range(batch)]
     threads = args.threads or 1
     rows = [('features only', lambda: model.features(images, threads)),
