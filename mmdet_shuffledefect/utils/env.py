@@ -61,6 +61,16 @@ def environment_info() -> Dict[str, str]:
     return info
 
 
+def print_report(lines, out=None) -> None:
+    """Append the environment line (:func:`environment_info`) to a results table,
+    print it, and write it to ``out`` when given."""
+    lines = list(lines) + ['', 'environment: ' + ', '.join(
+        f'{k} {v}' for k, v in environment_info().items())]
+    print('\n'.join(lines))
+    if out:
+        write_report(out, lines)
+
+
 def write_report(path: str, lines) -> None:
     """Write a results table (lines of text) to ``path``, creating its folder."""
     import os

@@ -28,7 +28,7 @@ import torch
 
 import mmdet_shuffledefect  # noqa: F401
 from mmdet_shuffledefect.utils.cli import add_classes_arg, add_old_spelling, fail, load_config
-from mmdet_shuffledefect.utils.env import environment_info, write_report
+from mmdet_shuffledefect.utils.env import print_report
 from mmdet_shuffledefect.utils.timing import latency_samples_ms
 
 STOCK_HEADS = {'FastSSDHead': 'SSDHead', 'FastRetinaHead': 'RetinaHead'}
@@ -129,11 +129,7 @@ def main(argv=None) -> int:
         lines.append(f"| {row['variant']} | {row['batch']} | {row['ms']:.1f} | "
                      f"{row['img_s']:.1f} | {row['img_s'] / stock['img_s']:.2f} | "
                      f"{row['groups']} | {row['fused']} |")
-    env = environment_info()
-    lines += ['', 'environment: ' + ', '.join(f'{k} {v}' for k, v in env.items())]
-    print('\n'.join(lines))
-    if args.out:
-        write_report(args.out, lines)
+    print_report(lines, args.out)
     return 0
 
 

@@ -31,7 +31,7 @@ import torch
 
 import mmdet_shuffledefect  # noqa: F401
 from mmdet_shuffledefect.utils.cli import fail, load_config
-from mmdet_shuffledefect.utils.env import environment_info, write_report
+from mmdet_shuffledefect.utils.env import print_report
 from mmdet_shuffledefect.utils.timing import latency_samples_ms, percentile
 
 
@@ -128,8 +128,9 @@ def profile(config: str, ckpt, args) -> Tuple[List[Dict], Dict]:
         rows.append(dict(stage=name, ms_batch=p50, ms_image=p50 / args.batch_size))
     with torch.no_grad():
         res = head.predict_by_feat(*outs, batch_img_metas=metas, rescale=True)
-    info = dict(detections_per_image=sum(len(r) for r in res) / len(res),
-                candidates=int(sum(o.shape[1] for o in [stages[0][1]()[0]])))
+    # the candidates tensor is (B, widest): as wide as the image with the most of them
+    widest = stages[0][1]()[0].shape[1]
+    info = dict(detections_per_image=sum(len(r) for r in res) / len(res), candidates=widest)
     return rows, info
 
 
@@ -150,7 +151,8 @@ def main(argv=None) -> int:
     forward = rows[0]['ms_batch']
     lines = [f'{osp.basename(config)}, batch {args.batch_size}, torch threads '
              f'{torch.get_num_threads()}, p50 of {args.repeats} runs after {args.warmup} '
-             f'warm-up; {info["candidates"]} candidates per image before NMS, '
+             f'warm-up; up to {info["candidates"]} candidates per image before NMS (the '
+             'most any image has), '
              f'{info["detections_per_image"]:.1f} detections per image', '',
              '| stage | ms per batch | ms per image | share of post-processing |',
              '|---|---|---|---|']
@@ -160,11 +162,8 @@ def main(argv=None) -> int:
                      f'{share} |')
     lines += ['', f'stages timed apart add up to {parts:.2f} ms of the whole {total:.2f} ms; '
               f'forward + post-processing = {forward + total:.1f} ms per batch, '
-              f'{forward / (forward + total):.2f}x the forward-only rate',
-              '', 'environment: ' + ', '.join(f'{k} {v}' for k, v in environment_info().items())]
-    print('\n'.join(lines))
-    if args.out:
-        write_report(args.out, lines)
+              f'{forward / (forward + total):.2f}x the forward-only rate']
+    print_report(lines, args.out)
     return 0
 
 

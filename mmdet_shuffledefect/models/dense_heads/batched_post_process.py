@@ -87,9 +87,9 @@ def level_candidates(cls_score: Tensor, bbox_pred: Tensor, priors: Tensor, num_c
         deltas = bbox_pred.permute(0, 2, 3, 1).reshape(batch, -1, 4)
         deltas = deltas.gather(1, anchor.unsqueeze(-1).expand(-1, -1, 4))
         return top, labels, deltas, priors[anchor], top > score_thr
-    # no permuted copy of the maps: candidates are picked in the head's layout and
-    # mapped to mmdet's anchor index (position * A + anchor) afterwards
-    # a plain copy of the sliced softmax (no permute) is cheaper than indexing the view
+    # no permuted copy of the maps: candidates are picked in the head's layout (a plain
+    # contiguous copy of the sliced softmax) and mapped to mmdet's anchor index
+    # (position * A + anchor) afterwards
     top, index = passing_top_k(scores.contiguous().reshape(batch, -1), score_thr, k)
     plane = height * width
     which = torch.div(index, num_classes * plane, rounding_mode='floor')
@@ -271,10 +271,12 @@ def per_image_nms(boxes: Tensor, scores: Tensor, labels: Tensor, image: Tensor, 
 
     Boxes of two classes or two images never suppress each other, so NMS runs
     on each group apart: torchvision's CPU kernel compares every kept box with
-    every later one of its call, and six classes in one call (mmcv's
-    coordinate-offset trick) cost about six times the comparisons of six
-    calls. On the CPU the images are spread over torch's intra-op threads (the
-    NMS kernel itself is single-threaded).
+    every later one of its call, so splitting by class saves the cross-class
+    comparisons (measured on NEU-DET candidates: 1.3-2x faster per image at
+    1600 candidates, no gain at 800 where one class dominates; the compiled
+    kernel, :func:`nms_native`, is the fast path). On the CPU the images are
+    spread over torch's intra-op threads (the NMS kernel itself is
+    single-threaded).
 
     Args:
         boxes (Tensor): ``(M, 4)`` candidates, grouped by image (``image``
