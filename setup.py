@@ -84,7 +84,9 @@ setup(
         'matplotlib',
     ],
     extras_require={
-        'tests': ['pytest', 'onnx', 'onnxruntime', 'onnxscript'],
+        'tests': ['pytest', 'onnx', 'onnxruntime', 'onnxscript', 'openvino>=2025.1'],
+        # the exported whole detector in onnxruntime or OpenVINO (tools/deployment/)
+        'deploy': ['onnx', 'onnxruntime', 'openvino>=2025.1'],
         # mmdet_shuffledefect.classical (the texture baselines of the paper's Table 2)
         'classical': ['scikit-image>=0.22', 'scikit-learn>=1.4'],
     },

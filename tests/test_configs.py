@@ -111,3 +111,21 @@ def test_nested_subsets_committed():
     lists = osp.join(REPO, 'mmdet_shuffledefect', 'split_lists', 'neu-det')
     quarter, half = (set(read_split_file(osp.join(lists, f'train_{p}pct.txt'))) for p in (25, 50))
     assert quarter < half
+
+
+def test_class_names_are_written_once():
+    """The NEU class tuple lives in datasets/neu_classes.py only; configs import it."""
+    from mmengine.config import Config
+
+    from mmdet_shuffledefect.datasets import NEU_CLASSES
+    holders = [p for p in glob.glob(osp.join(REPO, 'configs', '**', '*.py'), recursive=True)
+               + glob.glob(osp.join(REPO, 'mmdet_shuffledefect', '**', '*.py'), recursive=True)
+               + glob.glob(osp.join(REPO, 'tools', '**', '*.py'), recursive=True)
+               if "'crazing', 'inclusion'" in open(p).read()]
+    assert [osp.relpath(p, REPO) for p in holders] == [
+        osp.join('mmdet_shuffledefect', 'datasets', 'neu_classes.py')]
+    for config in ('sdn_ssd_neu.py', 'sdn_rtmdet_neu.py',
+                   'swap_backbone/retinanet_sdn-1.0x_fpn_1x_neu-det.py',
+                   'classification/sdn-1.0x_linear_30e_neu-cls.py'):
+        cfg = Config.fromfile(osp.join(REPO, 'configs', config))
+        assert tuple(cfg.test_dataloader.dataset.metainfo.classes) == NEU_CLASSES, config

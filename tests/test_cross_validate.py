@@ -75,12 +75,11 @@ def cls_root(tmp_path_factory):
 
 
 def cv_args(root, work, folds='2'):
-    opts = ['train_cfg.max_epochs=1', 'train_dataloader.batch_size=4',
-            'default_hooks.logger.interval=1']
+    opts = ['train_dataloader.batch_size=4', 'default_hooks.logger.interval=1']
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         opts += [f'{loader}.num_workers=0', f'{loader}.persistent_workers=False']
     return ['tools/cross_validate.py', CLS_CONFIG, '--folds', folds, '--data-root', str(root),
-            '--work-dir', str(work), '--val-ratio', '0.25', '--cfg-options'] + opts
+            '--work-dir', str(work), '--val-ratio', '0.25', '--epochs', '1', '--cfg-options'] + opts
 
 
 def test_cross_validate_end_to_end_and_resumes(cls_root, tmp_path):

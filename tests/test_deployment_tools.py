@@ -125,7 +125,18 @@ def test_benchmark_times_an_onnx_file(onnx_file):
     assert proc.returncode == 0, proc.stderr[-3000:]
     rows = [l.split('|')[1:-1] for l in proc.stdout.splitlines() if l.startswith('| ')][1:]
     assert [r[1].strip() for r in rows] == ['1', '4']
-    assert all('onnxruntime (sdn_ssd.onnx)' in r[2] and float(r[5]) > 0 for r in rows)
+    assert all('onnxruntime, precision f32 (sdn_ssd.onnx)' in r[2] and float(r[5]) > 0
+               for r in rows)
+    proc = run_tool(['tools/analysis_tools/benchmark.py', f'{CONFIG}:{onnx_file}', '--backend',
+                     'openvino', '--batch-size', '2', '--warmup', '1', '--repeats', '2',
+                     '--threads', '2'])
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    rows = [l.split('|')[1:-1] for l in proc.stdout.splitlines() if l.startswith('| ')][1:]
+    assert len(rows) == 1 and rows[0][2].strip().startswith('openvino ')
+    assert 'precision f32 (sdn_ssd.onnx)' in rows[0][2] and float(rows[0][5]) > 0
+    proc = run_tool(['tools/analysis_tools/benchmark.py', f'{CONFIG}:{onnx_file}', '--backend',
+                     'onnxruntime', '--precision', 'bf16'])
+    assert proc.returncode == 2 and '--precision bf16 needs --backend openvino' in proc.stderr
     proc = run_tool(['tools/analysis_tools/benchmark.py', f'{CONFIG}:{CKPT}', '--backend',
                      'onnxruntime'])
     assert proc.returncode != 0 and 'needs CONFIG:FILE.onnx' in proc.stderr

@@ -37,6 +37,14 @@ def test_pipeline_switch_and_intervals_follow_the_epochs():
     assert epoch_overrides(cfg, 1)['custom_hooks.1.switch_epoch'] == 1
 
 
+def test_an_explicit_option_wins_over_the_derived_one():
+    cfg = Config.fromfile(osp.join(REPO, 'configs', 'sdn_rtmdet_neu.py'))
+    cfg.merge_from_dict({'train_cfg.val_interval': 7})
+    opts = epoch_overrides(cfg, 12, given={'train_cfg.val_interval': 7})
+    assert 'train_cfg.val_interval' not in opts
+    assert opts['train_cfg.max_epochs'] == 12 and opts['custom_hooks.1.switch_epoch'] == 10
+
+
 def test_bad_epochs_is_refused(tmp_path):
     proc = run_tool(['tools/train.py', CONFIG, '--epochs', '0', '--work-dir', str(tmp_path)])
     assert proc.returncode == 2 and 'error: --epochs 0: epochs must be >= 1, got 0' in \

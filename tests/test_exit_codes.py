@@ -33,6 +33,7 @@ USAGE = [
     (['tools/dataset_converters/make_splits.py', 'no/such/folder'],
      'no/such/folder/ANNOTATIONS does not exist'),
     (['tools/cross_validate.py', CONFIG], 'is not a classifier config'),
+    (['tools/cross_validate.py', CONFIG, '--epochs', '0'], '--epochs must be >= 1, got 0'),
     (['tools/demo.py', '--epochs', '0'], '--epochs'),
 ]
 

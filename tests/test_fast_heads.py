@@ -192,3 +192,31 @@ def test_fast_head_on_cuda_matches_cpu(ssd, steel_batch):
         ssd.cpu()
     for a, b in zip(gpu, cpu):
         assert_same_detections(a.cpu(), b)
+
+
+@pytest.fixture(scope='module')
+def rtmdet():
+    torch.manual_seed(0)  # the backbone's initial weights: the same model every run
+    return _detector('configs/sdn_rtmdet_neu.py')
+
+
+def test_fast_rtmdet_matches_stock(rtmdet):
+    """Anchor-free: sigmoid scores, one point per location on strides 8/16/32, distances
+    decoded and clipped, rescaling; head outputs drawn at random (no ties). (An untrained
+    head's own outputs score hundreds of locations alike to 1e-6: NMS may keep any member
+    of such a tie, so they cannot show equality; test_onnx_export runs the real forward.)"""
+    from mmdet_shuffledefect.models.dense_heads import FastRTMDetSepBNHead
+    assert isinstance(rtmdet.bbox_head, FastRTMDetSepBNHead)
+    g = torch.Generator().manual_seed(1)
+    sizes, strides = [24, 12, 6], [8, 16, 32]
+    cls = [torch.randn(3, 6, n, n, generator=g) * 3 - 4 for n in sizes]
+    box = [torch.rand(3, 4, n, n, generator=g) * 3 * s for n, s in zip(sizes, strides)]
+    fast, stock = _fast(rtmdet, (cls, box), _metas(3)), _stock(rtmdet, (cls, box), _metas(3))
+    assert all(len(r) == 200 for r in stock)  # max_per_img binds: the order matters too
+    # some boxes reach past the image: the clipping is compared too (192 px, rescaled)
+    edge = 192 / (200 / 192)
+    assert any(float(r.bboxes.max()) >= edge - 1e-3 for r in stock)
+    for got, want in zip(fast, stock):
+        assert torch.equal(got.labels, want.labels)
+        torch.testing.assert_close(got.scores, want.scores, atol=1e-6, rtol=0)
+        torch.testing.assert_close(got.bboxes, want.bboxes, atol=1e-3, rtol=0)

@@ -18,7 +18,7 @@ def test_repository_zoo_is_consistent():
 
 def _zoo(tmp_path, weights_src, name='model-abcdef12.pth', metric=0.5, sha=None):
     """A small zoo in tmp_path: index, one metafile, weights, README with markers."""
-    from mmdet_shuffledefect.utils.model_zoo import TABLE_END, TABLE_START, sha256_of
+    from mmdet_shuffledefect.reporting.model_zoo import TABLE_END, TABLE_START, sha256_of
     (tmp_path / 'configs').mkdir(exist_ok=True)
     shutil.copy(osp.join(REPO, CONFIG), tmp_path / 'configs' / 'sdn_ssd_neu.py')
     shutil.copytree(osp.join(REPO, 'configs', '_base_'), tmp_path / 'configs' / '_base_',
@@ -54,7 +54,7 @@ def test_check_names_every_problem(tmp_path, trained_ssd):
 
 def test_published_synthetic_checkpoint_verifies_against_its_metafile(tmp_path, trained_ssd,
                                                                        synth_det):
-    from mmdet_shuffledefect.utils.model_zoo import sha256_of
+    from mmdet_shuffledefect.reporting.model_zoo import sha256_of
     _, ckpt = trained_ssd
     proc = run_tool(['tools/model_converters/publish_model.py', ckpt,
                      str(tmp_path / 'pub' / 'tiny.pth')])

@@ -145,3 +145,121 @@ def test_head_without_fast_path_is_refused_at_export(tmp_path):
                                    'retinanet_sdn-1.0x_fpn_1x_neu-det.py'))
     with pytest.raises(ValueError, match='cannot export RetinaHead'):
         export_onnx(cfg, None, str(tmp_path / 'x.onnx'))
+
+
+def test_rtmdet_detector_exports_and_matches_its_fast_head(tmp_path):
+    """The anchor-free RTMDet head (points, distance decoding, clipping, NMS) exported
+    whole: onnxruntime gives the detections of the model's own batched predict_by_feat.
+
+    The head's weights are drawn so that a few dozen locations per image pass the score
+    threshold with spread-out scores: where ``nms_pre`` or ``max_per_img`` cut inside
+    scores that agree to 1e-6 (an untrained head scores hundreds of locations alike), the
+    1e-6 differences between onnxruntime's and PyTorch's convolutions pick different
+    members of the tie, and NMS carries that on to other boxes."""
+    import os.path as osp
+
+    import mmdet_shuffledefect  # noqa: F401
+    from mmdet.apis import init_detector
+    from mmengine.config import Config
+
+    from conftest import REPO
+    from mmdet_shuffledefect.deployment import OnnxDetector, export_onnx
+    from mmdet_shuffledefect.deployment.compare import compare_detections
+    cfg = Config.fromfile(osp.join(REPO, 'configs', 'sdn_rtmdet_neu.py'))
+    torch.manual_seed(0)
+    model = init_detector(cfg, None, device='cpu').eval()
+    g = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        for name, p in model.bbox_head.named_parameters():
+            p.copy_(torch.randn(p.shape, generator=g) * 0.3)
+            if name.startswith('rtm_reg') and name.endswith('bias'):
+                p.fill_(3.0)  # boxes of a few strides, as trained
+            elif name.startswith('rtm_cls'):
+                p.mul_(3.0) if name.endswith('weight') else p.fill_(-8.0)
+    ckpt = str(tmp_path / 'rtmdet.pth')
+    torch.save({'state_dict': model.state_dict(), 'meta': {}}, ckpt)
+    path = str(tmp_path / 'rtmdet.onnx')
+    export_onnx(cfg, ckpt, path, config_name='sdn_rtmdet_neu.py')
+    images = np.random.default_rng(0).integers(0, 256, (2, 3, 192, 192), dtype=np.uint8)
+    dets, labels = OnnxDetector(path)(images)
+    pre = model.data_preprocessor
+    x = (torch.from_numpy(images).float()[:, [2, 1, 0]] - pre.mean) / pre.std
+    with torch.no_grad():
+        res = model.bbox_head.predict_by_feat(
+            *model.bbox_head(model.extract_feat(x)),
+            batch_img_metas=[dict(img_shape=(192, 192))] * 2)
+    for r, d, l in zip(res, dets, labels):
+        assert 10 < len(r) < 200  # detections to compare, max_per_img not binding
+        n = int((l >= 0).sum())
+        result = compare_detections(d[:n, :4], d[:n, 4], l[:n], r.bboxes.numpy(),
+                                    r.scores.numpy(), r.labels.numpy(), box_atol=2e-3)
+        assert result['same'], result['message']
+        assert (d[n:] == 0).all()  # padding
+
+
+def test_openvino_f32_gives_onnxruntimes_detections(exported):
+    """The same exported file in OpenVINO at f32: the detections of onnxruntime
+    (boxes within 1e-3 px, scores within 1e-4), and it says it ran f32."""
+    from mmdet_shuffledefect.deployment import OnnxDetector, OpenVINODetector
+    from mmdet_shuffledefect.deployment.compare import compare_detections
+    _, _, path, _ = exported
+    ov_model = OpenVINODetector(path, threads=2, precision='f32')
+    assert ov_model.precision == 'f32' and ov_model.describe().startswith('openvino ')
+    assert ov_model.classes == OnnxDetector(path).classes
+    images = _steel_images(4, seed=11)
+    want_dets, want_labels = OnnxDetector(path, threads=2)(images)
+    got_dets, got_labels = ov_model(images)
+    assert got_dets.shape == want_dets.shape and (want_labels >= 0).sum() > 4
+    for gd, gl, wd, wl in zip(got_dets, got_labels, want_dets, want_labels):
+        n, m = int((gl >= 0).sum()), int((wl >= 0).sum())
+        result = compare_detections(gd[:n, :4], gd[:n, 4], gl[:n], wd[:m, :4], wd[:m, 4],
+                                    wl[:m], score_atol=1e-4, box_atol=1e-3)
+        assert result['same'], result['message']
+
+
+def test_openvino_bf16_is_asked_for_and_said(exported):
+    """bf16 runs only when asked and says so; where the CPU lacks bf16 it is refused."""
+    import openvino as ov
+
+    from mmdet_shuffledefect.deployment import OpenVINODetector
+    _, _, path, _ = exported
+    if 'BF16' not in ov.Core().get_property('CPU', 'OPTIMIZATION_CAPABILITIES'):
+        with pytest.raises(ValueError, match='this CPU has no bf16 support'):
+            OpenVINODetector(path, precision='bf16')
+        return
+    model = OpenVINODetector(path, threads=2, precision='bf16')
+    assert model.precision == 'bf16' and model.describe().endswith('precision bf16')
+    dets, labels = model(_steel_images(2, seed=11))
+    assert dets.shape == (2, 200, 5) and (labels >= 0).sum() > 0
+
+
+def test_exported_backend_errors_name_the_problem(exported, monkeypatch):
+    import sys
+
+    from mmdet_shuffledefect.deployment import load_exported
+    _, _, path, _ = exported
+    with pytest.raises(ValueError, match="onnxruntime runs precision f32 only, got 'bf16'"):
+        load_exported(path, 'onnxruntime', precision='bf16')
+    with pytest.raises(ValueError, match="precision must be one of"):
+        load_exported(path, 'openvino', precision='int4')
+    with pytest.raises(ValueError, match="backend must be one of"):
+        load_exported(path, 'tensorrt')
+    monkeypatch.setitem(sys.modules, 'openvino', None)  # as if not installed
+    with pytest.raises(ImportError, match='needs the openvino package'):
+        load_exported(path, 'openvino')
+
+
+def test_test_tool_with_openvino_says_the_precision(exported, synth_det, tmp_path):
+    """tools/test.py --backend openvino: the metrics beside the precision that ran, in
+    the terminal and the work dir; bf16 on onnxruntime is a usage error."""
+    from conftest import RECIPE_40E, run_tool
+    _, _, path, _ = exported
+    opts = ['--data-root', synth_det, '--work-dir', str(tmp_path)]
+    proc = run_tool(['tools/test.py', RECIPE_40E, path, '--backend', 'openvino'] + opts)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert 'openvino (precision f32) pascal_voc/mAP: ' in proc.stdout
+    record = json.loads((tmp_path / 'openvino_f32_metrics.json').read_text())
+    assert record['precision'] == 'f32' and 'pascal_voc/mAP' in record['metrics']
+    proc = run_tool(['tools/test.py', RECIPE_40E, path, '--precision', 'bf16'] + opts)
+    assert proc.returncode == 2
+    assert '--precision bf16 needs --backend openvino' in proc.stderr

@@ -163,9 +163,13 @@ def test_screen_recipe_trains_records_tabulates_and_skips_finished_runs(synth_de
     record = json.loads((tmp_path / 'screen' / 'ssd_sdn_ema_2e_seed3' / 'run.json').read_text())
     assert record['rc'] == 0 and record['seed'] == 3 and record['cpu_min'] > 0
     assert 'torch ' in record['environment'] and 'environment of the runs: ' in text
+    assert '--epochs 2' in record['command'] and 'randomness.seed=3' in record['command']
+    log = (tmp_path / 'screen' / 'ssd_sdn_ema_2e_seed3' / 'train_stdout.log').read_text()
+    scaled = next(line for line in log.splitlines() if line.startswith('--epochs 2: '))
     for option in ('train_cfg.max_epochs=2', 'param_scheduler.1.end=2',
-                   'param_scheduler.1.T_max=2', 'randomness.seed=3'):
-        assert option in record['command']
+                   'param_scheduler.1.T_max=2'):
+        assert option in scaled
+    assert 'val_interval' not in scaled  # given in --cfg-options, so kept at 1
     again = run_tool(cmd)
     assert again.returncode == 0 and again.stdout.count('finished before, skipped') == 2
 

@@ -4,7 +4,7 @@ import json
 import pytest
 from conftest import run_tool
 
-from mmdet_shuffledefect.utils import screening
+from mmdet_shuffledefect.reporting import screening
 
 CLASSES = ('crazing', 'scratches')
 
@@ -123,7 +123,7 @@ SWAP = 'configs/swap_backbone/retinanet_sdn-1.0x_fpn_1x_neu-det.py'
 def fake_benchmark(path, configs_fast):
     """The JSON of benchmark.py --json: forward, stock and fast rows at batch 1 and 32;
     the fast rows untimed (p50 None) for a head without a fast path."""
-    from mmdet_shuffledefect.utils.detector_table import FAST_ROW, STOCK_ROW
+    from mmdet_shuffledefect.reporting.detector_table import FAST_ROW, STOCK_ROW
     rows = []
     for i, (config, fast) in enumerate(configs_fast):
         for batch, base in ((1, 10.0 + i), (32, 100.0 + i)):
@@ -137,7 +137,7 @@ def fake_benchmark(path, configs_fast):
 
 
 def test_training_minutes_sums_the_parts_of_a_resumed_run(tmp_path):
-    from mmdet_shuffledefect.utils.detector_table import training_minutes
+    from mmdet_shuffledefect.reporting.detector_table import training_minutes
     fake_train_run(tmp_path, [
         ('20260101_100000', '2026/01/01 10:00:00', '2026/01/01 10:30:00', 20),
         ('20260101_120000', '2026/01/01 12:00:00', '2026/01/01 12:45:30', 60)])

@@ -183,7 +183,10 @@ def test_benchmark_times_several_models_in_one_table(trained_ssd, tmp_path):
     assert {(r['config'], r['checkpoint']) for r in record['rows']} == {
         (CONFIG, ckpt), ('configs/swap_backbone/retinanet_sdn-1.0x_fpn_1x_neu-det.py', None)}
     ssd = [r for r in rows if r[0].strip() == 'sdn_ssd_neu.py']
-    assert len(ssd) == 2 * 5  # 2 batches x (forward, stock, fast, onnxruntime, pipeline)
+    # 2 batches x (forward, stock, fast, onnxruntime, OpenVINO f32, pipeline)
+    assert len(ssd) == 2 * 6
+    assert sum(r[2].strip().startswith('openvino ') and 'precision f32' in r[2]
+               for r in ssd) == 2
     for r in ssd:
         assert float(r[5]) > 0, r  # every row of the fast-head model was timed
     forward = [r for r in ssd if r[2].strip() == 'forward only']
@@ -192,7 +195,7 @@ def test_benchmark_times_several_models_in_one_table(trained_ssd, tmp_path):
     swap = [r for r in rows if r[0].strip().startswith('retinanet_sdn')]
     fast = [r for r in swap if 'fast' in r[2]]
     assert fast and all('n/a' in r[3] for r in fast)  # stock RetinaHead: no fast path
-    assert 'environment:' in proc.stdout and out.read_text().count('| sdn_ssd_neu.py |') == 10
+    assert 'environment:' in proc.stdout and out.read_text().count('| sdn_ssd_neu.py |') == 12
 
 
 def test_benchmark_times_classifiers(tmp_path):

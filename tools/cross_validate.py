@@ -51,7 +51,7 @@ from mmengine.config import DictAction  # noqa: E402
 from mmdet_shuffledefect.data_prep.folds import fold_parts, grouped_stratified_folds  # noqa: E402
 from mmdet_shuffledefect.data_prep.splits import write_split_files  # noqa: E402
 from mmdet_shuffledefect.utils.cli import add_data_args, fail, load_config  # noqa: E402
-from mmdet_shuffledefect.utils.run_record import read_record, run_recorded  # noqa: E402
+from mmdet_shuffledefect.reporting.run_record import read_record, run_recorded  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -61,6 +61,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('config', help='classifier config (mmpretrain scope)')
     parser.add_argument('--folds', type=int, default=5, help='number of folds (>= 2)')
     parser.add_argument('--seed', type=int, default=0, help='seed of the folds and the runs')
+    parser.add_argument('--epochs', type=int, metavar='N',
+                        help='train each fold for N epochs, the schedule scaled as by '
+                        '`tools/train.py --epochs` (default: the config\'s max_epochs)')
     parser.add_argument('--val-ratio', type=float, default=0.1,
                         help='share of the training folds held out to choose the '
                         'checkpoint; 0 trains on all of them and tests the last epoch')
@@ -166,8 +169,9 @@ def run_fold(args, work_dir: str, index: int, parts: dict) -> dict:
     data = ['--data-root', args.data_root] if args.data_root else []
     python = sys.executable
     if read_record(fold_dir, 'train.json').get('rc') != 0:
+        epochs = ['--epochs', str(args.epochs)] if args.epochs is not None else []
         cmd = [python, osp.join(REPO, 'tools', 'train.py'), args.config, '--work-dir', fold_dir,
-               *data, '--cfg-options', *options]
+               *data, *epochs, '--cfg-options', *options]
         if chosen_checkpoint(fold_dir):
             cmd.append('--resume')
         print(f'[cv] fold {index}/{args.folds}: training on {len(parts["train"])} images '
@@ -330,6 +334,8 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     if not 0.0 <= args.val_ratio < 1.0:
         fail(f'--val-ratio must be in [0, 1), got {args.val_ratio}')
+    if args.epochs is not None and args.epochs < 1:
+        fail(f'--epochs must be >= 1, got {args.epochs}')
     cfg = load_config(args.config, None, args.data_root, args.classes)
     if cfg.get('default_scope') != 'mmpretrain':
         fail(f'{args.config} is not a classifier config (default_scope '

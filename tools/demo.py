@@ -131,20 +131,18 @@ def main(argv=None):
 
     step(f'2/5 training {osp.relpath(CONFIG, REPO)} for {epochs} epochs (CPU)')
     work = osp.join(out, 'work_dir')
-    from mmengine.config import Config
-
-    from mmdet_shuffledefect.utils.config_data import schedule_overrides
-    schedule = schedule_overrides(Config.fromfile(CONFIG), epochs)
-    opts = (['--data-root', f'{data}/', '--cfg-options']
-            + [f'{key}={value}' for key, value in schedule.items()]
-            + [f'train_cfg.val_interval={max(1, epochs // 4)}', f'randomness.seed={args.seed}'])
+    # train.py --epochs scales the whole schedule (LR end, checkpoint interval); four validations
+    data_opts = ['--data-root', f'{data}/']
+    opts = data_opts + ['--epochs', str(epochs), '--cfg-options',
+                        f'train_cfg.val_interval={max(1, epochs // 4)}', f'randomness.seed={args.seed}']
     train_cmd = [sys.executable, 'tools/train.py', CONFIG, '--work-dir', work] + opts
     run(train_cmd, osp.join(out, 'train.log'))
     best = sorted(f for f in os.listdir(work) if f.startswith('best_') and f.endswith('.pth'))
     ckpt = osp.join(work, best[-1] if best else f'epoch_{epochs}.pth')
 
     step('3/5 evaluating VOC mAP@0.5 on the test split')
-    test_cmd = [sys.executable, 'tools/test.py', CONFIG, ckpt, '--work-dir', work] + opts
+    test_cmd = ([sys.executable, 'tools/test.py', CONFIG, ckpt, '--work-dir', work] + data_opts
+                + ['--cfg-options', f'randomness.seed={args.seed}'])
     if args.bootstrap:
         test_cmd.append(f'test_evaluator.bootstrap={args.bootstrap}')
     text = run(test_cmd, osp.join(out, 'test.log'))

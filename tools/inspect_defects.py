@@ -10,6 +10,7 @@ Example:
     python tools/inspect_defects.py CONFIG CKPT strip.png --tile-size 200 --tile-overlap 64
     python tools/inspect_defects.py CONFIG CKPT images/ --batch-size 32
     python tools/inspect_defects.py CONFIG model.onnx images/ --backend onnxruntime --batch-size 32
+    python tools/inspect_defects.py CONFIG model.onnx images/ --backend openvino --batch-size 32
 """
 import argparse
 import json
@@ -17,7 +18,8 @@ import os.path as osp
 import sys
 
 import mmdet_shuffledefect  # noqa: F401
-from mmdet_shuffledefect.utils.cli import apply_trust, fail, run_guarded
+from mmdet_shuffledefect.utils.cli import (add_backend_args, apply_trust, check_backend_args,
+                                           fail, run_guarded)
 
 
 def tile_arg(text: str):
@@ -38,7 +40,8 @@ def parse_args(argv=None):
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
         description='Per-image steel defect reports')
     parser.add_argument('config', help='detector config')
-    parser.add_argument('checkpoint', help='trained checkpoint (.onnx with --backend onnxruntime)')
+    parser.add_argument('checkpoint',
+                        help='trained checkpoint (.onnx with --backend onnxruntime/openvino)')
     parser.add_argument('input', help='an image, a video, or a folder of them')
     parser.add_argument('--out-dir', default='inspection',
                         help='where the reports go; a folder holding a report is refused '
@@ -57,8 +60,7 @@ def parse_args(argv=None):
     parser.add_argument('--device', default='cpu', help='cpu or cuda:0')
     parser.add_argument('--batch-size', type=int, default=1,
                         help='images (or tiles) per forward pass; reports do not depend on it')
-    parser.add_argument('--backend', choices=['pytorch', 'onnxruntime'], default='pytorch',
-                        help='PyTorch checkpoint (default) or exported whole-detector ONNX file')
+    add_backend_args(parser)
     parser.add_argument('--no-images', action='store_true', help='skip annotated images')
     parser.add_argument('--partial-load', action='store_true',
                         help='load only the checkpoint tensors that fit the config (default: '
@@ -68,26 +70,27 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-def load_onnx(args):
-    """The exported detector, checked against the config's input size."""
+def load_exported_model(args):
+    """The exported detector in onnxruntime or OpenVINO, checked against the config."""
     from mmengine.config import Config
 
-    from mmdet_shuffledefect.deployment import OnnxDetector
+    from mmdet_shuffledefect.deployment import load_exported
     if not args.checkpoint.endswith('.onnx'):
-        fail(f'--backend onnxruntime needs a .onnx file, got {args.checkpoint}')
+        fail(f'--backend {args.backend} needs a .onnx file, got {args.checkpoint}')
     try:
-        model = OnnxDetector(args.checkpoint)
+        model = load_exported(args.checkpoint, args.backend, precision=args.precision)
         cfg = Config.fromfile(args.config)
         from mmdet_shuffledefect.utils.config_data import set_classes
         set_classes(cfg, model.classes)
         model.check_config(cfg)
-    except ValueError as err:
+    except (ValueError, ImportError) as err:
         fail(str(err), code=1)
     return model
 
 
 def main(argv=None):
     args = parse_args(argv)
+    check_backend_args(args)
     apply_trust(args.trust_checkpoint)
     for path, what in ((args.config, 'config'), (args.checkpoint, 'checkpoint')):
         if not osp.isfile(path):
@@ -108,8 +111,8 @@ def main(argv=None):
         prepare_out_dir(args.out_dir, args.overwrite)
     except FileExistsError as err:
         fail(str(err))
-    if args.backend == 'onnxruntime':
-        model = load_onnx(args)
+    if args.backend != 'pytorch':
+        model = load_exported_model(args)
     else:
         # The classes (and num_classes) come from the checkpoint's meta.dataset_meta.
         model = run_guarded(lambda: init_inspection_model(args.config, args.checkpoint,
@@ -122,6 +125,7 @@ def main(argv=None):
     print(json.dumps(summary, indent=1))
     print(f'tiling: {summary["tiling"]}' + (f' ({len(summary["tiled_images"])} tiled)'
                                            if summary['tiled_images'] else ''))
+    print(f'runtime: {summary["runtime"]}')
     print(f'reports written to {osp.abspath(args.out_dir)}')
     return 1 if summary['images_read'] == 0 else 0
 

@@ -4,6 +4,7 @@ Example:
     python tools/test.py configs/sdn_ssd_neu.py work_dirs/sdn/best.pth
     python tools/test.py CONFIG CKPT --out results.pkl --show-dir vis
     python tools/test.py CONFIG model.onnx --backend onnxruntime   # tools/deployment/export_onnx.py
+    python tools/test.py CONFIG model.onnx --backend openvino --precision bf16
 """
 import argparse
 import os
@@ -11,8 +12,8 @@ import os.path as osp
 import sys
 
 import mmdet_shuffledefect  # noqa: F401  (registers modules, safe checkpoint loader)
-from mmdet_shuffledefect.utils.cli import (add_common_args, add_data_args,
-                                           add_partial_load_arg, apply_trust, build_runner,
+from mmdet_shuffledefect.utils.cli import (add_backend_args, add_common_args, add_data_args,
+                                           add_partial_load_arg, check_backend_args, apply_trust, build_runner,
                                            default_work_dir, fail, guard_checkpoint,
                                            load_config, parse, run_guarded, setup_launcher)
 
@@ -22,10 +23,9 @@ def parse_args(argv=None) -> argparse.Namespace:
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
         description='Test (evaluate) a checkpoint')
     parser.add_argument('config', help='test config file path')
-    parser.add_argument('checkpoint', help='checkpoint file (.onnx with --backend onnxruntime)')
-    parser.add_argument('--backend', choices=['pytorch', 'onnxruntime'], default='pytorch',
-                        help='run the model in PyTorch (default) or an exported whole-detector '
-                        'ONNX file in onnxruntime')
+    parser.add_argument('checkpoint',
+                        help='checkpoint file (.onnx with --backend onnxruntime/openvino)')
+    add_backend_args(parser)
     parser.add_argument('--out', help='dump the raw predictions to this .pkl file')
     parser.add_argument('--show-dir', help='write drawn predictions under work_dir/SHOW_DIR')
     add_data_args(parser)
@@ -34,26 +34,33 @@ def parse_args(argv=None) -> argparse.Namespace:
     return parse(parser, argv)
 
 
-def test_onnxruntime(args, cfg) -> int:
-    """Evaluate an exported ONNX detector on the config's test set (CPU)."""
+def test_exported(args, cfg) -> int:
+    """Evaluate an exported ONNX detector on the config's test set with onnxruntime or
+    OpenVINO (CPU), at the precision asked for; the precision that ran is printed."""
+    backend = args.backend
     if not args.checkpoint.endswith('.onnx'):
-        fail(f'--backend onnxruntime needs a .onnx file, got {args.checkpoint}')
+        fail(f'--backend {backend} needs a .onnx file, got {args.checkpoint}')
     if args.launcher != 'none' or args.out or args.show_dir:
-        fail('--backend onnxruntime supports neither --launcher, --out nor --show-dir')
+        fail(f'--backend {backend} supports neither --launcher, --out nor --show-dir')
     from mmdet_shuffledefect.deployment.evaluate import evaluate_onnx
     try:
-        metrics = run_guarded(lambda: evaluate_onnx(cfg, args.checkpoint))
-    except ValueError as err:
+        metrics = run_guarded(lambda: evaluate_onnx(cfg, args.checkpoint, backend=backend,
+                                                    precision=args.precision))
+    except (ValueError, ImportError) as err:
         fail(str(err), code=1)
-    print('onnxruntime ' + '  '.join(f'{k}: {v:.4f}' for k, v in metrics.items()))
+    print(f'{backend} (precision {args.precision}) '
+          + '  '.join(f'{k}: {v:.4f}' for k, v in metrics.items()))
     # --work-dir as with the PyTorch backend: the metrics, with what produced them
     import json
     from mmdet_shuffledefect.utils.env import environment_info
     work_dir = args.work_dir or cfg.get('work_dir') or default_work_dir(args.config)
     os.makedirs(work_dir, exist_ok=True)
-    path = osp.join(work_dir, 'onnxruntime_metrics.json')
+    name = ('onnxruntime_metrics.json' if backend == 'onnxruntime'
+            else f'{backend}_{args.precision}_metrics.json')
+    path = osp.join(work_dir, name)
     with open(path, 'w') as f:
-        json.dump(dict(config=args.config, onnx=args.checkpoint, metrics=metrics,
+        json.dump(dict(config=args.config, onnx=args.checkpoint, backend=backend,
+                       precision=args.precision, metrics=metrics,
                        environment=environment_info()), f, indent=1)
     print(f'metrics written to {path}')
     return 0
@@ -61,12 +68,13 @@ def test_onnxruntime(args, cfg) -> int:
 
 def main(argv=None) -> None:
     args = parse_args(argv)
+    check_backend_args(args)
     apply_trust(args.trust_checkpoint)
     if not osp.isfile(args.checkpoint):
         fail(f'checkpoint {args.checkpoint} does not exist')
     cfg = load_config(args.config, args.cfg_options, args.data_root, args.classes)
-    if args.backend == 'onnxruntime':
-        return test_onnxruntime(args, cfg)
+    if args.backend != 'pytorch':
+        return test_exported(args, cfg)
     guard_checkpoint(args, cfg, args.checkpoint, classes_win=False)
     setup_launcher(cfg, args.launcher)
     cfg.work_dir = args.work_dir or cfg.get('work_dir') or default_work_dir(args.config)

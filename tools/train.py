@@ -32,7 +32,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--epochs', type=int, metavar='N',
                         help='train for N epochs with the schedule scaled to them: the LR '
                         'schedule\'s end and T_max, the validation and checkpoint intervals '
-                        'and a pipeline switch (default: the config\'s max_epochs)')
+                        'and a pipeline switch; a key also given in --cfg-options keeps that value '
+                        '(default: the config\'s max_epochs)')
     parser.add_argument('--amp', action='store_true',
                         help='mixed precision (CUDA only; refused on a CPU)')
     parser.add_argument('--auto-scale-lr', action='store_true',
@@ -49,7 +50,7 @@ def main(argv=None) -> None:
     if args.epochs is not None:
         from mmdet_shuffledefect.utils.config_data import epoch_overrides
         try:
-            options = epoch_overrides(cfg, args.epochs)
+            options = epoch_overrides(cfg, args.epochs, given=args.cfg_options or {})
         except ValueError as err:
             fail(f'--epochs {args.epochs}: {err}')
         cfg.merge_from_dict(options)

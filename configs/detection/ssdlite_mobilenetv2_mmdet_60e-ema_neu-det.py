@@ -13,7 +13,7 @@ custom_imports = dict(imports=['mmdet_shuffledefect'], allow_failed_imports=Fals
 default_scope = 'mmdet'
 
 data_root = 'data/NEU-DET/'
-classes = ('crazing', 'inclusion', 'patches', 'pitted_surface', 'rolled-in_scale', 'scratches')
+from mmdet_shuffledefect.datasets.neu_classes import NEU_CLASSES as classes  # noqa: E402
 metainfo = dict(classes=classes)
 input_size = 192
 

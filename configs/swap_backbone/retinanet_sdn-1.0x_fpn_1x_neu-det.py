@@ -8,10 +8,10 @@ custom_imports = dict(imports=['mmdet_shuffledefect'], allow_failed_imports=Fals
 
 # --- NEU-DET data instead of COCO (192x192 as the paper) ---
 # A stock mmdet base cannot be combined with configs/_base_/datasets/neu_det.py (both
-# define the dataloaders), so the classes are written here once for this file.
+# define the dataloaders), so the data part is written here; the classes come from the package.
 data_root = 'data/NEU-DET/'
-metainfo = dict(classes=('crazing', 'inclusion', 'patches', 'pitted_surface',
-                         'rolled-in_scale', 'scratches'))
+from mmdet_shuffledefect.datasets.neu_classes import NEU_CLASSES as classes  # noqa: E402
+metainfo = dict(classes=classes)
 
 model = dict(
     backbone=dict(

@@ -546,7 +546,10 @@ def inspect_paths(model, paths: Sequence[str], out_dir: str, score_thr: float = 
                'tiling': min(tiling['how'], key=lambda h: ('cut into' not in h
                                                            or not tiling['tiled_images'], h),
                              default=''),
-               'tiled_images': tiling['tiled_images']}
+               'tiled_images': tiling['tiled_images'],
+               # which runtime and precision produced the report (never implied)
+               'runtime': (model.describe() if hasattr(model, 'describe')
+                           else f'pytorch, precision f32, {next(model.parameters()).device}')}
     with open(osp.join(out_dir, 'report.json'), 'w') as f:
         json.dump(report, f, indent=1)
     with open(osp.join(out_dir, 'report.csv'), 'w', newline='') as f:

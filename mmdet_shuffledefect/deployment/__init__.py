@@ -1,6 +1,8 @@
-"""Deployment: the whole detector exported to ONNX and run with onnxruntime."""
-from .onnx_detector import (ExportableDetector, OnnxDetector, config_classes, config_input_size,
-                            export_onnx)
+"""Deployment: the whole detector exported to ONNX, run with onnxruntime or OpenVINO."""
+from .onnx_detector import (ExportableDetector, ExportedDetectorBase, OnnxDetector,
+                            config_classes, config_input_size, export_onnx)
+from .openvino_detector import EXPORTED_BACKENDS, OpenVINODetector, load_exported
 
-__all__ = ['ExportableDetector', 'OnnxDetector', 'config_classes', 'config_input_size',
-           'export_onnx']
+__all__ = ['EXPORTED_BACKENDS', 'ExportableDetector', 'ExportedDetectorBase', 'OnnxDetector',
+           'OpenVINODetector', 'config_classes', 'config_input_size', 'export_onnx',
+           'load_exported']

@@ -15,11 +15,21 @@ import torch
 
 
 def evaluate_onnx(cfg, onnx_path: str, threads: Optional[int] = None,
-                  progress: bool = True) -> Dict[str, float]:
+                  progress: bool = True, backend: str = 'onnxruntime',
+                  precision: str = 'f32') -> Dict[str, float]:
     """Run ``onnx_path`` over ``cfg.test_dataloader`` and evaluate with ``cfg.test_evaluator``.
 
+    Args:
+        cfg (Config): The detector config (its test data and evaluator).
+        onnx_path (str): The file of ``tools/deployment/export_onnx.py``.
+        threads (int, optional): Runtime threads.
+        progress (bool): A progress bar. Defaults to True.
+        backend (str): ``'onnxruntime'`` (default) or ``'openvino'``.
+        precision (str): ``'f32'`` (default) or, OpenVINO, ``'bf16'``.
+
     Raises:
-        ValueError: The file's classes or input size differ from the config's.
+        ValueError: The file's classes or input size differ from the config's, or the
+            backend cannot run ``precision``.
     """
     from mmengine.evaluator import Evaluator
     from mmengine.registry import init_default_scope
@@ -27,14 +37,14 @@ def evaluate_onnx(cfg, onnx_path: str, threads: Optional[int] = None,
     from mmengine.structures import InstanceData
     from tqdm import tqdm
 
-    from .onnx_detector import OnnxDetector
-    detector = OnnxDetector(onnx_path, threads=threads)
+    from .openvino_detector import load_exported
+    detector = load_exported(onnx_path, backend, threads=threads, precision=precision)
     detector.check_config(cfg)
     init_default_scope(cfg.get('default_scope', 'mmdet'))
     loader = Runner.build_dataloader(cfg.test_dataloader)
     evaluator = Evaluator(cfg.test_evaluator)
     evaluator.dataset_meta = loader.dataset.metainfo
-    for batch in tqdm(loader, desc='onnxruntime test', unit='batch', disable=not progress):
+    for batch in tqdm(loader, desc=f'{detector.describe()} test', unit='batch', disable=not progress):
         images = torch.stack(batch['inputs']).numpy()
         dets, labels = detector(images)
         samples = batch['data_samples']

@@ -51,7 +51,8 @@ class ExportableDetector(nn.Module):
 
     Args:
         detector: An mmdet single-stage detector whose ``bbox_head`` has the
-            batched post-processing (``FastSSDHead``, ``FastRetinaHead``).
+            batched post-processing (``FastSSDHead``, ``FastRetinaHead``,
+            ``FastRTMDetSepBNHead``).
 
     Raises:
         ValueError: The head has no batched path (named in the message).
@@ -64,8 +65,8 @@ class ExportableDetector(nn.Module):
         if not isinstance(head, BatchedPredictMixin):
             raise ValueError(
                 f'cannot export {type(head).__name__}: whole-detector export needs a head with '
-                'the batched post-processing path (FastSSDHead or FastRetinaHead with '
-                'DeltaXYWHBBoxCoder); set model.bbox_head.type accordingly')
+                'the batched post-processing path (FastSSDHead, FastRetinaHead or '
+                'FastRTMDetSepBNHead); set model.bbox_head.type accordingly')
         blocker = head.batched_predict_blocker()
         if blocker is not None:
             raise ValueError(f'cannot export {type(head).__name__} with {blocker}: the exported '
@@ -157,34 +158,22 @@ def export_onnx(cfg, checkpoint: Optional[str], out_file: str, opset: int = 17,
     return meta
 
 
-class OnnxDetector:
-    """An exported whole detector run by onnxruntime on the CPU.
-
-    Args:
-        path (str): The ``.onnx`` file written by :func:`export_onnx`.
-        threads (int, optional): onnxruntime intra-op threads. Defaults to
-            None (onnxruntime's choice).
-
-    Raises:
-        FileNotFoundError: ``path`` does not exist.
-        ValueError: The file lacks the metadata :func:`export_onnx` writes.
+class ExportedDetectorBase:
+    """What every runtime's runner of an exported whole detector shares: the metadata
+    :func:`export_onnx` writes (classes, input size), the config check and the
+    detections of images of any size. Subclasses set ``backend`` and ``precision``
+    (what actually ran) and implement ``__call__``.
     """
 
-    def __init__(self, path: str, threads: Optional[int] = None) -> None:
-        import onnxruntime as ort
-        if not osp.isfile(path):
-            raise FileNotFoundError(f'ONNX file {path} does not exist')
-        options = ort.SessionOptions()
-        if threads:
-            options.intra_op_num_threads = threads
-            options.inter_op_num_threads = 1
-        self.path = path
-        self.session = ort.InferenceSession(path, options, providers=['CPUExecutionProvider'])
-        meta = self.session.get_modelmeta().custom_metadata_map
+    backend = ''
+    precision = 'f32'
+
+    def _read_meta(self, path: str, meta: Dict[str, str]) -> None:
         missing = [k for k in ('classes', 'input_size') if k not in meta]
         if missing:
             raise ValueError(f'{path} has no {", ".join(missing)} in its metadata_props: '
                              'not written by tools/deployment/export_onnx.py')
+        self.path = path
         self.meta = meta
         self.classes: Tuple[str, ...] = tuple(json.loads(meta['classes']))
         self.input_size: Tuple[int, int] = tuple(json.loads(meta['input_size']))
@@ -193,6 +182,10 @@ class OnnxDetector:
     def dataset_meta(self) -> Dict[str, Tuple[str, ...]]:
         """``{'classes': ...}`` as an mmdet model's ``dataset_meta`` (for inspection)."""
         return {'classes': self.classes}
+
+    def describe(self) -> str:
+        """One line: the runtime and the precision that ran."""
+        return f'{self.backend}, precision {self.precision}'
 
     def check_config(self, cfg) -> None:
         """Refuse a config whose classes or input size differ from the file's.
@@ -214,8 +207,7 @@ class OnnxDetector:
 
     def __call__(self, images: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
         """uint8 ``(B, 3, H, W)`` BGR at the input size -> ``dets``, ``labels``."""
-        dets, labels = self.session.run(None, {'images': np.ascontiguousarray(images)})
-        return dets, labels
+        raise NotImplementedError
 
     def predict_images(self, imgs: Sequence[np.ndarray]
                        ) -> List[Tuple[np.ndarray, np.ndarray, np.ndarray]]:
@@ -240,5 +232,37 @@ class OnnxDetector:
         return out
 
 
-__all__ = ['ExportableDetector', 'META_KEYS', 'OnnxDetector', 'config_classes',
+class OnnxDetector(ExportedDetectorBase):
+    """An exported whole detector run by onnxruntime on the CPU (in FP32).
+
+    Args:
+        path (str): The ``.onnx`` file written by :func:`export_onnx`.
+        threads (int, optional): onnxruntime intra-op threads. Defaults to
+            None (onnxruntime's choice).
+
+    Raises:
+        FileNotFoundError: ``path`` does not exist.
+        ValueError: The file lacks the metadata :func:`export_onnx` writes.
+    """
+
+    backend = 'onnxruntime'
+
+    def __init__(self, path: str, threads: Optional[int] = None) -> None:
+        import onnxruntime as ort
+        if not osp.isfile(path):
+            raise FileNotFoundError(f'ONNX file {path} does not exist')
+        options = ort.SessionOptions()
+        if threads:
+            options.intra_op_num_threads = threads
+            options.inter_op_num_threads = 1
+        self.session = ort.InferenceSession(path, options, providers=['CPUExecutionProvider'])
+        self._read_meta(path, self.session.get_modelmeta().custom_metadata_map)
+
+    def __call__(self, images: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+        """uint8 ``(B, 3, H, W)`` BGR at the input size -> ``dets``, ``labels``."""
+        dets, labels = self.session.run(None, {'images': np.ascontiguousarray(images)})
+        return dets, labels
+
+
+__all__ = ['ExportableDetector', 'ExportedDetectorBase', 'META_KEYS', 'OnnxDetector', 'config_classes',
            'config_input_size', 'export_onnx', 'normalise', 'preprocess_constants']

@@ -1,2 +1,7 @@
-"""Helpers of the command-line tools: flags and config loading (:mod:`.cli`),
-timing (:mod:`.timing`) and the environment record of results files (:mod:`.env`)."""
+"""Helpers the command-line tools share: flags and config loading (:mod:`.cli`), the data root
+and class names of a config (:mod:`.config_data`), checkpoint and model checks
+(:mod:`.checkpoint_fit`, :mod:`.model_check`), FLOPs (:mod:`.complexity`), timing
+(:mod:`.timing`) and the environment record of results files (:mod:`.env`).
+
+The code that writes results files lives in :mod:`mmdet_shuffledefect.reporting`.
+"""

@@ -69,6 +69,28 @@ def add_classes_arg(parser: argparse.ArgumentParser) -> None:
         'num_classes of the head (default: the config\'s classes)')
 
 
+#: ``--backend`` choices: PyTorch, or an exported ``.onnx`` file in one of these runtimes
+BACKENDS = ('pytorch', 'onnxruntime', 'openvino')
+
+
+def add_backend_args(parser: argparse.ArgumentParser, backends=BACKENDS,
+                     default: str = 'pytorch') -> None:
+    """``--backend`` and ``--precision`` (reduced precision is asked for, never implied)."""
+    parser.add_argument('--backend', choices=list(backends), default=default,
+                        help='run the model in PyTorch, or an exported whole-detector .onnx '
+                        'file (tools/deployment/export_onnx.py) in onnxruntime or OpenVINO')
+    parser.add_argument('--precision', choices=['f32', 'bf16'], default='f32',
+                        help='inference precision; bf16 needs --backend openvino and a CPU '
+                        'with bf16 (the tool prints the precision that ran)')
+
+
+def check_backend_args(args) -> None:
+    """Refuse a precision the chosen backend does not run (exit 2)."""
+    if args.precision != 'f32' and args.backend != 'openvino':
+        fail(f'--precision {args.precision} needs --backend openvino (--backend '
+             f'{args.backend} runs f32)')
+
+
 def add_partial_load_arg(parser: argparse.ArgumentParser) -> None:
     """``--partial-load``: accept a checkpoint that does not fit the config."""
     parser.add_argument(

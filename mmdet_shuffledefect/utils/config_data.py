@@ -8,7 +8,7 @@ wrappers, and every ``num_classes`` of the model; the tools' ``--data-root``
 and ``--classes`` flags and :func:`mmdet_shuffledefect.apis.init_inspection_model`
 use them.
 """
-from typing import Dict, Iterator, List, Optional, Sequence
+from typing import Dict, Iterable, Iterator, List, Optional, Sequence
 
 from mmengine.config import Config
 
@@ -148,11 +148,17 @@ def schedule_overrides(cfg, epochs: int) -> Dict[str, int]:
     return options
 
 
-def epoch_overrides(cfg, epochs: int) -> Dict[str, int]:
+def epoch_overrides(cfg, epochs: int, given: Iterable[str] = ()) -> Dict[str, int]:
     """:func:`schedule_overrides` plus everything else counted in epochs, scaled with it:
     the validation interval, the checkpoint interval and a ``PipelineSwitchHook``'s
     ``switch_epoch`` (each ``round(value * epochs / max_epochs)``, at least 1; the switch
     stays before the end when it was). What ``tools/train.py --epochs`` applies.
+
+    Args:
+        cfg (Config): The loaded config (``--cfg-options`` already merged).
+        epochs (int): The new number of epochs, >= 1.
+        given (Iterable[str]): Keys the user set explicitly (``--cfg-options``); they are
+            left out, so an explicit value wins over the derived one.
 
     Example:
         >>> cfg = Config(dict(train_cfg=dict(max_epochs=60, val_interval=5),
@@ -163,6 +169,8 @@ def epoch_overrides(cfg, epochs: int) -> Dict[str, int]:
         >>> opts = epoch_overrides(cfg, 12)
         >>> opts['custom_hooks.0.switch_epoch'], opts['train_cfg.val_interval']
         (10, 1)
+        >>> 'train_cfg.val_interval' in epoch_overrides(cfg, 12, given=['train_cfg.val_interval'])
+        False
     """
     options = schedule_overrides(cfg, epochs)
     old = cfg.train_cfg.max_epochs
@@ -179,4 +187,5 @@ def epoch_overrides(cfg, epochs: int) -> Dict[str, int]:
     for i, hook in enumerate(cfg.get('custom_hooks') or []):
         if hook.get('type') == 'PipelineSwitchHook' and 'switch_epoch' in hook:
             options[f'custom_hooks.{i}.switch_epoch'] = scaled(hook['switch_epoch'], True)
-    return options
+    given = set(given)
+    return {key: value for key, value in options.items() if key not in given}

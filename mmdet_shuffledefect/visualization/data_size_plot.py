@@ -4,8 +4,8 @@ import os
 import os.path as osp
 from typing import Dict, List, Sequence, Tuple
 
-from mmdet_shuffledefect.utils.screening import MAP_KEY
-from mmdet_shuffledefect.utils.screening import PER_CLASS_PREFIX as AP_PREFIX
+from mmdet_shuffledefect.reporting.screening import MAP_KEY
+from mmdet_shuffledefect.reporting.screening import PER_CLASS_PREFIX as AP_PREFIX
 
 
 def data_size_series(points: Sequence[Tuple[int, Dict[str, float]]]
@@ -14,7 +14,7 @@ def data_size_series(points: Sequence[Tuple[int, Dict[str, float]]]
 
     Args:
         points (Sequence[tuple]): ``(training images, test metrics)`` pairs, the metrics
-            as read by :func:`mmdet_shuffledefect.utils.screening.read_test_metrics`.
+            as read by :func:`mmdet_shuffledefect.reporting.screening.read_test_metrics`.
 
     Returns:
         tuple: the sorted image counts, and ``{'mean': [...], class: [...]}``.

@@ -7,9 +7,11 @@ size (``--images DIR``, else the synthetic sample's pictures):
 * forward only: normalisation + backbone + neck + head (no post-processing);
 * whole detector, stock: + mmdet's per-image ``predict_by_feat`` (mmcv NMS);
 * whole detector, fast: + the project's batched post-processing (the
-  ``FastSSDHead`` / ``FastRetinaHead`` path; n/a for other heads), one row per
-  ``--nms-chunks`` setting (images per NMS call);
-* onnxruntime: the exported whole detector (CPU only);
+  ``FastSSDHead`` / ``FastRetinaHead`` / ``FastRTMDetSepBNHead`` path; n/a for other
+  heads), one row per ``--nms-chunks`` setting (images per NMS call);
+* onnxruntime and OpenVINO FP32 (where openvino is installed): the exported whole
+  detector (CPU only); ``--backend openvino --precision bf16`` times an exported file
+  in bf16 (the row says which precision ran);
 * mmdet pipeline: ``inference_detector`` on the B decoded pictures, the
   per-image path of mmdet's Python API (resize + preprocess + forward + NMS).
 
@@ -79,10 +81,14 @@ def parse_args(argv=None) -> argparse.Namespace:
                         'the synthetic sample\'s')
     parser.add_argument('--warmup', type=int, default=3)
     parser.add_argument('--repeats', type=int, default=15)
-    parser.add_argument('--backend', choices=['all', 'onnxruntime'], default='all',
-                        help='all: every row from the PyTorch model (the ONNX row exports it); '
-                        'onnxruntime: only the exported file given as CONFIG:FILE.onnx')
-    parser.add_argument('--no-onnx', action='store_true', help='skip the onnxruntime rows')
+    parser.add_argument('--backend', choices=['all', 'onnxruntime', 'openvino'], default='all',
+                        help='all: every row from the PyTorch model (the exported rows, '
+                        'onnxruntime and OpenVINO FP32, export it); onnxruntime / openvino: '
+                        'only the exported file given as CONFIG:FILE.onnx in that runtime')
+    parser.add_argument('--precision', choices=['f32', 'bf16'], default='f32',
+                        help='precision of --backend openvino (printed in the row)')
+    parser.add_argument('--no-onnx', action='store_true',
+                        help='skip the exported (onnxruntime, OpenVINO) rows')
     parser.add_argument('--nms-chunks', type=int, nargs='+', default=[0],
                         help='fast-path rows for these images-per-NMS-call settings '
                         '(0: the whole batch in one call; 1: per image)')
@@ -164,13 +170,14 @@ def load_pictures(folder: Optional[str], count: int) -> List[np.ndarray]:
 
 def onnx_rows(config: str, onnx_file: str, args, batch: int,
               pictures: List[np.ndarray]) -> List[Dict]:
-    """``--backend onnxruntime``: time an exported whole detector alone."""
-    from mmdet_shuffledefect.deployment import OnnxDetector
+    """``--backend onnxruntime|openvino``: time an exported whole detector alone."""
+    from mmdet_shuffledefect.deployment import load_exported
     cfg = load_config(config, classes=args.classes)
     try:
-        model = OnnxDetector(onnx_file, threads=args.threads)
+        model = load_exported(onnx_file, args.backend, threads=args.threads,
+                              precision=args.precision)
         model.check_config(cfg)
-    except ValueError as err:
+    except (ValueError, ImportError) as err:
         fail(str(err), code=1)
     height, width = model.input_size
     images = np.stack([cv2.resize(pictures[i % len(pictures)], (width, height),
@@ -178,7 +185,7 @@ def onnx_rows(config: str, onnx_file: str, args, batch: int,
                        for i in range(batch)])
     times = latency_samples_ms(lambda: model(images), args.warmup, args.repeats)
     p50 = percentile(times, 50)
-    return [dict(row=f'onnxruntime ({osp.basename(onnx_file)})', batch=batch, p50=p50,
+    return [dict(row=f'{model.describe()} ({osp.basename(onnx_file)})', batch=batch, p50=p50,
                  p95=percentile(times, 95), img_s=batch * 1000.0 / p50, ratio=None)]
 
 
@@ -234,7 +241,7 @@ def classifier_rows(cfg, ckpt: Optional[str], args, batch: int,
 def model_rows(config: str, ckpt: Optional[str], args, batch: int,
                pictures: List[np.ndarray]) -> List[Dict]:
     """Time every row of one model at one batch size."""
-    if args.backend == 'onnxruntime':
+    if args.backend in ('onnxruntime', 'openvino'):
         return onnx_rows(config, ckpt, args, batch, pictures)
     if config.startswith(CLASSICAL):
         return classical_rows(config[len(CLASSICAL):], ckpt, args, batch, pictures)
@@ -285,13 +292,19 @@ def model_rows(config: str, ckpt: Optional[str], args, batch: int,
     default_chunk = getattr(head, 'nms_chunk', 0)
     tmp = None
     if not args.no_onnx and fast_ok and not args.device.startswith('cuda'):
-        from mmdet_shuffledefect.deployment import OnnxDetector, export_onnx
+        from mmdet_shuffledefect.deployment import OnnxDetector, OpenVINODetector, export_onnx
         tmp = tempfile.TemporaryDirectory()
         path = osp.join(tmp.name, 'model.onnx')
         export_onnx(cfg, ckpt, path)
         ort_model = OnnxDetector(path, threads=args.threads)
         np_images = images.cpu().numpy()
         rows.append(('onnxruntime (whole detector)', lambda: ort_model(np_images)))
+        try:
+            ov_model = OpenVINODetector(path, threads=args.threads, precision='f32')
+            rows.append((f'{ov_model.describe()} (whole detector)',
+                         lambda: ov_model(np_images)))
+        except ImportError as err:
+            print(f'no OpenVINO row: {err}', flush=True)
     elif not args.no_onnx:
         rows.append(('onnxruntime (whole detector)', None))
     if not args.no_pipeline:
@@ -331,8 +344,10 @@ def main(argv=None) -> int:
             fail(f'config file {config} does not exist')
         if ckpt and not osp.isfile(ckpt):
             fail(f'checkpoint {ckpt} does not exist')
-        if args.backend == 'onnxruntime' and not (ckpt or '').endswith('.onnx'):
-            fail(f'--backend onnxruntime needs CONFIG:FILE.onnx, got {config}:{ckpt}')
+        if args.backend != 'all' and not (ckpt or '').endswith('.onnx'):
+            fail(f'--backend {args.backend} needs CONFIG:FILE.onnx, got {config}:{ckpt}')
+    if args.precision != 'f32' and args.backend != 'openvino':
+        fail(f'--precision {args.precision} needs --backend openvino')
     if args.threads:
         torch.set_num_threads(args.threads)
     pictures = load_pictures(args.images, max(batches))

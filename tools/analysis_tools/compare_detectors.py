@@ -23,10 +23,10 @@ import os.path as osp
 import sys
 
 import mmdet_shuffledefect  # noqa: F401
-from mmdet_shuffledefect.utils import screening
+from mmdet_shuffledefect.reporting import screening
 from mmdet_shuffledefect.utils.cli import fail, load_config
 from mmdet_shuffledefect.utils.complexity import model_complexity
-from mmdet_shuffledefect.utils.detector_table import (comparison_rows, latency_cells,
+from mmdet_shuffledefect.reporting.detector_table import (comparison_rows, latency_cells,
                                                       read_benchmark, training_minutes)
 
 

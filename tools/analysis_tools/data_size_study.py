@@ -15,7 +15,7 @@ import argparse
 import sys
 
 import mmdet_shuffledefect  # noqa: F401
-from mmdet_shuffledefect.utils import screening
+from mmdet_shuffledefect.reporting import screening
 from mmdet_shuffledefect.utils.cli import fail
 from mmdet_shuffledefect.visualization import data_size_series, plot_data_size
 

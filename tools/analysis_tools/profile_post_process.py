@@ -54,7 +54,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 def stage_functions(head, outs, metas) -> List[Tuple[str, Callable]]:
     """The stages of the batched post-processing, each a closure on fixed inputs."""
     from mmdet_shuffledefect.models.dense_heads.batched_post_process import (
-        batch_candidates, cached_priors, decode_and_clip, nms_backend, nms_candidates,
+        batch_candidates, batched_decoder, cached_priors, nms_backend, nms_candidates,
         padded_to_instances)
     cls_scores, bbox_preds = outs
     cfg = head.test_cfg
@@ -71,7 +71,7 @@ def stage_functions(head, outs, metas) -> List[Tuple[str, Callable]]:
     scores, labels, deltas, anchors, valid = candidates()
 
     def decode():
-        return decode_and_clip(head.bbox_coder, anchors, deltas, img_hw)
+        return batched_decoder(head.bbox_coder)(head.bbox_coder, anchors, deltas, img_hw)
 
     boxes = decode()
     iou_thr, max_per_img = cfg.nms.iou_threshold, cfg.max_per_img

@@ -1,7 +1,7 @@
 """Screen recipe levers on val: train configs one after another on a short schedule.
 
-Each config trains with ``tools/train.py`` for ``--epochs`` (its cosine schedule
-shortened to match) and seed ``--seed`` into
+Each config trains with ``tools/train.py --epochs`` (the whole schedule scaled: LR end,
+validation and checkpoint intervals, pipeline switch) and seed ``--seed`` into
 ``<work-root>/<config stem>_<E>e_seed<S>/`` (log ``train_stdout.log``, record
 ``run.json``: command, commit, seed, wall and CPU minutes, exit code). A
 finished run is skipped, an interrupted one resumes from its last checkpoint, a
@@ -28,10 +28,9 @@ sys.path.insert(0, REPO)
 
 from mmengine.config import Config  # noqa: E402
 
-from mmdet_shuffledefect.utils import screening  # noqa: E402
+from mmdet_shuffledefect.reporting import screening  # noqa: E402
 from mmdet_shuffledefect.utils.cli import fail  # noqa: E402
-from mmdet_shuffledefect.utils.config_data import schedule_overrides  # noqa: E402
-from mmdet_shuffledefect.utils.run_record import read_record, run_recorded  # noqa: E402
+from mmdet_shuffledefect.reporting.run_record import read_record, run_recorded  # noqa: E402
 
 
 def marker_tag(args) -> str:
@@ -65,14 +64,11 @@ def run_dir(args, config: str) -> str:
 
 def train_one(args, config: str, work_dir: str) -> dict:
     """Train (or resume) one config; return its run record."""
-    cfg = Config.fromfile(config)
-    options = schedule_overrides(cfg, args.epochs)
-    options['randomness.seed'] = args.seed
     cmd = [sys.executable, osp.relpath(osp.join(REPO, 'tools', 'train.py')), config,
-           '--work-dir', work_dir]
+           '--work-dir', work_dir, '--epochs', str(args.epochs)]
     if args.data_root:
         cmd += ['--data-root', args.data_root]
-    cmd += ['--cfg-options'] + [f'{k}={v}' for k, v in options.items()] + args.cfg_options
+    cmd += ['--cfg-options', f'randomness.seed={args.seed}'] + args.cfg_options
     if glob.glob(osp.join(work_dir, 'epoch_*.pth')):
         cmd.append('--resume')
     print(f'[screen] {config}: {" ".join(cmd)}', flush=True)

@@ -16,7 +16,7 @@ import argparse
 import sys
 
 import mmdet_shuffledefect  # noqa: F401
-from mmdet_shuffledefect.utils import screening
+from mmdet_shuffledefect.reporting import screening
 from mmdet_shuffledefect.utils.cli import fail
 
 

@@ -21,7 +21,7 @@ HERE = osp.dirname(osp.abspath(__file__))
 REPO = osp.dirname(osp.dirname(HERE))
 sys.path.insert(0, REPO)
 
-from mmdet_shuffledefect.utils import model_zoo as zoo  # noqa: E402
+from mmdet_shuffledefect.reporting import model_zoo as zoo  # noqa: E402
 from mmdet_shuffledefect.utils.cli import fail  # noqa: E402
 
 #: Metric names of the metafiles -> the key tools/test.py prints.

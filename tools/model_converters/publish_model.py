@@ -21,7 +21,7 @@ import torch
 
 import mmdet_shuffledefect  # noqa: F401
 from mmdet_shuffledefect.utils.cli import fail
-from mmdet_shuffledefect.utils.model_zoo import sha256_of
+from mmdet_shuffledefect.reporting.model_zoo import sha256_of
 from mmdet_shuffledefect.compat import (CorruptCheckpointError, UnsafeCheckpointError,
                                         load_checkpoint_file)
 

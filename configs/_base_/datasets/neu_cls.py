@@ -1,9 +1,11 @@
 # NEU-CLS (1800 200x200 grayscale BMPs, 6 classes), resized to 192x192 as in the paper.
 # Layout: DATA_ROOT/{images,splits/{train,val,test}.txt} (tools/dataset_converters/
 # prepare_neu.py); the default split is the NEU-DET split mapped by (class, index).
+_base_ = []  # none; said so that mmengine executes the import below (not a lazy import)
 data_root = 'data/NEU-CLS/'
-# The one place the class names are written; classifier configs take num_classes from it.
-classes = ('crazing', 'inclusion', 'patches', 'pitted_surface', 'rolled-in_scale', 'scratches')
+# The class names come from the package (mmdet_shuffledefect/datasets/neu_classes.py, the one
+# place they are written); classifier configs take num_classes from them.
+from mmdet_shuffledefect.datasets.neu_classes import NEU_CLASSES as classes  # noqa: E402
 input_size = 192
 
 train_pipeline = [

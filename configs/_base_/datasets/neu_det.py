@@ -4,9 +4,11 @@
 # Your own data: tools take --data-root DIR and --classes NAME ...; with mmdet's own tools
 # give the full keys (train_dataloader.dataset.data_root=..., val/test likewise,
 # *.dataset.metainfo.classes=... and model.bbox_head.num_classes=N).
+_base_ = []  # none; said so that mmengine executes the import below (not a lazy import)
 data_root = 'data/NEU-DET/'
-# The one place the class names are written; detector configs take num_classes from it.
-classes = ('crazing', 'inclusion', 'patches', 'pitted_surface', 'rolled-in_scale', 'scratches')
+# The class names come from the package (mmdet_shuffledefect/datasets/neu_classes.py, the one
+# place they are written); detector configs take num_classes from them.
+from mmdet_shuffledefect.datasets.neu_classes import NEU_CLASSES as classes  # noqa: E402
 metainfo = dict(classes=classes)
 input_size = 192
 batch_size = 8  # twice the updates per epoch of 16; measured slightly better from scratch

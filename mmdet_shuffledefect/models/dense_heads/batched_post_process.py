@@ -45,7 +45,8 @@ def level_candidates(cls_score: Tensor, bbox_pred: Tensor, priors: Tensor, num_c
         cls_score (Tensor): ``(B, A * C', H, W)``; ``C' = num_classes`` with
             sigmoid, ``num_classes + 1`` (background last) with softmax.
         bbox_pred (Tensor): ``(B, A * 4, H, W)`` box deltas.
-        priors (Tensor): ``(H * W * A, 4)`` anchors of the level.
+        priors (Tensor): ``(H * W * A, 4)`` anchors of the level (``(H * W, 2)`` points
+            of an anchor-free head).
         num_classes (int): Foreground classes.
         use_sigmoid (bool): Sigmoid (RetinaNet) or softmax (SSD) scores.
         score_thr (float): Scores at or below it are dropped.
@@ -175,6 +176,49 @@ def decode_and_clip(bbox_coder, anchors: Tensor, deltas: Tensor, img_hw: Tensor)
     limit = torch.stack([img_hw[:, 1], img_hw[:, 0], img_hw[:, 1], img_hw[:, 0]], dim=1)
     limit = limit.to(boxes.dtype).unsqueeze(1)
     return torch.minimum(boxes.clamp(min=0), limit)
+
+
+def decode_distances_and_clip(bbox_coder, points: Tensor, distances: Tensor,
+                              img_hw: Tensor) -> Tensor:
+    """Decode ``(B, K, 4)`` point-to-side distances (left, top, right, bottom) with mmdet's
+    ``DistancePointBBoxCoder`` arithmetic (``distance2bbox``), clipped to each image as
+    that coder clips (``clip_border``).
+
+    Args:
+        bbox_coder: The head's ``DistancePointBBoxCoder``.
+        points (Tensor): ``(B, K, 2)`` prior points x, y (more columns are ignored).
+        distances (Tensor): ``(B, K, 4)``.
+        img_hw (Tensor): ``(B, 2)`` height and width of each (resized) image.
+
+    Returns:
+        Tensor: ``(B, K, 4)`` boxes x1, y1, x2, y2 in input pixels.
+
+    Example:
+        >>> from mmdet.models.task_modules.coders import DistancePointBBoxCoder
+        >>> decode_distances_and_clip(DistancePointBBoxCoder(), torch.tensor([[[8., 8.]]]),
+        ...                           torch.tensor([[[2., 3., 30., 4.]]]),
+        ...                           torch.tensor([[16., 16.]])).tolist()
+        [[[6.0, 5.0, 16.0, 12.0]]]
+    """
+    xy = points[..., :2]
+    boxes = torch.cat([xy - distances[..., :2], xy + distances[..., 2:]], dim=-1)
+    if not bbox_coder.clip_border:
+        return boxes
+    limit = torch.stack([img_hw[:, 1], img_hw[:, 0], img_hw[:, 1], img_hw[:, 0]], dim=1)
+    limit = limit.to(boxes.dtype).unsqueeze(1)
+    return torch.minimum(boxes.clamp(min=0), limit)
+
+
+#: box coder class name -> the batched decoder that gives that coder's boxes
+BATCHED_DECODERS = {
+    'DeltaXYWHBBoxCoder': decode_and_clip,
+    'DistancePointBBoxCoder': decode_distances_and_clip,
+}
+
+
+def batched_decoder(bbox_coder):
+    """The batched decoder for ``bbox_coder`` (:data:`BATCHED_DECODERS`), or None."""
+    return BATCHED_DECODERS.get(type(bbox_coder).__name__)
 
 
 def class_aware_nms(boxes: Tensor, scores: Tensor, groups: Tensor, iou_thr: float) -> Tensor:
@@ -418,10 +462,11 @@ def batched_detections(head, cls_scores: Sequence[Tensor], bbox_preds: Sequence[
     """The whole post-processing of a dense head for a batch, as padded tensors.
 
     Args:
-        head: An mmdet anchor head (SSD or RetinaNet) with a
-            ``DeltaXYWHBBoxCoder``.
+        head: An mmdet dense head (SSD, RetinaNet or RTMDet) whose box coder has a
+            batched decoder (:data:`BATCHED_DECODERS`).
         cls_scores (Sequence[Tensor]): Per level ``(B, A * C', H, W)``.
-        bbox_preds (Sequence[Tensor]): Per level ``(B, A * 4, H, W)``.
+        bbox_preds (Sequence[Tensor]): Per level ``(B, A * 4, H, W)`` (deltas, or the
+            distances of an anchor-free head, ``A = 1``).
         img_hw (Tensor): ``(B, 2)`` input image heights and widths.
         cfg: ``test_cfg`` (``score_thr``, ``nms_pre``, ``min_bbox_size``,
             ``nms.iou_threshold``, ``max_per_img``).
@@ -441,7 +486,7 @@ def batched_detections(head, cls_scores: Sequence[Tensor], bbox_preds: Sequence[
     scores, labels, deltas, anchors, valid = batch_candidates(
         [c.detach() for c in cls_scores], [b.detach() for b in bbox_preds], mlvl_priors,
         head.num_classes, head.use_sigmoid_cls, score_thr, cfg.get('nms_pre', -1))
-    boxes = decode_and_clip(head.bbox_coder, anchors, deltas, img_hw)
+    boxes = batched_decoder(head.bbox_coder)(head.bbox_coder, anchors, deltas, img_hw)
     if scale is not None:
         boxes = boxes / scale.unsqueeze(1)
     min_size = cfg.get('min_bbox_size', -1)
@@ -566,6 +611,6 @@ def padded_to_instances(dets: Tensor, labels: Tensor) -> List:
     return results
 
 
-__all__ = ['MultiClassNMSOp', 'native_nms', 'nms_backend', 'nms_native', 'rank_in_groups', 'batch_candidates', 'batched_detections', 'cached_priors',
+__all__ = ['BATCHED_DECODERS', 'batched_decoder', 'decode_distances_and_clip', 'MultiClassNMSOp', 'native_nms', 'nms_backend', 'nms_native', 'rank_in_groups', 'batch_candidates', 'batched_detections', 'cached_priors',
            'class_aware_nms', 'decode_and_clip', 'level_candidates', 'nms_best_first',
            'nms_candidates', 'nms_multiclass_op', 'nms_to_padded', 'pad_by_image', 'padded_to_instances', 'passing_top_k']

@@ -1,7 +1,8 @@
-"""SSD and RetinaNet heads that predict and compute their training targets per batch.
+"""SSD, RetinaNet and RTMDet heads that predict (and, SSD/RetinaNet, compute their
+training targets) per batch.
 
-``FastSSDHead`` and ``FastRetinaHead`` are mmdet's ``SSDHead`` and
-``RetinaHead`` (same parameters, same losses, same checkpoints) with
+``FastSSDHead``, ``FastRetinaHead`` and ``FastRTMDetSepBNHead`` are mmdet's ``SSDHead``,
+``RetinaHead`` and ``RTMDetSepBNHead`` (same parameters, same losses, same checkpoints) with
 
 * ``predict_by_feat`` replaced by :func:`batched_detections`: one tensor pass
   for the batch instead of a Python loop over images and levels, and
@@ -10,7 +11,8 @@
   filter, top-k, decoding, rescaling, class-aware NMS and ``max_per_img``),
   up to ties in scores;
 * ``get_targets`` (and SSD's hard-negative mining) computed for the whole
-  batch (:mod:`.batched_targets`), with the same values as mmdet's loop.
+  batch (:mod:`.batched_targets`), with the same values as mmdet's loop (SSD and
+  RetinaNet; RTMDet trains with mmdet's own dynamic assignment).
 
 Example:
     >>> import torch
@@ -28,14 +30,14 @@ import logging
 from typing import List, Optional
 
 import torch
-from mmdet.models.dense_heads import RetinaHead, SSDHead
-from mmdet.models.task_modules.coders import DeltaXYWHBBoxCoder
+from mmdet.models.dense_heads import RetinaHead, RTMDetSepBNHead, SSDHead
 from mmdet.registry import MODELS
 from mmengine.config import ConfigDict
 from mmengine.logging import print_log
 from torch import Tensor
 
-from .batched_post_process import batched_detections, padded_to_instances
+from .batched_post_process import (BATCHED_DECODERS, batched_decoder, batched_detections,
+                                   padded_to_instances)
 from .batched_targets import BatchedTargetsMixin, ssd_batched_losses
 
 
@@ -75,7 +77,8 @@ class BatchedPredictMixin:
 
     Falls back to mmdet's per-image path, said once in the log, wherever the
     batched one would not give mmdet's answer: score factors, ``with_nms=False``,
-    a box coder other than ``DeltaXYWHBBoxCoder``, or an NMS option it does not
+    a box coder without a batched decoder (``DeltaXYWHBBoxCoder`` and
+    ``DistancePointBBoxCoder`` have one), or an NMS option it does not
     implement (``soft_nms`` or another type, ``class_agnostic=True``,
     ``max_num``, any other key; :func:`batched_nms_blocker`).
     """
@@ -90,8 +93,9 @@ class BatchedPredictMixin:
     def batched_predict_blocker(self, cfg=None) -> Optional[str]:
         """Why :meth:`predict_by_feat` cannot take the batched path for ``cfg``
         (default: ``test_cfg``), or None when it can."""
-        if not isinstance(self.bbox_coder, DeltaXYWHBBoxCoder):
-            return f'box coder {type(self.bbox_coder).__name__}'
+        if batched_decoder(self.bbox_coder) is None:
+            return (f'box coder {type(self.bbox_coder).__name__} (batched: '
+                    f'{", ".join(BATCHED_DECODERS)})')
         cfg = self.test_cfg if cfg is None else cfg
         return batched_nms_blocker((cfg or {}).get('nms'))
 
@@ -178,4 +182,37 @@ class FastRetinaHead(BatchedPredictMixin, BatchedTargetsMixin, RetinaHead):
         nms_chunk (int): Images per post-processing call; 0 (default) puts the
             whole batch into one call, 1 runs image by image.
         *args, **kwargs: mmdet's ``RetinaHead`` arguments.
+    """
+
+
+@MODELS.register_module()
+class FastRTMDetSepBNHead(BatchedPredictMixin, RTMDetSepBNHead):
+    """mmdet's ``RTMDetSepBNHead`` (anchor-free, one prediction per location, BatchNorm
+    per level, convs shared across levels) with batched post-processing: sigmoid
+    scores, mmdet's score filter and top-k, the ``DistancePointBBoxCoder`` decode and
+    clip, class-aware NMS, ``max_per_img``. Training is mmdet's (dynamic soft label
+    assignment, quality focal and GIoU losses), so a checkpoint of either head loads
+    into the other.
+
+    Falls back to mmdet's per-image path (said once) for the options of
+    :class:`BatchedPredictMixin`'s list. (An objectness branch is folded into the class
+    scores by the head's ``forward``, so it needs no fallback.)
+
+    Args:
+        nms_chunk (int): Images per post-processing call; 0 (default) puts the
+            whole batch into one call, 1 runs image by image.
+        *args, **kwargs: mmdet's ``RTMDetSepBNHead`` arguments.
+
+    Example:
+        >>> import torch
+        >>> head = FastRTMDetSepBNHead(num_classes=2, in_channels=8, feat_channels=8,
+        ...     stacked_convs=1, anchor_generator=dict(type='MlvlPointGenerator', offset=0,
+        ...                                            strides=[8, 16]),
+        ...     bbox_coder=dict(type='DistancePointBBoxCoder'),
+        ...     test_cfg=dict(nms_pre=100, nms=dict(type='nms', iou_threshold=0.6),
+        ...                   min_bbox_size=0, score_thr=0.02, max_per_img=5)).eval()
+        >>> outs = head((torch.rand(2, 8, 8, 8), torch.rand(2, 8, 4, 4)))
+        >>> res = head.predict_by_feat(*outs, batch_img_metas=[dict(img_shape=(64, 64))] * 2)
+        >>> len(res), res[0].bboxes.shape[-1]
+        (2, 4)
     """
