@@ -238,7 +238,7 @@ def test_exported_backend_errors_name_the_problem(exported, monkeypatch):
 
     from mmdet_shuffledefect.deployment import load_exported
     _, _, path, _ = exported
-    with pytest.raises(ValueError, match="onnxruntime runs precision f32 only, got 'bf16'"):
+    with pytest.raises(ValueError, match=r"onnxruntime runs precision f32 \(or an INT8 file\) only, got 'bf16'"):
         load_exported(path, 'onnxruntime', precision='bf16')
     with pytest.raises(ValueError, match="precision must be one of"):
         load_exported(path, 'openvino', precision='int4')

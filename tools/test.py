@@ -55,7 +55,7 @@ def test_exported(args, cfg) -> int:
     from mmdet_shuffledefect.utils.env import environment_info
     work_dir = args.work_dir or cfg.get('work_dir') or default_work_dir(args.config)
     os.makedirs(work_dir, exist_ok=True)
-    name = ('onnxruntime_metrics.json' if backend == 'onnxruntime'
+    name = ('onnxruntime_metrics.json' if (backend, args.precision) == ('onnxruntime', 'f32')
             else f'{backend}_{args.precision}_metrics.json')
     path = osp.join(work_dir, name)
     with open(path, 'w') as f:

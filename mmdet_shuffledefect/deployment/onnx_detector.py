@@ -177,6 +177,8 @@ class ExportedDetectorBase:
         self.meta = meta
         self.classes: Tuple[str, ...] = tuple(json.loads(meta['classes']))
         self.input_size: Tuple[int, int] = tuple(json.loads(meta['input_size']))
+        #: 'int8' for a file of tools/deployment/quantize.py, else 'f32'
+        self.file_precision: str = meta.get('precision', 'f32')
 
     @property
     def dataset_meta(self) -> Dict[str, Tuple[str, ...]]:
@@ -233,7 +235,8 @@ class ExportedDetectorBase:
 
 
 class OnnxDetector(ExportedDetectorBase):
-    """An exported whole detector run by onnxruntime on the CPU (in FP32).
+    """An exported whole detector run by onnxruntime on the CPU, as the file is (FP32, or
+    INT8 convolutions for a file of ``tools/deployment/quantize.py``: ``precision``).
 
     Args:
         path (str): The ``.onnx`` file written by :func:`export_onnx`.
@@ -257,6 +260,7 @@ class OnnxDetector(ExportedDetectorBase):
             options.inter_op_num_threads = 1
         self.session = ort.InferenceSession(path, options, providers=['CPUExecutionProvider'])
         self._read_meta(path, self.session.get_modelmeta().custom_metadata_map)
+        self.precision = self.file_precision  # onnxruntime runs the graph as it is
 
     def __call__(self, images: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
         """uint8 ``(B, 3, H, W)`` BGR at the input size -> ``dets``, ``labels``."""

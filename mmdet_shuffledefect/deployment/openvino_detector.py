@@ -19,8 +19,22 @@ import numpy as np
 
 from .onnx_detector import ExportedDetectorBase, OnnxDetector
 
-#: ``--precision`` value -> OpenVINO's ``INFERENCE_PRECISION_HINT`` element type name
-PRECISIONS: Dict[str, str] = {'f32': 'f32', 'bf16': 'bf16'}
+#: ``--precision`` value -> OpenVINO's ``INFERENCE_PRECISION_HINT`` element type name (an
+#: INT8 file runs its quantized convolutions in INT8 and the rest of the graph in f32)
+PRECISIONS: Dict[str, str] = {'f32': 'f32', 'bf16': 'bf16', 'int8': 'f32'}
+
+
+def check_file_precision(path: str, file_precision: str, precision: str) -> None:
+    """Refuse running an INT8 file as another precision, or an FP32 file as INT8.
+
+    Raises:
+        ValueError: Naming the file, what it is and what was asked.
+    """
+    if (file_precision == 'int8') != (precision == 'int8'):
+        hint = ('quantize it first: tools/deployment/quantize.py' if precision == 'int8'
+                else 'say --precision int8')
+        raise ValueError(f'{path} is a {file_precision} model, asked to run it as '
+                         f'{precision}: {hint}')
 
 
 def import_openvino():
@@ -48,9 +62,10 @@ class OpenVINODetector(ExportedDetectorBase):
         path (str): The ``.onnx`` file written by :func:`export_onnx`.
         threads (int, optional): OpenVINO inference threads
             (``INFERENCE_NUM_THREADS``). Defaults to None (OpenVINO's choice).
-        precision (str): ``'f32'`` (default) or ``'bf16'``
-            (:data:`PRECISIONS`). ``precision`` afterwards is what OpenVINO
-            reports it compiled, which is the one asked for (else this raises).
+        precision (str): ``'f32'`` (default), ``'bf16'`` or, for a file of
+            ``tools/deployment/quantize.py``, ``'int8'`` (:data:`PRECISIONS`).
+            ``precision`` afterwards is what OpenVINO reports it compiled, which
+            is the one asked for (else this raises).
 
     Raises:
         FileNotFoundError: ``path`` does not exist.
@@ -68,6 +83,7 @@ class OpenVINODetector(ExportedDetectorBase):
             raise FileNotFoundError(f'ONNX file {path} does not exist')
         ov = import_openvino()
         self._read_meta(path, onnx_metadata(path))
+        check_file_precision(path, self.file_precision, precision)
         core = ov.Core()
         if precision == 'bf16':
             caps = core.get_property('CPU', 'OPTIMIZATION_CAPABILITIES')
@@ -109,15 +125,17 @@ def load_exported(path: str, backend: str, threads: Optional[int] = None,
         >>> load_exported('sdn.onnx', 'onnxruntime', precision='bf16')
         Traceback (most recent call last):
         ...
-        ValueError: --backend onnxruntime runs precision f32 only, got 'bf16' (bf16: --backend openvino)
+        ValueError: --backend onnxruntime runs precision f32 (or an INT8 file) only, got 'bf16' (bf16: --backend openvino)
     """
     if backend not in EXPORTED_BACKENDS:
         raise ValueError(f'backend must be one of {sorted(EXPORTED_BACKENDS)}, got {backend!r}')
     if backend == 'onnxruntime':
-        if precision != 'f32':
-            raise ValueError(f'--backend onnxruntime runs precision f32 only, got '
-                             f'{precision!r} (bf16: --backend openvino)')
-        return OnnxDetector(path, threads=threads)
+        if precision == 'bf16':
+            raise ValueError(f'--backend onnxruntime runs precision f32 (or an INT8 file) only, '
+                             f'got {precision!r} (bf16: --backend openvino)')
+        model = OnnxDetector(path, threads=threads)
+        check_file_precision(path, model.file_precision, precision)
+        return model
     return OpenVINODetector(path, threads=threads, precision=precision)
 
 

@@ -79,16 +79,19 @@ def add_backend_args(parser: argparse.ArgumentParser, backends=BACKENDS,
     parser.add_argument('--backend', choices=list(backends), default=default,
                         help='run the model in PyTorch, or an exported whole-detector .onnx '
                         'file (tools/deployment/export_onnx.py) in onnxruntime or OpenVINO')
-    parser.add_argument('--precision', choices=['f32', 'bf16'], default='f32',
+    parser.add_argument('--precision', choices=['f32', 'bf16', 'int8'], default='f32',
                         help='inference precision; bf16 needs --backend openvino and a CPU '
-                        'with bf16 (the tool prints the precision that ran)')
+                        'with bf16; int8 a file of tools/deployment/quantize.py (the tool '
+                        'prints the precision that ran)')
 
 
 def check_backend_args(args) -> None:
     """Refuse a precision the chosen backend does not run (exit 2)."""
-    if args.precision != 'f32' and args.backend != 'openvino':
-        fail(f'--precision {args.precision} needs --backend openvino (--backend '
-             f'{args.backend} runs f32)')
+    if args.precision == 'bf16' and args.backend != 'openvino':
+        fail(f'--precision bf16 needs --backend openvino (--backend {args.backend} runs f32)')
+    if args.precision == 'int8' and args.backend == 'pytorch':
+        fail('--precision int8 needs an INT8 .onnx file (tools/deployment/quantize.py) and '
+             '--backend onnxruntime or openvino')
 
 
 def add_partial_load_arg(parser: argparse.ArgumentParser) -> None:

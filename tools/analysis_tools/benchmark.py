@@ -85,8 +85,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='all: every row from the PyTorch model (the exported rows, '
                         'onnxruntime and OpenVINO FP32, export it); onnxruntime / openvino: '
                         'only the exported file given as CONFIG:FILE.onnx in that runtime')
-    parser.add_argument('--precision', choices=['f32', 'bf16'], default='f32',
-                        help='precision of --backend openvino (printed in the row)')
+    parser.add_argument('--precision', choices=['f32', 'bf16', 'int8'], default='f32',
+                        help='precision of --backend onnxruntime/openvino: bf16 OpenVINO only, '
+                        'int8 a file of tools/deployment/quantize.py (printed in the row)')
     parser.add_argument('--no-onnx', action='store_true',
                         help='skip the exported (onnxruntime, OpenVINO) rows')
     parser.add_argument('--nms-chunks', type=int, nargs='+', default=[0],
@@ -346,8 +347,10 @@ def main(argv=None) -> int:
             fail(f'checkpoint {ckpt} does not exist')
         if args.backend != 'all' and not (ckpt or '').endswith('.onnx'):
             fail(f'--backend {args.backend} needs CONFIG:FILE.onnx, got {config}:{ckpt}')
-    if args.precision != 'f32' and args.backend != 'openvino':
-        fail(f'--precision {args.precision} needs --backend openvino')
+    if args.precision == 'bf16' and args.backend != 'openvino':
+        fail('--precision bf16 needs --backend openvino')
+    if args.precision == 'int8' and args.backend == 'all':
+        fail('--precision int8 needs --backend onnxruntime or openvino and an INT8 file')
     if args.threads:
         torch.set_num_threads(args.threads)
     pictures = load_pictures(args.images, max(batches))
