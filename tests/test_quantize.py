@@ -69,3 +69,25 @@ def test_calibration_outside_the_training_split_is_refused(fp32_onnx, synth_det,
     assert "calibration must use the training split only" in proc.stderr and "'val'" in \
         proc.stderr
     assert not osp.exists(out)
+
+
+def test_keep_float_leaves_those_convolutions_unquantized(fp32_onnx, synth_det, tmp_path):
+    import onnx
+
+    from mmdet_shuffledefect.deployment.openvino_detector import onnx_metadata
+    out = str(tmp_path / 'headfp_int8.onnx')
+    proc = run_tool(['tools/deployment/quantize.py', RECIPE_40E, fp32_onnx, out, '--no-eval',
+                     '--calib-images', '4', '--data-root', synth_det,
+                     '--keep-float', '/bbox_head/.*'])
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    graph = onnx.load(out).graph
+    dequantized = {o for n in graph.node if n.op_type == 'DequantizeLinear' for o in n.output}
+
+    def quantized(conv):
+        return any(i in dequantized for i in conv.input)
+
+    convs = [n for n in graph.node if n.op_type == 'Conv']
+    head = [c for c in convs if c.name.startswith('/bbox_head/')]
+    assert head and not any(quantized(c) for c in head)
+    assert any(quantized(c) for c in convs if c.name.startswith('/backbone/'))
+    assert json.loads(onnx_metadata(out)['keep_float']) == ['/bbox_head/.*']

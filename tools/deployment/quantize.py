@@ -1,8 +1,8 @@
 """INT8 post-training quantization of an exported whole detector (NNCF), with its val mAP.
 
 Convolutions get INT8 (per-channel weights), calibrated on ``--calib-images`` images of
-the config's **training** split (any other split is refused); normalisation, box decoding
-and NMS stay float. The FP32 and the INT8 file are both evaluated on the val split
+the config's **training** split (any other split is refused); the stem and the head's
+convolutions (``--keep-float``), normalisation, box decoding and NMS stay float. The FP32 and the INT8 file are both evaluated on the val split
 (onnxruntime) and the two mAPs go into the INT8 file's metadata with the calibration set
 and the versions; a drop of more than ``--max-drop`` is warned about. Run the result with
 ``--backend onnxruntime|openvino --precision int8``.
@@ -20,6 +20,7 @@ HERE = osp.dirname(osp.abspath(__file__))
 sys.path.insert(0, osp.dirname(osp.dirname(HERE)))
 
 import mmdet_shuffledefect  # noqa: F401,E402
+from mmdet_shuffledefect.deployment.quantize import DEFAULT_KEEP_FLOAT  # noqa: E402
 from mmdet_shuffledefect.utils.cli import (add_data_args, fail, load_config,  # noqa: E402
                                            run_guarded)
 
@@ -37,6 +38,10 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='calibration images, spread over the split')
     parser.add_argument('--max-drop', type=float, default=0.01,
                         help='warn when val mAP@0.5 drops by more than this')
+    parser.add_argument('--keep-float', nargs='*', default=list(DEFAULT_KEEP_FLOAT),
+                        metavar='REGEX',
+                        help="node names (the exported graph's) whose convolutions stay float; "
+                        'the default keeps the stem and the head; give none to quantize all')
     parser.add_argument('--no-eval', action='store_true', help='skip the val mAP of both')
     add_data_args(parser)
     return parser.parse_args(argv)
@@ -82,7 +87,8 @@ def main(argv=None) -> int:
     extra = dict(calibration=json.dumps(dict(split=args.calib_split, images=len(batches),
                                              of=len(stems), first=stems[0])),
                  fp32_model=osp.basename(args.model))
-    meta = run_guarded(lambda: quantize_onnx(args.model, args.out, batches, extra))
+    meta = run_guarded(lambda: quantize_onnx(args.model, args.out, batches, extra,
+                                             args.keep_float))
     if not args.no_eval:
         before = run_guarded(lambda: val_map(cfg, args.model, 'f32'))
         after = run_guarded(lambda: val_map(cfg, args.out, 'int8'))
