@@ -61,6 +61,11 @@ def parse_args(argv=None):
     parser.add_argument('--batch-size', type=int, default=1,
                         help='images (or tiles) per forward pass; reports do not depend on it')
     add_backend_args(parser)
+    parser.add_argument('--db', metavar='FILE.sqlite',
+                        help='also record every image (by content), its defects and the model '
+                        'in this SQLite file, one transaction per batch; images it already '
+                        'holds for the same model, backend, precision and --score-thr are '
+                        'skipped')
     parser.add_argument('--no-images', action='store_true', help='skip annotated images')
     parser.add_argument('--partial-load', action='store_true',
                         help='load only the checkpoint tensors that fit the config (default: '
@@ -86,6 +91,19 @@ def load_exported_model(args):
     except (ValueError, ImportError) as err:
         fail(str(err), code=1)
     return model
+
+
+def open_db(args, model):
+    """The results database for this model (config, weights, backend, precision, threshold)."""
+    from mmdet_shuffledefect.apis.results_db import ResultsDB, sha256_file
+    runtime = model.describe() if hasattr(model, 'describe') else 'pytorch, precision f32'
+    try:
+        return ResultsDB(args.db, dict(
+            config=osp.abspath(args.config), weights_sha256=sha256_file(args.checkpoint),
+            backend=runtime.split(',')[0], precision=args.precision,
+            score_thr=float(args.score_thr)))
+    except ValueError as err:
+        fail(str(err), code=1)
 
 
 def main(argv=None):
@@ -118,16 +136,24 @@ def main(argv=None):
         model = run_guarded(lambda: init_inspection_model(args.config, args.checkpoint,
                                                           args.device,
                                                           partial_load=args.partial_load))
+    db = open_db(args, model) if args.db else None
     summary = inspect_paths(model, paths, args.out_dir, score_thr=args.score_thr,
                             tile_size=args.tile_size, tile_overlap=args.tile_overlap,
                             video_every=args.video_every, save_images=not args.no_images,
-                            batch_size=args.batch_size, overwrite=args.overwrite)
+                            batch_size=args.batch_size, overwrite=args.overwrite, db=db)
     print(json.dumps(summary, indent=1))
     print(f'tiling: {summary["tiling"]}' + (f' ({len(summary["tiled_images"])} tiled)'
                                            if summary['tiled_images'] else ''))
     print(f'runtime: {summary["runtime"]}')
+    if db is not None:
+        counts = db.counts()
+        print(f'database {args.db}: {counts["images"]} images, {counts["detections"]} '
+              f'detections for this model; {len(summary["skipped_recorded"])} images skipped '
+              '(recorded before)')
+        db.close()
     print(f'reports written to {osp.abspath(args.out_dir)}')
-    return 1 if summary['images_read'] == 0 else 0
+    # nothing readable is a data error, unless everything was recorded before
+    return 1 if summary['images_read'] == 0 and not summary['skipped_recorded'] else 0
 
 
 if __name__ == '__main__':

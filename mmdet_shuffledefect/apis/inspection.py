@@ -444,7 +444,7 @@ def inspect_paths(model, paths: Sequence[str], out_dir: str, score_thr: float = 
                   tile_size='auto', tile_overlap: int = 64,
                   video_every: int = 1, save_images: bool = True,
                   progress: bool = True, batch_size: int = 1,
-                  overwrite: bool = False) -> Dict:
+                  overwrite: bool = False, db=None) -> Dict:
     """Inspect images/videos and write the reports under ``out_dir``.
 
     Writes ``report.json`` (every image and its defects), ``report.csv`` (one
@@ -471,6 +471,9 @@ def inspect_paths(model, paths: Sequence[str], out_dir: str, score_thr: float = 
             do not depend on it. Defaults to 1.
         overwrite (bool): Replace a report already in ``out_dir`` (its own files
             only); by default such a folder is refused (:func:`prepare_out_dir`).
+        db (ResultsDB, optional): Also record every image (by content) and its defects
+            there, one transaction per batch (:mod:`.results_db`); images it already
+            holds for this model are skipped (listed in the summary).
 
     Returns:
         dict: The summary (also written to ``summary.json``).
@@ -488,18 +491,37 @@ def inspect_paths(model, paths: Sequence[str], out_dir: str, score_thr: float = 
     bar = tqdm(total=len(paths), desc='inspecting', unit='img', disable=not progress)
 
     tiling = {'tiled_images': [], 'how': set()}
+    hashes, skipped = {}, []
+    if db is not None:
+        from .results_db import content_hashes
+        hashes = content_hashes(paths)
+        done = db.recorded(h for h in hashes.values() if h)
+        skipped = [p for p in paths if hashes[p] in done]
+        paths = [p for p in paths if hashes[p] not in done]
+        bar.total = len(paths)
+
+    def db_item(name, **fields):
+        base, _, frame = name.partition('#frame')
+        digest = hashes.get(base) or 'unhashed:' + base
+        size = osp.getsize(base) if osp.isfile(base) else None
+        return dict(path=name, sha256=digest + (f'#frame{frame}' if frame else ''),
+                    size_bytes=size, **fields)
 
     def flush(pending):
         imgs = [img for _, img in pending]
         tile, above, how = resolve_tiling(model, tile_size, imgs)
         tiling['how'].add(how)
         found = detect_many(model, imgs, score_thr, tile, tile_overlap, batch_size, above)
+        items = []
         for (name, img), (boxes, scores, labels) in zip(pending, found):
             h, w = img.shape[:2]
             if tile and max(h, w) > above:
                 tiling['tiled_images'].append(name)
             records = defect_records(boxes, scores, labels, classes, w, h)
             report.append({'image': name, 'width': w, 'height': h, 'defects': records})
+            items.append(db_item(name, width=w, height=h,
+                                 status='defect' if records else 'clean',
+                                 defects=[dict(r, cls=r['class']) for r in records]))
             if not records:
                 rows.append({'image': name, 'status': 'clean', 'defects_in_image': 0})
             for r in records:
@@ -517,6 +539,8 @@ def inspect_paths(model, paths: Sequence[str], out_dir: str, score_thr: float = 
                             draw(img, boxes, scores, labels, classes, palette))
             if '#frame' not in name:
                 bar.update(1)
+        if db is not None:
+            db.record_batch(items)  # one transaction for the batch
 
     pending = []
     for name, img in _images(paths, video_every):
@@ -526,6 +550,9 @@ def inspect_paths(model, paths: Sequence[str], out_dir: str, score_thr: float = 
                 pending = []
             unreadable.append(name)
             rows.append({'image': name, 'status': 'unreadable', 'defects_in_image': ''})
+            if db is not None:
+                db.record_batch([db_item(name, status='unreadable',
+                                         error='cannot be read as an image')])
             bar.write(f'warning: cannot read {name} as an image; skipped')
             bar.update(1)
             continue
@@ -548,6 +575,7 @@ def inspect_paths(model, paths: Sequence[str], out_dir: str, score_thr: float = 
                              default=''),
                'tiled_images': tiling['tiled_images'],
                # which runtime and precision produced the report (never implied)
+               'skipped_recorded': skipped,  # already in the results database
                'runtime': (model.describe() if hasattr(model, 'describe')
                            else f'pytorch, precision f32, {next(model.parameters()).device}')}
     with open(osp.join(out_dir, 'report.json'), 'w') as f:
