@@ -61,6 +61,16 @@ def _steel_images(n, seed=0):
     return np.stack(imgs).transpose(0, 3, 1, 2).copy()
 
 
+def _pytorch_detections(model, images):
+    """The model's own batched predict_by_feat on uint8 BGR ``images`` at 192 px."""
+    pre = model.data_preprocessor
+    x = (torch.from_numpy(images).float()[:, [2, 1, 0]] - pre.mean) / pre.std
+    with torch.no_grad():
+        return model.bbox_head.predict_by_feat(
+            *model.bbox_head(model.extract_feat(x)),
+            batch_img_metas=[dict(img_shape=(192, 192))] * len(images))
+
+
 def test_whole_detector_onnx_reproduces_pytorch(exported):
     import onnx
     from mmdet.apis import init_detector
@@ -99,12 +109,7 @@ def test_onnx_detections_equal_the_fast_head(exported):
     model = init_detector(cfg, ckpt, device='cpu').eval()
     images = _steel_images(2, seed=7)
     dets, labels = OnnxDetector(path)(images)
-    pre = model.data_preprocessor
-    x = (torch.from_numpy(images).float()[:, [2, 1, 0]] - pre.mean) / pre.std
-    with torch.no_grad():
-        res = model.bbox_head.predict_by_feat(
-            *model.bbox_head(model.extract_feat(x)),
-            batch_img_metas=[dict(img_shape=(192, 192))] * 2)
+    res = _pytorch_detections(model, images)
     for r, d, l in zip(res, dets, labels):
         n = int((l >= 0).sum())
         assert n == len(r)
@@ -182,12 +187,7 @@ def test_rtmdet_detector_exports_and_matches_its_fast_head(tmp_path):
     export_onnx(cfg, ckpt, path, config_name='sdn_rtmdet_neu.py')
     images = np.random.default_rng(0).integers(0, 256, (2, 3, 192, 192), dtype=np.uint8)
     dets, labels = OnnxDetector(path)(images)
-    pre = model.data_preprocessor
-    x = (torch.from_numpy(images).float()[:, [2, 1, 0]] - pre.mean) / pre.std
-    with torch.no_grad():
-        res = model.bbox_head.predict_by_feat(
-            *model.bbox_head(model.extract_feat(x)),
-            batch_img_metas=[dict(img_shape=(192, 192))] * 2)
+    res = _pytorch_detections(model, images)
     for r, d, l in zip(res, dets, labels):
         assert 10 < len(r) < 200  # detections to compare, max_per_img not binding
         n = int((l >= 0).sum())
