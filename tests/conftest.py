@@ -14,14 +14,15 @@ CKPT_40E = osp.join(REPO, 'checkpoints', 'sdn_ssd_neu-f5992708.pth')
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
-    """A skipped test fails unless it is marked ``gpu``: a missing optional
-    package must not pass silently."""
+    """A skipped test fails unless it is marked ``gpu`` (no GPU here) or ``browser`` (no
+    Chromium could be installed): a missing optional package must not pass silently."""
     outcome = yield
     rep = outcome.get_result()
-    if rep.skipped and item.get_closest_marker('gpu') is None:
+    if rep.skipped and not any(item.get_closest_marker(m) for m in ('gpu', 'browser')):
         reason = rep.longrepr[2] if isinstance(rep.longrepr, tuple) else str(rep.longrepr)
         rep.outcome = 'failed'
-        rep.longrepr = f'skipped, but only @pytest.mark.gpu tests may skip: {reason}'
+        rep.longrepr = ('skipped, but only @pytest.mark.gpu and @pytest.mark.browser tests '
+                        f'may skip: {reason}')
 
 
 @pytest.fixture(scope='session')

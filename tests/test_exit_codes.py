@@ -35,6 +35,10 @@ USAGE = [
     (['tools/cross_validate.py', CONFIG], 'is not a classifier config'),
     (['tools/cross_validate.py', CONFIG, '--epochs', '0'], '--epochs must be >= 1, got 0'),
     (['tools/demo.py', '--epochs', '0'], '--epochs'),
+    (['tools/inspection_station.py', CONFIG, CKPT_40E, '--watch', 'no/such', '--db', 'x.sqlite'],
+     '--watch no/such does not exist or is not a folder'),
+    (['tools/inspection_report.py', 'x.sqlite', '--latest', '-1'],
+     '--latest must be >= 0, got -1'),
 ]
 
 

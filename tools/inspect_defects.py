@@ -19,7 +19,8 @@ import sys
 
 import mmdet_shuffledefect  # noqa: F401
 from mmdet_shuffledefect.utils.cli import (add_backend_args, apply_trust, check_backend_args,
-                                           fail, run_guarded)
+                                           fail)
+from mmdet_shuffledefect.utils.inspection_cli import load_inspection_backend, open_results_db
 
 
 def tile_arg(text: str):
@@ -75,37 +76,6 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-def load_exported_model(args):
-    """The exported detector in onnxruntime or OpenVINO, checked against the config."""
-    from mmengine.config import Config
-
-    from mmdet_shuffledefect.deployment import load_exported
-    if not args.checkpoint.endswith('.onnx'):
-        fail(f'--backend {args.backend} needs a .onnx file, got {args.checkpoint}')
-    try:
-        model = load_exported(args.checkpoint, args.backend, precision=args.precision)
-        cfg = Config.fromfile(args.config)
-        from mmdet_shuffledefect.utils.config_data import set_classes
-        set_classes(cfg, model.classes)
-        model.check_config(cfg)
-    except (ValueError, ImportError) as err:
-        fail(str(err), code=1)
-    return model
-
-
-def open_db(args, model):
-    """The results database for this model (config, weights, backend, precision, threshold)."""
-    from mmdet_shuffledefect.apis.results_db import ResultsDB, sha256_file
-    runtime = model.describe() if hasattr(model, 'describe') else 'pytorch, precision f32'
-    try:
-        return ResultsDB(args.db, dict(
-            config=osp.abspath(args.config), weights_sha256=sha256_file(args.checkpoint),
-            backend=runtime.split(',')[0], precision=args.precision,
-            score_thr=float(args.score_thr)))
-    except ValueError as err:
-        fail(str(err), code=1)
-
-
 def main(argv=None):
     args = parse_args(argv)
     check_backend_args(args)
@@ -117,7 +87,7 @@ def main(argv=None):
         fail(f'--score-thr must be in [0, 1], got {args.score_thr}')
     if args.batch_size < 1:
         fail(f'--batch-size must be >= 1, got {args.batch_size}')
-    from mmdet_shuffledefect.apis import init_inspection_model, inspect_paths, list_inputs
+    from mmdet_shuffledefect.apis import inspect_paths, list_inputs
     try:
         paths = list_inputs(args.input)
     except FileNotFoundError as err:
@@ -129,14 +99,8 @@ def main(argv=None):
         prepare_out_dir(args.out_dir, args.overwrite)
     except FileExistsError as err:
         fail(str(err))
-    if args.backend != 'pytorch':
-        model = load_exported_model(args)
-    else:
-        # The classes (and num_classes) come from the checkpoint's meta.dataset_meta.
-        model = run_guarded(lambda: init_inspection_model(args.config, args.checkpoint,
-                                                          args.device,
-                                                          partial_load=args.partial_load))
-    db = open_db(args, model) if args.db else None
+    model = load_inspection_backend(args)
+    db = open_results_db(args, model) if args.db else None
     summary = inspect_paths(model, paths, args.out_dir, score_thr=args.score_thr,
                             tile_size=args.tile_size, tile_overlap=args.tile_overlap,
                             video_every=args.video_every, save_images=not args.no_images,

@@ -8,8 +8,11 @@ precision, score threshold) is not inspected again.
 
 Tables:
     models(id, config, weights_sha256, backend, precision, score_thr, created_at)
-    images(id, model_id, path, sha256, size_bytes, arrived_at, inspected_at, width, height,
-           status: defect|clean|unreadable, error)
+    batches(id, model_id, station, started_at, committed_at, images): one row per
+           transaction, written in it, so ``images`` of a batch always equals the images
+           recorded with its id (a check that no batch was half-written)
+    images(id, model_id, batch_id, path, sha256, size_bytes, arrived_at, inspected_at, width,
+           height, status: defect|clean|unreadable, error)
     detections(id, image_id, class, score, x1, y1, x2, y2, area_px, area_pct)
 
 Example:
@@ -21,6 +24,8 @@ Example:
     ...                       box=[0, 0, 1, 1], area_px=1.0, area_pct=25.0)])])
     >>> db.is_recorded('1'), db.counts()
     (True, {'images': 1, 'detections': 1})
+    >>> db.check_integrity()
+    []
 """
 import hashlib
 import os
@@ -34,9 +39,15 @@ CREATE TABLE IF NOT EXISTS models (
     config TEXT NOT NULL, weights_sha256 TEXT NOT NULL, backend TEXT NOT NULL,
     precision TEXT NOT NULL, score_thr REAL NOT NULL, created_at REAL NOT NULL,
     UNIQUE (config, weights_sha256, backend, precision, score_thr));
+CREATE TABLE IF NOT EXISTS batches (
+    id INTEGER PRIMARY KEY,
+    model_id INTEGER NOT NULL REFERENCES models(id),
+    station TEXT, started_at REAL NOT NULL, committed_at REAL NOT NULL,
+    images INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS images (
     id INTEGER PRIMARY KEY,
     model_id INTEGER NOT NULL REFERENCES models(id),
+    batch_id INTEGER REFERENCES batches(id),
     path TEXT NOT NULL, sha256 TEXT NOT NULL, size_bytes INTEGER,
     arrived_at REAL, inspected_at REAL NOT NULL, width INTEGER, height INTEGER,
     status TEXT NOT NULL CHECK (status IN ('defect', 'clean', 'unreadable')), error TEXT,
@@ -48,6 +59,7 @@ CREATE TABLE IF NOT EXISTS detections (
     x1 REAL NOT NULL, y1 REAL NOT NULL, x2 REAL NOT NULL, y2 REAL NOT NULL,
     area_px REAL, area_pct REAL);
 CREATE INDEX IF NOT EXISTS detections_image ON detections(image_id);
+CREATE INDEX IF NOT EXISTS images_time ON images(inspected_at);
 """
 
 #: fields of :data:`SCHEMA`'s ``models`` row that name a model
@@ -87,6 +99,7 @@ class ResultsDB:
             self.conn.execute('PRAGMA journal_mode=WAL')
             self.conn.execute('PRAGMA foreign_keys=ON')
             self.conn.execute('PRAGMA synchronous=FULL')  # a committed batch survives power loss
+            self._migrate()
             self.conn.executescript(SCHEMA)
         except sqlite3.DatabaseError as err:
             raise ValueError(f'{path} is not a usable results database: {err}') from err
@@ -98,6 +111,19 @@ class ResultsDB:
         self.model_id = self.conn.execute(
             'SELECT id FROM models WHERE config=? AND weights_sha256=? AND backend=? AND '
             'precision=? AND score_thr=?', values).fetchone()[0]
+
+    def _migrate(self) -> None:
+        """Bring a database of an earlier version to :data:`SCHEMA` (images gained
+        ``batch_id``; their old rows keep NULL there)."""
+        columns = [r[1] for r in self.conn.execute('PRAGMA table_info(images)')]
+        if columns and 'batch_id' not in columns:
+            with self.conn:
+                self.conn.execute('CREATE TABLE IF NOT EXISTS batches (id INTEGER PRIMARY KEY, '
+                                  'model_id INTEGER NOT NULL REFERENCES models(id), station '
+                                  'TEXT, started_at REAL NOT NULL, committed_at REAL NOT NULL, '
+                                  'images INTEGER NOT NULL)')
+                self.conn.execute('ALTER TABLE images ADD COLUMN batch_id INTEGER '
+                                  'REFERENCES batches(id)')
 
     def is_recorded(self, sha256: str) -> bool:
         """Whether an image with this content is recorded for this model."""
@@ -116,31 +142,83 @@ class ResultsDB:
             found.update(r[0] for r in rows)
         return found
 
-    def record_batch(self, items: Sequence[Dict]) -> None:
+    def record_batch(self, items: Sequence[Dict], station: Optional[str] = None,
+                     started_at: Optional[float] = None) -> Optional[int]:
         """Record a batch of images and their defects in one transaction.
 
         Each item: ``path``, ``sha256``, ``status`` and optionally ``size_bytes``,
         ``arrived_at``, ``width``, ``height``, ``error`` and ``defects`` (dicts with
         ``cls``, ``score``, ``box``, ``area_px``, ``area_pct``). An image already recorded
         for this model is left as it is (with its detections).
+
+        Args:
+            items (Sequence[dict]): The batch.
+            station (str, optional): Who recorded it (host:pid, say), kept in ``batches``.
+            started_at (float, optional): When the batch's work began (epoch seconds).
+
+        Returns:
+            int | None: The batch's id in ``batches``, None when every image of it was
+            recorded before.
         """
         now = time.time()
         with self.conn:  # one transaction: the whole batch or nothing
+            batch_id = self.conn.execute(
+                'INSERT INTO batches (model_id, station, started_at, committed_at, images) '
+                'VALUES (?, ?, ?, ?, 0)', (self.model_id, station,
+                                           now if started_at is None else started_at,
+                                           now)).lastrowid
+            inserted = 0
             for item in items:
                 cur = self.conn.execute(
-                    'INSERT OR IGNORE INTO images (model_id, path, sha256, size_bytes, '
-                    'arrived_at, inspected_at, width, height, status, error) VALUES '
-                    '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-                    (self.model_id, item['path'], item['sha256'], item.get('size_bytes'),
-                     item.get('arrived_at'), now, item.get('width'), item.get('height'),
-                     item['status'], item.get('error')))
+                    'INSERT OR IGNORE INTO images (model_id, batch_id, path, sha256, '
+                    'size_bytes, arrived_at, inspected_at, width, height, status, error) '
+                    'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+                    (self.model_id, batch_id, item['path'], item['sha256'],
+                     item.get('size_bytes'), item.get('arrived_at'), now, item.get('width'),
+                     item.get('height'), item['status'], item.get('error')))
                 if cur.rowcount == 0:
                     continue
+                inserted += 1
                 self.conn.executemany(
                     'INSERT INTO detections (image_id, class, score, x1, y1, x2, y2, area_px, '
                     'area_pct) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
                     [(cur.lastrowid, d['cls'], float(d['score']), *map(float, d['box']),
                       d.get('area_px'), d.get('area_pct')) for d in item.get('defects', ())])
+            if inserted:  # committed_at: the last moment before the commit
+                self.conn.execute('UPDATE batches SET images=?, committed_at=? WHERE id=?',
+                                  (inserted, time.time(), batch_id))
+            else:
+                self.conn.execute('DELETE FROM batches WHERE id=?', (batch_id, ))
+        return batch_id if inserted else None
+
+    def check_integrity(self) -> list:
+        """What is wrong with the record, in words (empty when nothing is): detections
+        without their image, batches whose image count differs from the images recorded
+        with their id, images recorded twice for one model.
+
+        Example:
+            >>> db = ResultsDB(':memory:', dict(config='c', weights_sha256='w',
+            ...                backend='pytorch', precision='f32', score_thr=0.3))
+            >>> db.check_integrity()
+            []
+        """
+        problems = []
+        orphans = self.conn.execute(
+            'SELECT COUNT(*) FROM detections d LEFT JOIN images i ON d.image_id = i.id '
+            'WHERE i.id IS NULL').fetchone()[0]
+        if orphans:
+            problems.append(f'{orphans} detections without their image')
+        for batch, expected, found in self.conn.execute(
+                'SELECT b.id, b.images, (SELECT COUNT(*) FROM images i WHERE i.batch_id = b.id) '
+                'FROM batches b').fetchall():
+            if expected != found:
+                problems.append(f'batch {batch}: {found} images recorded, {expected} committed')
+        twice = self.conn.execute(
+            'SELECT COUNT(*) FROM (SELECT 1 FROM images GROUP BY model_id, sha256 '
+            'HAVING COUNT(*) > 1)').fetchone()[0]
+        if twice:
+            problems.append(f'{twice} images recorded more than once for one model')
+        return problems
 
     def counts(self) -> Dict[str, int]:
         """Images and detections recorded for this model."""
@@ -156,11 +234,12 @@ class ResultsDB:
 
 
 def content_hashes(paths: Sequence[str]) -> Dict[str, Optional[str]]:
-    """path -> sha256 of its bytes (None where it cannot be read)."""
+    """path -> the picture's identity: the sha256 of its bytes, ``empty:<name>`` for a
+    zero-byte file (all of which share one hash), None where it cannot be read."""
     out = {}
     for p in paths:
         try:
-            out[p] = sha256_file(p)
+            out[p] = sha256_file(p) if os.path.getsize(p) else 'empty:' + os.path.basename(p)
         except OSError:
             out[p] = None
     return out

@@ -1,0 +1,435 @@
+"""One self-contained HTML page from an inspection database (what
+``tools/inspection_report.py`` writes): defect rate and defects per class over time,
+the latest defective pictures with their boxes, and a filterable, paged table.
+
+The page works offline: CSS, JavaScript, the plot (SVG) and the pictures (JPEG data
+URIs) are inside it, nothing is fetched. Every text that comes from the database (file
+names, class names, errors, config paths) reaches the page escaped: in the markup
+through :func:`html.escape`, in the table's data as JSON with ``<``, ``>`` and ``&``
+written as ``\\u003c`` ..., and the script puts it on the page with ``textContent``
+only, so a file called ``<img src=x onerror=alert(1)>.jpg`` shows as text.
+
+Example:
+    >>> data = load_report_data('line1.sqlite', since=time.time() - 8 * 3600)  # doctest: +SKIP
+    >>> open('shift.html', 'w').write(render_report(data))                    # doctest: +SKIP
+"""
+import base64
+import html
+import json
+import os.path as osp
+import re
+import sqlite3
+import time
+from typing import Dict, List, Optional, Sequence
+
+import cv2
+import numpy as np
+
+#: Time bins the plot may use (seconds), the first that gives at most MAX_BINS bins wins.
+BIN_CHOICES = (60, 300, 900, 3600, 4 * 3600, 86400, 7 * 86400)
+MAX_BINS = 48
+#: Colours of the classes in the plot and on the pictures (cycled).
+COLOURS = ('#e6194b', '#3cb44b', '#4363d8', '#f58231', '#911eb4', '#42d4f4', '#f032e6',
+           '#9a6324', '#808000', '#000075')
+
+
+def parse_when(text: str, now: Optional[float] = None) -> float:
+    """A ``--since`` / ``--until`` value as epoch seconds: local date-time
+    (``2026-12-02``, ``2026-12-02 06:00``, ``2026-12-02T06:00:30``) or an age
+    (``30m``, ``8h``, ``2d``: that long before now).
+
+    Raises:
+        ValueError: Neither form (the message shows both).
+
+    Example:
+        >>> parse_when('8h', now=100000.0)
+        71200.0
+    """
+    now = time.time() if now is None else now
+    match = re.fullmatch(r'\s*(\d+(?:\.\d+)?)\s*([smhd])\s*', text)
+    if match:
+        unit = dict(s=1, m=60, h=3600, d=86400)[match.group(2)]
+        return now - float(match.group(1)) * unit
+    for fmt in ('%Y-%m-%d', '%Y-%m-%d %H:%M', '%Y-%m-%d %H:%M:%S', '%Y-%m-%dT%H:%M',
+                '%Y-%m-%dT%H:%M:%S'):
+        try:
+            return time.mktime(time.strptime(text.strip(), fmt))
+        except ValueError:
+            continue
+    raise ValueError(f"expected a local date-time such as '2026-12-02 06:00' or an age such "
+                     f"as '8h' / '30m' / '2d', got {text!r}")
+
+
+def open_readonly(db_path: str) -> sqlite3.Connection:
+    """The database, read only; refuses a file that is not an inspection database.
+
+    Raises:
+        ValueError: Missing file, not SQLite, or without the inspection tables (named).
+    """
+    if not osp.isfile(db_path):
+        raise ValueError(f'database {db_path} does not exist')
+    try:
+        conn = sqlite3.connect(f'file:{osp.abspath(db_path)}?mode=ro', uri=True, timeout=30)
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    except sqlite3.DatabaseError as err:
+        raise ValueError(f'{db_path} is not an SQLite database: {err}') from err
+    missing = {'models', 'images', 'detections'} - tables
+    if missing:
+        conn.close()
+        raise ValueError(f'{db_path} is not an inspection database (written by '
+                         f'tools/inspection_station.py or inspect_defects.py --db): no '
+                         f'{", ".join(sorted(missing))} table')
+    return conn
+
+
+def load_report_data(db_path: str, since: Optional[float] = None,
+                     until: Optional[float] = None) -> Dict:
+    """What the page shows, read from the database: images and detections inspected in
+    ``[since, until]`` (epoch seconds; None: no bound), the models, the class names.
+
+    Returns:
+        dict: ``images`` (id, path, inspected_at, status, error, width, height, model_id),
+        ``detections`` (image_id, class, score, x1, y1, x2, y2, area_pct), ``models``,
+        ``classes`` (sorted), ``db``, ``since``, ``until``.
+    """
+    conn = open_readonly(db_path)
+    try:
+        lo = -1e300 if since is None else since
+        hi = 1e300 if until is None else until
+        images = conn.execute(
+            'SELECT id, path, inspected_at, status, error, width, height, model_id FROM images '
+            'WHERE inspected_at BETWEEN ? AND ? ORDER BY inspected_at, id', (lo, hi)).fetchall()
+        detections = conn.execute(
+            'SELECT d.image_id, d.class, d.score, d.x1, d.y1, d.x2, d.y2, d.area_pct FROM '
+            'detections d JOIN images i ON d.image_id = i.id WHERE i.inspected_at BETWEEN ? '
+            'AND ? ORDER BY i.inspected_at, i.id, d.score DESC', (lo, hi)).fetchall()
+        models = conn.execute('SELECT id, config, weights_sha256, backend, precision, '
+                              'score_thr FROM models ORDER BY id').fetchall()
+    finally:
+        conn.close()
+    return dict(db=db_path, since=since, until=until, images=images, detections=detections,
+                models=models, classes=sorted({d[1] for d in detections}))
+
+
+def _local(t: float, fmt: str = '%Y-%m-%d %H:%M:%S') -> str:
+    return time.strftime(fmt, time.localtime(t))
+
+
+def time_bins(times: Sequence[float]) -> tuple:
+    """``(start, width)`` of the plot's bins: the narrowest of :data:`BIN_CHOICES` that
+    cuts the span of ``times`` into at most :data:`MAX_BINS` bins, aligned to it.
+
+    Example:
+        >>> time_bins([0.0, 3000.0])
+        (0.0, 300)
+    """
+    lo, hi = min(times), max(times)
+    for width in BIN_CHOICES:
+        start = lo - lo % width
+        if (hi - start) // width + 1 <= MAX_BINS:
+            return start, width
+    width = BIN_CHOICES[-1]
+    return lo - lo % width, width
+
+
+def plot_svg(data: Dict) -> str:
+    """The over-time plot as inline SVG: defects per class per time bin (stacked bars)
+    and the defect rate (defective / inspected pictures, line, right axis)."""
+    images = data['images']
+    if not images:
+        return '<p class="empty">No pictures in this time range.</p>'
+    classes = data['classes']
+    start, width = time_bins([r[2] for r in images])
+    nbins = int((max(r[2] for r in images) - start) // width) + 1
+    seen = np.zeros(nbins)
+    bad = np.zeros(nbins)
+    per_class = np.zeros((len(classes), nbins))
+    bin_of = {}
+    for row in images:
+        b = int((row[2] - start) // width)
+        bin_of[row[0]] = b
+        seen[b] += 1
+        bad[b] += row[3] == 'defect'
+    index = {c: i for i, c in enumerate(classes)}
+    for det in data['detections']:
+        per_class[index[det[1]], bin_of[det[0]]] += 1
+    W, H, left, right, top, bottom = 860, 280, 50, 50, 16, 46
+    pw, ph = W - left - right, H - top - bottom
+    peak = max(1.0, per_class.sum(0).max())
+    bw = pw / nbins
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {W} {H}" width="{W}" '
+             f'height="{H}" role="img" aria-label="defects over time">',
+             f'<rect x="{left}" y="{top}" width="{pw}" height="{ph}" fill="#fafafa" '
+             'stroke="#ccc"/>']
+    for frac in (0, 0.5, 1):  # left axis: defects per bin; right axis: defect rate
+        y = top + ph * (1 - frac)
+        parts.append(f'<line x1="{left}" x2="{left + pw}" y1="{y:.1f}" y2="{y:.1f}" '
+                     'stroke="#e4e4e4"/>')
+        parts.append(f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">'
+                     f'{peak * frac:.0f}</text>')
+        parts.append(f'<text x="{left + pw + 6}" y="{y + 4:.1f}">{100 * frac:.0f}%</text>')
+    for b in range(nbins):
+        base = 0.0
+        x = left + b * bw + 0.1 * bw
+        for c in range(len(classes)):
+            n = per_class[c, b]
+            if not n:
+                continue
+            h = ph * n / peak
+            y = top + ph - base - h
+            parts.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{0.8 * bw:.1f}" '
+                         f'height="{h:.1f}" fill="{COLOURS[c % len(COLOURS)]}"><title>'
+                         f'{html.escape(classes[c])}: {int(n)} in '
+                         f'{_local(start + b * width, "%m-%d %H:%M")}</title></rect>')
+            base += h
+    rate = np.divide(bad, seen, out=np.zeros_like(bad), where=seen > 0)
+    points = ' '.join(f'{left + (b + 0.5) * bw:.1f},{top + ph * (1 - rate[b]):.1f}'
+                      for b in range(nbins) if seen[b])
+    parts.append(f'<polyline points="{points}" fill="none" stroke="#222" stroke-width="2"/>')
+    for b in range(nbins):
+        if seen[b]:
+            parts.append(f'<circle cx="{left + (b + 0.5) * bw:.1f}" '
+                         f'cy="{top + ph * (1 - rate[b]):.1f}" r="3" fill="#222"><title>'
+                         f'{100 * rate[b]:.1f}% defective of {int(seen[b])} pictures'
+                         '</title></circle>')
+    for b in sorted({0, nbins // 2, nbins - 1}):
+        x = left + (b + 0.5) * bw
+        parts.append(f'<text x="{x:.1f}" y="{top + ph + 16}" text-anchor="middle">'
+                     f'{_local(start + b * width, "%m-%d %H:%M")}</text>')
+    label = {60: '1 min', 300: '5 min', 900: '15 min', 3600: '1 h', 14400: '4 h',
+             86400: '1 day', 604800: '1 week'}[width]
+    parts.append(f'<text x="{left}" y="{H - 6}">bars: defects per class per {label} '
+                 '(left axis); line: defective pictures (right axis)</text>')
+    parts.append('</svg>')
+    legend = ''.join(f'<span class="key"><i style="background:{COLOURS[i % len(COLOURS)]}">'
+                     f'</i>{html.escape(c)}</span>' for i, c in enumerate(classes))
+    return '\n'.join(parts) + f'<div class="legend">{legend}</div>'
+
+
+def thumbnail(path: str, boxes: List[tuple], classes: Sequence[str], side: int = 220) -> str:
+    """A picture with its boxes: a JPEG data URI under an SVG of the boxes (labels in
+    tooltips), or a grey box saying the file is gone."""
+    img = cv2.imread(path, cv2.IMREAD_COLOR) if osp.isfile(path) else None
+    if img is None:
+        body = (f'<div class="gone" style="width:{side}px;height:{side}px">picture no longer '
+                f'at {html.escape(path)}</div>')
+        return body
+    h, w = img.shape[:2]
+    scale = side / max(h, w)
+    small = cv2.resize(img, (max(1, round(w * scale)), max(1, round(h * scale))),
+                       interpolation=cv2.INTER_AREA)
+    ok, jpg = cv2.imencode('.jpg', small, [cv2.IMWRITE_JPEG_QUALITY, 80])
+    uri = 'data:image/jpeg;base64,' + base64.b64encode(jpg.tobytes()).decode()
+    sw, sh = small.shape[1], small.shape[0]
+    rects = []
+    for cls, score, x1, y1, x2, y2 in boxes:
+        colour = COLOURS[list(classes).index(cls) % len(COLOURS)] if cls in classes else '#f00'
+        rects.append(f'<rect x="{x1 * scale:.1f}" y="{y1 * scale:.1f}" '
+                     f'width="{(x2 - x1) * scale:.1f}" height="{(y2 - y1) * scale:.1f}" '
+                     f'fill="none" stroke="{colour}" stroke-width="2"><title>'
+                     f'{html.escape(cls)} {score:.2f}</title></rect>')
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{sw}" height="{sh}" '
+            f'viewBox="0 0 {sw} {sh}"><image href="{uri}" width="{sw}" height="{sh}"/>'
+            + ''.join(rects) + '</svg>')
+
+
+def _json_for_script(value) -> str:
+    """JSON that cannot end or comment its ``<script>`` element."""
+    return (json.dumps(value, separators=(',', ':'), ensure_ascii=False)
+            .replace('<', '\\u003c').replace('>', '\\u003e').replace('&', '\\u0026')
+            .replace('\u2028', '\\u2028').replace('\u2029', '\\u2029'))
+
+
+STYLE = """
+body{font:14px/1.4 system-ui,sans-serif;margin:1.2em auto;max-width:1100px;color:#222}
+h1{font-size:1.4em;margin:.2em 0} h2{font-size:1.1em;margin:1.2em 0 .4em}
+.cards{display:flex;gap:.8em;flex-wrap:wrap}.card{border:1px solid #ddd;border-radius:6px;
+padding:.5em .9em}.card b{display:block;font-size:1.4em}
+svg text{font-size:11px;fill:#444}.legend{margin:.3em 0}.key{margin-right:1em}
+.key i{display:inline-block;width:.9em;height:.9em;margin-right:.3em;vertical-align:-1px}
+.latest{display:flex;flex-wrap:wrap;gap:.8em}.latest figure{margin:0;width:220px}
+.latest figcaption{font-size:12px;word-break:break-all}
+.gone{background:#eee;color:#666;font-size:12px;display:flex;align-items:center;
+justify-content:center;text-align:center;word-break:break-all;padding:4px;box-sizing:border-box}
+table{border-collapse:collapse;width:100%;font-size:13px}td,th{border-bottom:1px solid #eee;
+padding:2px 6px;text-align:left}th{background:#f4f4f4}td.num{text-align:right}
+.filters{display:flex;gap:.8em;flex-wrap:wrap;align-items:end;margin:.4em 0}
+.filters label{font-size:12px;display:flex;flex-direction:column}
+.pager{margin:.5em 0}.pager button{margin-right:.5em}.empty{color:#666}
+.models td{word-break:break-all}
+"""
+
+SCRIPT = """
+(function () {
+  var data = JSON.parse(document.getElementById('table-data').textContent);
+  var PAGE = 50, page = 0, shown = [];
+  var f = {cls: document.getElementById('f-class'), status: document.getElementById('f-status'),
+           score: document.getElementById('f-score'), from: document.getElementById('f-from'),
+           to: document.getElementById('f-to'), name: document.getElementById('f-name')};
+  data.classes.forEach(function (c) {
+    var o = document.createElement('option'); o.value = c; o.textContent = c; f.cls.appendChild(o);
+  });
+  function pad(n) { return (n < 10 ? '0' : '') + n; }
+  function when(t) {
+    var d = new Date(t * 1000);
+    return d.getFullYear() + '-' + pad(d.getMonth() + 1) + '-' + pad(d.getDate()) + ' ' +
+      pad(d.getHours()) + ':' + pad(d.getMinutes()) + ':' + pad(d.getSeconds());
+  }
+  function parseLocal(v) { return v ? new Date(v).getTime() / 1000 : null; }
+  function apply() {
+    var cls = f.cls.value, status = f.status.value, score = parseFloat(f.score.value) || 0,
+        from = parseLocal(f.from.value), to = parseLocal(f.to.value),
+        name = f.name.value.toLowerCase();
+    shown = data.rows.filter(function (r) {
+      if (cls && r[3] !== cls) return false;
+      if (status && r[2] !== status) return false;
+      if (score > 0 && !(r[4] !== null && r[4] >= score)) return false;
+      if (from !== null && r[0] < from) return false;
+      if (to !== null && r[0] > to) return false;
+      if (name && data.names[r[1]].toLowerCase().indexOf(name) < 0) return false;
+      return true;
+    });
+    page = 0; draw();
+  }
+  function cell(tr, text, num) {
+    var td = document.createElement('td'); td.textContent = text;
+    if (num) td.className = 'num'; tr.appendChild(td);
+  }
+  function draw() {
+    var body = document.getElementById('rows'); body.textContent = '';
+    var pages = Math.max(1, Math.ceil(shown.length / PAGE));
+    page = Math.min(page, pages - 1);
+    shown.slice(page * PAGE, (page + 1) * PAGE).forEach(function (r) {
+      var tr = document.createElement('tr');
+      cell(tr, when(r[0])); cell(tr, data.names[r[1]]); cell(tr, r[2]); cell(tr, r[3] || '');
+      cell(tr, r[4] === null ? '' : r[4].toFixed(3), true);
+      cell(tr, r[5] ? r[5].map(function (v) { return v.toFixed(1); }).join(', ') : '');
+      cell(tr, r[6] === null ? '' : r[6].toFixed(2), true);
+      cell(tr, r[7] || '');
+      body.appendChild(tr);
+    });
+    document.getElementById('page-info').textContent = 'page ' + (page + 1) + ' of ' + pages +
+      ' (' + shown.length + ' rows of ' + data.rows.length + ')';
+    document.getElementById('prev').disabled = page === 0;
+    document.getElementById('next').disabled = page >= pages - 1;
+  }
+  document.getElementById('prev').onclick = function () { page--; draw(); };
+  document.getElementById('next').onclick = function () { page++; draw(); };
+  ['cls', 'status', 'score', 'from', 'to', 'name'].forEach(function (k) {
+    f[k].addEventListener('input', apply); f[k].addEventListener('change', apply);
+  });
+  apply();
+  document.body.setAttribute('data-ready', '1');
+})();
+"""
+
+
+def table_rows(data: Dict) -> Dict:
+    """The table's data: one row per defect, and one per clean or unreadable picture:
+    ``[time, name index, status, class, score, box, area %, error]``."""
+    names, name_index, rows = [], {}, []
+    by_image: Dict[int, list] = {}
+    for det in data['detections']:
+        by_image.setdefault(det[0], []).append(det)
+    for img_id, path, t, status, error, *_ in data['images']:
+        if path not in name_index:
+            name_index[path] = len(names)
+            names.append(path)
+        n = name_index[path]
+        dets = by_image.get(img_id, [])
+        if not dets:
+            rows.append([round(t, 3), n, status, None, None, None, None, error])
+        for _, cls, score, x1, y1, x2, y2, area_pct in dets:
+            rows.append([round(t, 3), n, status, cls, round(score, 4),
+                         [round(x1, 1), round(y1, 1), round(x2, 1), round(y2, 1)],
+                         None if area_pct is None else round(area_pct, 3), None])
+    return dict(names=names, rows=rows, classes=data['classes'])
+
+
+def render_report(data: Dict, latest: int = 12, title: str = 'Inspection report') -> str:
+    """The page (see the module docstring) for :func:`load_report_data`'s ``data``."""
+    esc = html.escape
+    images = data['images']
+    n = len(images)
+    status = {s: sum(1 for r in images if r[3] == s) for s in ('defect', 'clean', 'unreadable')}
+    per_class = {c: 0 for c in data['classes']}
+    for det in data['detections']:
+        per_class[det[1]] += 1
+    span = (f'{_local(images[0][2])} to {_local(images[-1][2])}' if images
+            else 'no pictures')
+    asked = ' '.join(filter(None, [
+        data['since'] is not None and f'since {_local(data["since"])}',
+        data['until'] is not None and f'until {_local(data["until"])}']))
+    rate = f'{100 * status["defect"] / n:.1f}%' if n else '-'
+    cards = ''.join(f'<div class="card">{esc(k)}<b>{v}</b></div>' for k, v in [
+        ('pictures', n), ('defective', status['defect']), ('defect rate', rate),
+        ('clean', status['clean']), ('unreadable', status['unreadable']),
+        ('defects', len(data['detections']))])
+    class_rows = ''.join(f'<tr><td>{esc(c)}</td><td class="num">{k}</td></tr>'
+                         for c, k in sorted(per_class.items(), key=lambda x: -x[1]))
+    models = ''.join(
+        f'<tr><td>{m[0]}</td><td>{esc(str(m[1]))}</td><td>{esc(str(m[2])[:16])}</td>'
+        f'<td>{esc(str(m[3]))}</td><td>{esc(str(m[4]))}</td><td>{m[5]}</td></tr>'
+        for m in data['models'])
+    dets_of: Dict[int, list] = {}
+    for det in data['detections']:
+        dets_of.setdefault(det[0], []).append(det[1:7])
+    recent = [r for r in reversed(images) if r[3] == 'defect'][:latest]
+    figures = ''.join(
+        f'<figure>{thumbnail(r[1], dets_of.get(r[0], []), data["classes"])}<figcaption>'
+        f'{esc(osp.basename(r[1]))}<br>{_local(r[2])}: '
+        + esc(', '.join(f'{c} {s:.2f}' for c, s, *_ in dets_of.get(r[0], [])))
+        + '</figcaption></figure>' for r in recent) or '<p class="empty">none</p>'
+    status_options = ''.join(f'<option value="{s}">{s}</option>'
+                             for s in ('defect', 'clean', 'unreadable'))
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'">
+<title>{esc(title)}</title><style>{STYLE}</style></head>
+<body>
+<h1>{esc(title)}</h1>
+<p>{esc(osp.abspath(data['db']))}: pictures inspected {esc(span)}{' (' + esc(asked) + ')' if asked else ''};
+page written {_local(time.time())} ({esc(time.strftime('%Z'))}).</p>
+<div class="cards">{cards}</div>
+<h2>Over time</h2>
+{plot_svg(data)}
+<h2>Defects per class</h2>
+<table style="width:auto"><tr><th>class</th><th>defects</th></tr>{class_rows}</table>
+<h2>Latest defective pictures</h2>
+<div class="latest">{figures}</div>
+<h2>Every picture and defect</h2>
+<div class="filters">
+<label>class<select id="f-class"><option value="">all</option></select></label>
+<label>status<select id="f-status"><option value="">all</option>{status_options}</select></label>
+<label>score at least<input id="f-score" type="number" min="0" max="1" step="0.05" value="0"></label>
+<label>from<input id="f-from" type="datetime-local" step="1"></label>
+<label>to<input id="f-to" type="datetime-local" step="1"></label>
+<label>file name contains<input id="f-name" type="search"></label>
+</div>
+<table><thead><tr><th>time</th><th>picture</th><th>status</th><th>class</th><th>score</th>
+<th>box (x1, y1, x2, y2 px)</th><th>area %</th><th>error</th></tr></thead>
+<tbody id="rows"></tbody></table>
+<div class="pager"><button id="prev" type="button">previous</button><button id="next" type="button">next</button>
+<span id="page-info"></span></div>
+<h2>Models</h2>
+<table class="models"><tr><th>id</th><th>config</th><th>weights sha256</th><th>backend</th>
+<th>precision</th><th>score threshold</th></tr>{models}</table>
+<script type="application/json" id="table-data">{_json_for_script(table_rows(data))}</script>
+<script>{SCRIPT}</script>
+</body></html>
+"""
+
+
+def write_report(db_path: str, out: str, since: Optional[float] = None,
+                 until: Optional[float] = None, latest: int = 12) -> Dict:
+    """Write the page for ``db_path`` to ``out``; return what it shows in numbers."""
+    data = load_report_data(db_path, since, until)
+    page = render_report(data, latest=latest)
+    with open(out, 'w', encoding='utf-8') as f:
+        f.write(page)
+    return dict(pictures=len(data['images']), defects=len(data['detections']),
+                bytes=len(page.encode()))
+
+
+__all__ = ['load_report_data', 'open_readonly', 'parse_when', 'plot_svg', 'render_report',
+           'table_rows', 'time_bins', 'write_report']

@@ -1,0 +1,321 @@
+"""Load benchmark of the inspection station (tools/inspection_station.py) with a simulated
+line camera, in one run:
+
+1. **reference**: the same detector and backend inspecting batches of 32 pictures already
+   decoded in memory (``predict_batch``), in this process, before the station starts;
+2. **backlog**: ``--backlog`` pictures dropped at once into the watched folder of a
+   running station: its throughput (pictures / s from the drop to the last record) and
+   that as a ratio of the reference;
+3. **line**: ``--images`` pictures in bursts of ``--burst`` at ``--line-load`` x the
+   reference rate (a line slower than the station): arrival-to-record latency p50 / p95
+   (file complete -> batch committed) and the station's resident memory over time;
+4. **crash** (``--kill-cycles N``): a station SIGKILLed N times at random moments while
+   ``--crash-images`` pictures arrive, restarted each time: pictures lost and recorded
+   twice (content hashes of the folder against the database), batches not whole;
+5. **report**: ``tools/inspection_report.py`` on the line run's database and the time the
+   page takes to load in headless Chromium (where one is installed).
+
+Nothing else should run on the machine (a training shares the cores: no figure).
+
+Example:
+    python tools/analysis_tools/station_load.py configs/sdn_ssd_neu.py sdn.onnx \\
+        --backend onnxruntime --threads 2 --out results/inspection_station.md
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+import numpy as np
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+                                     description='Load benchmark of the inspection station')
+    parser.add_argument('config')
+    parser.add_argument('checkpoint', help='.pth (pytorch) or .onnx (onnxruntime/openvino)')
+    parser.add_argument('--backend', default='pytorch',
+                        choices=['pytorch', 'onnxruntime', 'openvino'])
+    parser.add_argument('--threads', type=int, default=2, help='CPU threads of the backend')
+    parser.add_argument('--batch-size', type=int, default=32, help="the station's batch size")
+    parser.add_argument('--backlog', type=int, default=2000,
+                        help='pictures dropped at once (throughput)')
+    parser.add_argument('--images', type=int, default=10000,
+                        help='pictures of the line phase (latency, memory)')
+    parser.add_argument('--burst', type=int, default=20, help='pictures per camera burst')
+    parser.add_argument('--line-load', type=float, default=0.5,
+                        help='line rate as a fraction of the reference rate')
+    parser.add_argument('--kill-cycles', type=int, default=5,
+                        help='SIGKILL/restart cycles of the crash phase (0: skip it)')
+    parser.add_argument('--crash-images', type=int, default=2000)
+    parser.add_argument('--work-dir', help='folder for the camera folders and databases '
+                        '(default: a temporary one, removed)')
+    parser.add_argument('--out', help='also write the markdown table here')
+    parser.add_argument('--seed', type=int, default=0)
+    return parser.parse_args(argv)
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process (MB), from /proc."""
+    with open(f'/proc/{pid}/status') as f:
+        for line in f:
+            if line.startswith('VmRSS:'):
+                return int(line.split()[1]) / 1024
+    return float('nan')
+
+
+def recorded(db: str) -> int:
+    if not osp.exists(db):
+        return 0
+    try:
+        conn = sqlite3.connect(f'file:{db}?mode=ro', uri=True, timeout=5)
+        try:
+            return conn.execute('SELECT COUNT(*) FROM images').fetchone()[0]
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return 0
+
+
+class Station:
+    """tools/inspection_station.py as a subprocess, its memory sampled every 0.5 s."""
+
+    def __init__(self, args, folder: str, db: str, log: str) -> None:
+        cmd = [sys.executable, osp.join(REPO, 'tools/inspection_station.py'), args.config,
+               args.checkpoint, '--watch', folder, '--db', db, '--backend', args.backend,
+               '--threads', str(args.threads), '--batch-size', str(args.batch_size),
+               '--no-progress', '--settle', '0.05', '--poll-interval', '0.02']
+        self.log = open(log, 'a')
+        env = dict(os.environ, OMP_NUM_THREADS=str(args.threads))
+        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT, env=env)
+        self.memory = []  # (seconds since start, MB)
+        self.t0 = time.time()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+
+    def _sample(self):
+        while not self._stop.is_set() and self.proc.poll() is None:
+            try:
+                self.memory.append((time.time() - self.t0, rss_mb(self.proc.pid)))
+            except OSError:
+                break
+            time.sleep(0.5)
+
+    def wait_ready(self, db: str, timeout: float = 300) -> None:
+        """Until the station has opened its database (model loaded)."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f'the station exited with {self.proc.returncode}; see '
+                                   f'{self.log.name}')
+            if 'station: watching' in open(self.log.name).read():
+                return
+            time.sleep(0.1)
+        raise RuntimeError('the station did not start in time')
+
+    def stop(self, sig=signal.SIGINT) -> int:
+        self.proc.send_signal(sig)
+        code = self.proc.wait(timeout=300)
+        self._stop.set()
+        self._thread.join()
+        self.log.close()
+        return code
+
+
+def reference_rate(args, camera) -> float:
+    """Pictures / s of the detector on batches of 32 decoded pictures (this process)."""
+    import torch
+
+    from mmdet_shuffledefect.apis.inspection import predict_batch
+    if args.backend == 'pytorch':
+        from mmdet_shuffledefect.apis import init_inspection_model
+        torch.set_num_threads(args.threads)
+        model = init_inspection_model(args.config, args.checkpoint)
+    else:
+        from mmdet_shuffledefect.deployment import load_exported
+        model = load_exported(args.checkpoint, args.backend, threads=args.threads)
+    imgs = [camera.frame(10 ** 6 + i) for i in range(32)]
+    for _ in range(3):
+        predict_batch(model, imgs)
+    rates = []
+    for _ in range(10):
+        t = time.perf_counter()
+        predict_batch(model, imgs)
+        rates.append(32 / (time.perf_counter() - t))
+    return float(np.median(rates))
+
+
+def latencies(db: str) -> np.ndarray:
+    conn = sqlite3.connect(db)
+    rows = conn.execute('SELECT b.committed_at - i.arrived_at FROM images i JOIN batches b '
+                        'ON i.batch_id = b.id').fetchall()
+    conn.close()
+    return np.array([r[0] for r in rows])
+
+
+def crash_phase(args, root, camera_cls, rng):
+    """Kill/restart cycles; return (pictures, recorded, lost, duplicated, problems)."""
+    from mmdet_shuffledefect.apis.results_db import ResultsDB, content_hashes
+    folder, db = osp.join(root, 'crash'), osp.join(root, 'crash.sqlite')
+    cam = camera_cls(folder, pool=64, seed=args.seed + 2)
+    per_cycle = args.crash_images // (args.kill_cycles + 1)
+    for cycle in range(args.kill_cycles):
+        station = Station(args, folder, db, osp.join(root, 'crash.log'))
+        cam.shoot(per_cycle)
+        before = recorded(db)
+        deadline = time.time() + 300
+        while recorded(db) <= before and time.time() < deadline:
+            time.sleep(0.01)
+        time.sleep(float(rng.uniform(0, 1.0)))
+        station.stop(signal.SIGKILL)
+    cam.shoot(args.crash_images - per_cycle * args.kill_cycles)
+    station = Station(args, folder, db, osp.join(root, 'crash.log'))
+    station.wait_ready(db)
+    deadline = time.time() + 600
+    while recorded(db) < args.crash_images and time.time() < deadline:
+        time.sleep(0.2)
+    time.sleep(1.0)
+    station.stop()
+    files = sorted(osp.join(folder, f) for f in os.listdir(folder) if f.endswith('.jpg'))
+    wanted = set(content_hashes(files).values())
+    conn = sqlite3.connect(db)
+    keys = [r[0] for r in conn.execute('SELECT sha256 FROM images')]
+    conn.close()
+    check = ResultsDB(db, dict(config='-', weights_sha256='-', backend='-', precision='-',
+                               score_thr=0.0))
+    problems = check.check_integrity()
+    check.close()
+    return (len(files), len(keys), len(wanted - set(keys)), len(keys) - len(set(keys)),
+            problems)
+
+
+def report_load_seconds(db: str, root: str):
+    """Write the HTML report of ``db``; time its load in headless Chromium (None: none)."""
+    from mmdet_shuffledefect.reporting.inspection_html import write_report
+    page = osp.join(root, 'report.html')
+    shown = write_report(db, page)
+    browser = shutil.which('chromium') or shutil.which('chromium-browser')
+    if browser is None:
+        return shown, None
+    from playwright.sync_api import sync_playwright
+    times = []
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=browser, args=[
+            '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+            '--disable-component-update', '--disable-sync', '--no-first-run'])
+        for _ in range(3):
+            tab = b.new_page()
+            t = time.perf_counter()
+            tab.goto('file://' + page)
+            tab.wait_for_selector('body[data-ready="1"]', timeout=60000)
+            times.append(time.perf_counter() - t)
+            tab.close()
+        b.close()
+    return shown, times
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    sys.path.insert(0, REPO)
+    from mmdet_shuffledefect.data_prep.line_camera import LineCamera
+    from mmdet_shuffledefect.utils.env import environment_info
+    rng = np.random.default_rng(args.seed)
+    root = args.work_dir or tempfile.mkdtemp(prefix='station_load_')
+    os.makedirs(root, exist_ok=True)
+    lines = []
+
+    def say(text=''):
+        print(text, flush=True)
+        lines.append(text)
+
+    cam = LineCamera(osp.join(root, 'line'), pool=64, seed=args.seed)
+    ref = reference_rate(args, cam)
+    say(f'reference: {ref:.1f} pictures/s ({args.backend}, {args.threads} threads, batches of '
+        '32 decoded pictures in memory)')
+
+    # backlog: a running, idle station gets args.backlog pictures at once
+    back_dir, back_db = osp.join(root, 'backlog'), osp.join(root, 'backlog.sqlite')
+    back_cam = LineCamera(back_dir, pool=64, seed=args.seed + 1)
+    station = Station(args, back_dir, back_db, osp.join(root, 'backlog.log'))
+    station.wait_ready(back_db)
+    t0 = time.time()
+    back_cam.shoot(args.backlog)
+    dropped = time.time() - t0
+    while recorded(back_db) < args.backlog and station.proc.poll() is None:
+        time.sleep(0.05)
+    conn = sqlite3.connect(back_db)
+    last = conn.execute('SELECT MAX(committed_at) FROM batches').fetchone()[0]
+    conn.close()
+    station.stop()
+    throughput = args.backlog / (last - t0)
+    say(f'backlog: {args.backlog} pictures written in {dropped:.1f} s; station '
+        f'{throughput:.1f} pictures/s = {throughput / ref:.2f}x the reference')
+
+    # line: a line slower than the station, in bursts
+    line_db = osp.join(root, 'line.sqlite')
+    station = Station(args, cam.folder, line_db, osp.join(root, 'line.log'))
+    station.wait_ready(line_db)
+    rate = args.line_load * ref
+    start_line = time.time()
+    marks = []  # (pictures written, station RSS MB)
+    for k in range(0, args.images, args.burst):
+        due = start_line + k / rate
+        time.sleep(max(0.0, due - time.time()))
+        cam.shoot(min(args.burst, args.images - k))
+        if station.memory:
+            marks.append((k, station.memory[-1][1]))
+    while recorded(line_db) < args.images and station.proc.poll() is None:
+        time.sleep(0.1)
+    line_seconds = time.time() - start_line
+    time.sleep(1.0)
+    marks.append((args.images, station.memory[-1][1]))
+    station.stop()
+    lat = latencies(line_db)
+    first_k = next((mb for k, mb in marks if k >= min(1000, args.images // 10)), marks[0][1])
+    say(f'line: {args.images} pictures at {rate:.1f}/s ({args.line_load:.2f}x the reference) '
+        f'in bursts of {args.burst}, {line_seconds:.0f} s; arrival to record p50 '
+        f'{1000 * np.percentile(lat, 50):.0f} ms, p95 {1000 * np.percentile(lat, 95):.0f} ms, '
+        f'max {1000 * lat.max():.0f} ms')
+    peak = max(mb for _, mb in station.memory)
+    say(f'memory (station RSS): {first_k:.0f} MB after the first '
+        f'{min(1000, args.images // 10)} pictures, {marks[-1][1]:.0f} MB after '
+        f'{args.images} ({marks[-1][1] - first_k:+.1f} MB), peak {peak:.0f} MB')
+    say('memory over time (pictures written: MB): ' + ', '.join(
+        f'{k}: {mb:.0f}' for k, mb in marks[::max(1, len(marks) // 10)] + [marks[-1]]))
+
+    if args.kill_cycles:
+        files, keys, lost, twice, problems = crash_phase(args, root, LineCamera, rng)
+        say(f'crash: {args.kill_cycles} SIGKILL/restart cycles, {files} pictures: {keys} '
+            f'recorded, {lost} lost, {twice} recorded twice, batches not whole: '
+            f'{len(problems)}' + (f' ({problems[:3]})' if problems else ''))
+
+    shown, load = report_load_seconds(line_db, root)
+    say(f'report: {shown["pictures"]} pictures, {shown["defects"]} defects, '
+        f'{shown["bytes"] / 1e6:.1f} MB; '
+        + ('load in headless Chromium (goto to the table drawn) '
+           + ', '.join(f'{t:.2f}' for t in load) + ' s' if load else 'no Chromium here'))
+    env = environment_info()
+    say(f"environment: {env['cpu']}, {os.cpu_count()} cores; python {env['python']}, torch "
+        f"{env['torch']}, mmdet {env['mmdet']}, git {env['git_commit']}, seed {args.seed}")
+    if args.out:
+        with open(args.out, 'a') as f:
+            f.write('\n```text\n$ python tools/analysis_tools/station_load.py '
+                    + ' '.join(sys.argv[1:]) + '\n' + '\n'.join(lines) + '\n```\n')
+    if not args.work_dir:
+        shutil.rmtree(root, ignore_errors=True)
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
