@@ -292,7 +292,8 @@ def main(argv=None):
         f'{min(1000, args.images // 10)} pictures, {marks[-1][1]:.0f} MB after '
         f'{args.images} ({marks[-1][1] - first_k:+.1f} MB), peak {peak:.0f} MB')
     say('memory over time (pictures written: MB): ' + ', '.join(
-        f'{k}: {mb:.0f}' for k, mb in marks[::max(1, len(marks) // 10)] + [marks[-1]]))
+        f'{k}: {mb:.0f}' for k, mb in sorted(set(marks[::max(1, len(marks) // 10)]
+                                                  + [marks[-1]]))))
 
     if args.kill_cycles:
         files, keys, lost, twice, problems = crash_phase(args, root, LineCamera, rng)
