@@ -187,6 +187,24 @@ def picture_key(data: bytes, path: str) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def _glibc_trim() -> Optional[Callable[[int], int]]:
+    """glibc's ``malloc_trim`` (None elsewhere)."""
+    import ctypes
+    import ctypes.util
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library('c') or 'libc.so.6')
+        return libc.malloc_trim
+    except (OSError, AttributeError):
+        return None
+
+
+#: Returns the heap's free pages to the system after each batch. A line sends batches of
+#: every size from 1 to ``batch_size``; PyTorch's tensors of ever-new shapes fragment
+#: glibc's heap, which then keeps growing (measured: +430 MB over 4,000 pictures in
+#: batches of 1-20, flat with a trim after each batch or with one fixed batch size).
+MALLOC_TRIM = _glibc_trim()
+
+
 class InspectionStation:
     """Inspects the pictures arriving in a folder and records them (module docstring).
 
@@ -305,6 +323,8 @@ class InspectionStation:
             self.db.record_batch(items, station=self.name, started_at=started)
             self.stats['batches'] += 1
         self.stats['recorded'] += len(items)
+        if MALLOC_TRIM is not None:
+            MALLOC_TRIM(0)
 
     def run(self, stop_when_idle: Optional[float] = None, max_images: Optional[int] = None,
             handle_signals: bool = True) -> Dict:
