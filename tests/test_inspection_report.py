@@ -170,3 +170,8 @@ def test_report_in_headless_chromium(line_db, tmp_path):
     assert all(u.startswith(('file:', 'data:')) for u in requests), requests
     assert shot.stat().st_size > 10000
     assert cv2.imread(str(shot)).shape[1] == 1200
+    # the tool's own --screenshot
+    proc = run_tool(['tools/inspection_report.py', str(line_db), '--out', str(out),
+                     '--screenshot', str(tmp_path / 'tool.png')])
+    assert proc.returncode == 0, proc.stderr
+    assert cv2.imread(str(tmp_path / 'tool.png')).shape[1] == 1200

@@ -5,13 +5,14 @@ text from the database is shown as text.
 
 Example:
     python tools/inspection_report.py line1.sqlite --out shift.html --since 8h
+    python tools/inspection_report.py line1.sqlite --out shift.html --screenshot shift.png
     python tools/inspection_report.py line1.sqlite --out day.html --since '2026-12-02 06:00' \\
         --until '2026-12-02 14:00'
 """
 import argparse
 import sys
 
-from mmdet_shuffledefect.reporting.inspection_html import parse_when, write_report
+from mmdet_shuffledefect.reporting.inspection_html import parse_when, screenshot, write_report
 
 
 def when_arg(text: str) -> float:
@@ -33,6 +34,9 @@ def parse_args(argv=None):
                         "an age such as '8h', '30m', '2d'")
     parser.add_argument('--until', type=when_arg, metavar='WHEN',
                         help='pictures inspected up to then (same forms)')
+    parser.add_argument('--screenshot', metavar='FILE.png',
+                        help='also a full-page picture of the report, rendered in headless '
+                        'Chromium (needs chromium)')
     parser.add_argument('--latest', type=int, default=12,
                         help='how many of the latest defective pictures to show')
     return parser.parse_args(argv)
@@ -56,6 +60,13 @@ def main(argv=None):
         return 1
     print(f'{args.out}: {shown["pictures"]} pictures, {shown["defects"]} defects '
           f'({shown["bytes"] / 1e6:.1f} MB, self-contained)')
+    if args.screenshot:
+        try:
+            screenshot(args.out, args.screenshot)
+        except RuntimeError as err:
+            print(f'error: {err}', file=sys.stderr)
+            return 1
+        print(f'{args.screenshot}: the page as Chromium draws it')
     return 0
 
 

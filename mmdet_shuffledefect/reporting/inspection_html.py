@@ -431,5 +431,30 @@ def write_report(db_path: str, out: str, since: Optional[float] = None,
                 bytes=len(page.encode()))
 
 
+def screenshot(page: str, out: str, width: int = 1200) -> None:
+    """A full-page PNG of the written page in headless Chromium (Playwright driving the
+    machine's Chromium; nothing is downloaded).
+
+    Raises:
+        RuntimeError: No Chromium on this machine (the message says how to get one).
+    """
+    import shutil
+    browser = next(filter(None, map(shutil.which, ('chromium', 'chromium-browser',
+                                                   'google-chrome'))), None)
+    if browser is None:
+        raise RuntimeError('no Chromium on this machine for --screenshot (Debian: apt-get '
+                           'install chromium)')
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=browser, args=[
+            '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+            '--disable-component-update', '--disable-sync', '--no-first-run'])
+        tab = b.new_page(viewport={'width': width, 'height': 900})
+        tab.goto('file://' + osp.abspath(page))
+        tab.wait_for_selector('body[data-ready="1"]', timeout=60000)
+        tab.screenshot(path=out, full_page=True)
+        b.close()
+
+
 __all__ = ['load_report_data', 'open_readonly', 'parse_when', 'plot_svg', 'render_report',
-           'table_rows', 'time_bins', 'write_report']
+           'screenshot', 'table_rows', 'time_bins', 'write_report']
