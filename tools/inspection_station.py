@@ -21,7 +21,8 @@ import sys
 import mmdet_shuffledefect  # noqa: F401
 from mmdet_shuffledefect.utils.cli import (add_backend_args, apply_trust, check_backend_args,
                                            fail)
-from mmdet_shuffledefect.utils.inspection_cli import load_inspection_backend, open_results_db
+from mmdet_shuffledefect.utils.inspection_cli import (check_db_path, load_inspection_backend,
+                                                      open_results_db)
 
 
 def positive_float(text: str) -> float:
@@ -84,6 +85,7 @@ def main(argv=None):
     for path, what in ((args.config, 'config'), (args.checkpoint, 'checkpoint')):
         if not osp.isfile(path):
             fail(f'{what} {path} does not exist')
+    check_db_path(args.db)
     if not osp.isdir(args.watch):
         fail(f'--watch {args.watch} does not exist or is not a folder')
     if not 0 <= args.score_thr <= 1:

@@ -39,10 +39,19 @@ def load_inspection_backend(args):
     return model
 
 
+def check_db_path(db: str) -> None:
+    """Refuse a database URL (exit 2): the record is an SQLite file; a server
+    (``postgresql://...``) is not supported yet."""
+    if '://' in db:
+        fail(f'--db {db}: database servers are not supported yet; give an SQLite file path '
+             '(e.g. line1.sqlite; one file per line, the reports read each)')
+
+
 def open_results_db(args, model):
     """The results database ``args.db`` for this model: config, weights (by content),
     backend, precision and score threshold. Exits 1 where the file is not one."""
     from mmdet_shuffledefect.apis.results_db import ResultsDB, sha256_file
+    check_db_path(args.db)
     runtime = model.describe() if hasattr(model, 'describe') else 'pytorch, precision f32'
     try:
         return ResultsDB(args.db, dict(
@@ -53,4 +62,4 @@ def open_results_db(args, model):
         fail(str(err), code=1)
 
 
-__all__ = ['load_inspection_backend', 'open_results_db']
+__all__ = ['check_db_path', 'load_inspection_backend', 'open_results_db']
