@@ -2,9 +2,7 @@
 database, --since/--until, every database text escaped, self-contained, and in a real
 headless Chromium: the page loads without errors or requests, the filter and the pager
 work, a screenshot is taken."""
-import os
 import re
-import shutil
 import time
 
 import cv2
@@ -114,20 +112,13 @@ def test_report_refuses_bad_input_by_name(tmp_path, line_db):
     assert proc.returncode == 1 and 'missing.sqlite does not exist' in proc.stderr
 
 
-def _chromium():
-    for name in ('chromium', 'chromium-browser', 'google-chrome'):
-        path = shutil.which(name)
-        if path:
-            return path
-    return None
-
-
 @pytest.mark.browser
 def test_report_in_headless_chromium(line_db, tmp_path):
     """The page in Debian's Chromium, driven by Playwright: loads with no script error,
     no dialog (the HTML file name and class stay text) and no request leaving the page;
     the class filter and the pager change the table; a screenshot is written."""
-    browser_path = _chromium()
+    from mmdet_shuffledefect.reporting.inspection_html import CHROMIUM_ARGS, find_chromium
+    browser_path = find_chromium()
     if browser_path is None:
         pytest.skip('no Chromium on this machine: .ci/run installs Debian\'s chromium; '
                     'where it cannot, this browser test is skipped (marked browser)')
@@ -137,9 +128,7 @@ def test_report_in_headless_chromium(line_db, tmp_path):
     assert proc.returncode == 0, proc.stderr
     errors, dialogs, requests = [], [], []
     with playwright.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=browser_path, args=[
-            '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-            '--disable-component-update', '--disable-sync', '--no-first-run'])
+        browser = pw.chromium.launch(executable_path=browser_path, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={'width': 1200, 'height': 900})
         page.on('pageerror', lambda e: errors.append(str(e)))
         page.on('dialog', lambda d: (dialogs.append(d.message), d.dismiss()))

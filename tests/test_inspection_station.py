@@ -161,14 +161,8 @@ def _station(cam, db, *more, env=None):
 
 
 def _recorded(db):
-    try:
-        conn = sqlite3.connect(f'file:{db}?mode=ro', uri=True, timeout=5)
-        try:
-            return conn.execute('SELECT COUNT(*) FROM images').fetchone()[0]
-        finally:
-            conn.close()
-    except sqlite3.Error:
-        return 0
+    from mmdet_shuffledefect.apis.results_db import recorded_count
+    return recorded_count(str(db))
 
 
 def _check_exactly_once(db, folder):

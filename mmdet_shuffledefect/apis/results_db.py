@@ -233,6 +233,26 @@ class ResultsDB:
         self.conn.close()
 
 
+def recorded_count(path: str) -> int:
+    """Images recorded in the database file ``path`` (all models), read only; 0 where the
+    file is missing or not (yet) a database: what a watcher of a running station polls.
+
+    Example:
+        >>> recorded_count('/nonexistent/line.sqlite')
+        0
+    """
+    if not os.path.exists(path):
+        return 0
+    try:
+        conn = sqlite3.connect(f'file:{os.path.abspath(path)}?mode=ro', uri=True, timeout=5)
+        try:
+            return conn.execute('SELECT COUNT(*) FROM images').fetchone()[0]
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return 0
+
+
 def content_hashes(paths: Sequence[str]) -> Dict[str, Optional[str]]:
     """path -> the picture's identity: the sha256 of its bytes, ``empty:<name>`` for a
     zero-byte file (all of which share one hash), None where it cannot be read."""
@@ -245,4 +265,5 @@ def content_hashes(paths: Sequence[str]) -> Dict[str, Optional[str]]:
     return out
 
 
-__all__ = ['MODEL_FIELDS', 'ResultsDB', 'SCHEMA', 'content_hashes', 'sha256_file']
+__all__ = ['MODEL_FIELDS', 'ResultsDB', 'SCHEMA', 'content_hashes', 'recorded_count',
+           'sha256_file']

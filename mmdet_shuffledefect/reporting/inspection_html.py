@@ -431,6 +431,22 @@ def write_report(db_path: str, out: str, since: Optional[float] = None,
                 bytes=len(page.encode()))
 
 
+#: Headless Chromium on a machine without network: no background fetches, no sandbox (root
+#: in containers), no GPU.
+CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking',
+                 '--disable-component-update', '--disable-sync', '--no-first-run']
+
+
+def find_chromium() -> Optional[str]:
+    """The machine's Chromium (Debian's ``chromium``, or Chrome), None where there is none."""
+    import shutil
+    for name in ('chromium', 'chromium-browser', 'google-chrome'):
+        path = shutil.which(name)
+        if path:
+            return path
+    return None
+
+
 def screenshot(page: str, out: str, width: int = 1200) -> None:
     """A full-page PNG of the written page in headless Chromium (Playwright driving the
     machine's Chromium; nothing is downloaded).
@@ -438,17 +454,13 @@ def screenshot(page: str, out: str, width: int = 1200) -> None:
     Raises:
         RuntimeError: No Chromium on this machine (the message says how to get one).
     """
-    import shutil
-    browser = next(filter(None, map(shutil.which, ('chromium', 'chromium-browser',
-                                                   'google-chrome'))), None)
+    browser = find_chromium()
     if browser is None:
         raise RuntimeError('no Chromium on this machine for --screenshot (Debian: apt-get '
                            'install chromium)')
     from playwright.sync_api import sync_playwright
     with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=browser, args=[
-            '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-            '--disable-component-update', '--disable-sync', '--no-first-run'])
+        b = pw.chromium.launch(executable_path=browser, args=CHROMIUM_ARGS)
         tab = b.new_page(viewport={'width': width, 'height': 900})
         tab.goto('file://' + osp.abspath(page))
         tab.wait_for_selector('body[data-ready="1"]', timeout=60000)
@@ -456,5 +468,5 @@ def screenshot(page: str, out: str, width: int = 1200) -> None:
         b.close()
 
 
-__all__ = ['load_report_data', 'open_readonly', 'parse_when', 'plot_svg', 'render_report',
+__all__ = ['CHROMIUM_ARGS', 'find_chromium', 'load_report_data', 'open_readonly', 'parse_when', 'plot_svg', 'render_report',
            'screenshot', 'table_rows', 'time_bins', 'write_report']

@@ -22,7 +22,6 @@ Example:
         --backend onnxruntime --threads 2 --out results/inspection_station.md
 """
 import argparse
-import json
 import os
 import os.path as osp
 import shutil
@@ -75,16 +74,8 @@ def rss_mb(pid: int) -> float:
 
 
 def recorded(db: str) -> int:
-    if not osp.exists(db):
-        return 0
-    try:
-        conn = sqlite3.connect(f'file:{db}?mode=ro', uri=True, timeout=5)
-        try:
-            return conn.execute('SELECT COUNT(*) FROM images').fetchone()[0]
-        finally:
-            conn.close()
-    except sqlite3.Error:
-        return 0
+    from mmdet_shuffledefect.apis.results_db import recorded_count
+    return recorded_count(db)
 
 
 class Station:
@@ -202,18 +193,17 @@ def crash_phase(args, root, camera_cls, rng):
 
 def report_load_seconds(db: str, root: str):
     """Write the HTML report of ``db``; time its load in headless Chromium (None: none)."""
-    from mmdet_shuffledefect.reporting.inspection_html import write_report
+    from mmdet_shuffledefect.reporting.inspection_html import (CHROMIUM_ARGS, find_chromium,
+                                                               write_report)
     page = osp.join(root, 'report.html')
     shown = write_report(db, page)
-    browser = shutil.which('chromium') or shutil.which('chromium-browser')
+    browser = find_chromium()
     if browser is None:
         return shown, None
     from playwright.sync_api import sync_playwright
     times = []
     with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=browser, args=[
-            '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-            '--disable-component-update', '--disable-sync', '--no-first-run'])
+        b = pw.chromium.launch(executable_path=browser, args=CHROMIUM_ARGS)
         for _ in range(3):
             tab = b.new_page()
             t = time.perf_counter()
