@@ -1,7 +1,7 @@
 """Evaluate a checkpoint on a config's test set (mmdet's flags).
 
 Example:
-    python tools/test.py configs/sdn_ssd_neu.py work_dirs/sdn/best.pth
+    python tools/test.py configs/sdn_ssd_neu.py work_dirs/sdn_ssd_neu/best_pascal_voc_mAP_epoch_60.pth
     python tools/test.py CONFIG CKPT --out results.pkl --show-dir vis
     python tools/test.py CONFIG model.onnx --backend onnxruntime   # tools/deployment/export_onnx.py
     python tools/test.py CONFIG model.onnx --backend openvino --precision bf16
