@@ -20,20 +20,8 @@ import sys
 import mmdet_shuffledefect  # noqa: F401
 from mmdet_shuffledefect.utils.cli import (add_backend_args, apply_trust, check_backend_args,
                                            fail)
-from mmdet_shuffledefect.utils.inspection_cli import load_inspection_backend, open_results_db
-
-
-def tile_arg(text: str):
-    """``--tile-size``: 'auto' or a non-negative int."""
-    if text == 'auto':
-        return text
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected 'auto' or a number of px, got {text!r}")
-    if value < 0:
-        raise argparse.ArgumentTypeError(f'expected a number of px >= 0, got {value}')
-    return value
+from mmdet_shuffledefect.utils.inspection_cli import (check_db_path, load_inspection_backend,
+                                                      open_results_db, tile_arg)
 
 
 def parse_args(argv=None):
@@ -87,6 +75,8 @@ def main(argv=None):
         fail(f'--score-thr must be in [0, 1], got {args.score_thr}')
     if args.batch_size < 1:
         fail(f'--batch-size must be >= 1, got {args.batch_size}')
+    if args.db:
+        check_db_path(args.db)
     from mmdet_shuffledefect.apis import inspect_paths, list_inputs
     try:
         paths = list_inputs(args.input)

@@ -22,7 +22,7 @@ import mmdet_shuffledefect  # noqa: F401
 from mmdet_shuffledefect.utils.cli import (add_backend_args, apply_trust, check_backend_args,
                                            fail)
 from mmdet_shuffledefect.utils.inspection_cli import (check_db_path, load_inspection_backend,
-                                                      open_results_db)
+                                                      open_results_db, runtime_of, tile_arg)
 
 
 def positive_float(text: str) -> float:
@@ -64,7 +64,7 @@ def parse_args(argv=None):
                         help='stop once nothing arrived for this long and the backlog is '
                         'empty (default: run until Ctrl-C)')
     parser.add_argument('--max-images', type=int, help='stop after recording this many')
-    parser.add_argument('--tile-size', default='auto',
+    parser.add_argument('--tile-size', type=tile_arg, default='auto',
                         help="'auto': only line-scan strips (a side over 3x the model input) "
                         'are tiled; N: pictures with a side over N px tiled; 0: never')
     parser.add_argument('--tile-overlap', type=int, default=64, help='tile overlap (px)')
@@ -98,13 +98,6 @@ def main(argv=None):
         fail(f'--threads must be >= 1, got {args.threads}')
     if args.max_images is not None and args.max_images < 1:
         fail(f'--max-images must be >= 1, got {args.max_images}')
-    if args.tile_size != 'auto':
-        try:
-            args.tile_size = int(args.tile_size)
-            if args.tile_size < 0:
-                raise ValueError
-        except ValueError:
-            fail(f"--tile-size must be 'auto' or px >= 0, got {args.tile_size!r}")
 
     from mmdet_shuffledefect.apis.station import InspectionStation, StationLock
     lock = StationLock(args.db, args.watch)
@@ -114,7 +107,7 @@ def main(argv=None):
         fail(str(err), code=1)
     model = load_inspection_backend(args)
     db = open_results_db(args, model)
-    runtime = model.describe() if hasattr(model, 'describe') else 'pytorch, precision f32'
+    runtime = runtime_of(model)
     print(f'station: watching {osp.abspath(args.watch)} -> {args.db} ({runtime}, score >= '
           f'{args.score_thr}, batch {args.batch_size}); Ctrl-C stops after the current batch',
           flush=True)

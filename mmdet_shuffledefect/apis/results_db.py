@@ -99,8 +99,8 @@ class ResultsDB:
             self.conn.execute('PRAGMA journal_mode=WAL')
             self.conn.execute('PRAGMA foreign_keys=ON')
             self.conn.execute('PRAGMA synchronous=FULL')  # a committed batch survives power loss
-            self._migrate()
             self.conn.executescript(SCHEMA)
+            self._migrate()
         except sqlite3.DatabaseError as err:
             raise ValueError(f'{path} is not a usable results database: {err}') from err
         values = [model[k] for k in MODEL_FIELDS]
@@ -113,15 +113,11 @@ class ResultsDB:
             'precision=? AND score_thr=?', values).fetchone()[0]
 
     def _migrate(self) -> None:
-        """Bring a database of an earlier version to :data:`SCHEMA` (images gained
-        ``batch_id``; their old rows keep NULL there)."""
+        """Bring a database of an earlier version to :data:`SCHEMA` (run after it, which
+        adds the missing tables): images gained ``batch_id``, their old rows keep NULL."""
         columns = [r[1] for r in self.conn.execute('PRAGMA table_info(images)')]
-        if columns and 'batch_id' not in columns:
+        if 'batch_id' not in columns:
             with self.conn:
-                self.conn.execute('CREATE TABLE IF NOT EXISTS batches (id INTEGER PRIMARY KEY, '
-                                  'model_id INTEGER NOT NULL REFERENCES models(id), station '
-                                  'TEXT, started_at REAL NOT NULL, committed_at REAL NOT NULL, '
-                                  'images INTEGER NOT NULL)')
                 self.conn.execute('ALTER TABLE images ADD COLUMN batch_id INTEGER '
                                   'REFERENCES batches(id)')
 
@@ -233,6 +229,19 @@ class ResultsDB:
         self.conn.close()
 
 
+def picture_key(data: bytes, path: str) -> str:
+    """A picture's identity in the database: the sha256 of its content; empty files,
+    which all share one hash, are told apart by name.
+
+    Example:
+        >>> picture_key(b'', '/line/a.jpg')
+        'empty:a.jpg'
+    """
+    if not data:
+        return 'empty:' + os.path.basename(path)
+    return hashlib.sha256(data).hexdigest()
+
+
 def recorded_count(path: str) -> int:
     """Images recorded in the database file ``path`` (all models), read only; 0 where the
     file is missing or not (yet) a database: what a watcher of a running station polls.
@@ -254,16 +263,16 @@ def recorded_count(path: str) -> int:
 
 
 def content_hashes(paths: Sequence[str]) -> Dict[str, Optional[str]]:
-    """path -> the picture's identity: the sha256 of its bytes, ``empty:<name>`` for a
-    zero-byte file (all of which share one hash), None where it cannot be read."""
+    """path -> the picture's identity (:func:`picture_key`, the file hashed in chunks),
+    None where it cannot be read."""
     out = {}
     for p in paths:
         try:
-            out[p] = sha256_file(p) if os.path.getsize(p) else 'empty:' + os.path.basename(p)
+            out[p] = sha256_file(p) if os.path.getsize(p) else picture_key(b'', p)
         except OSError:
             out[p] = None
     return out
 
 
-__all__ = ['MODEL_FIELDS', 'ResultsDB', 'SCHEMA', 'content_hashes', 'recorded_count',
-           'sha256_file']
+__all__ = ['MODEL_FIELDS', 'ResultsDB', 'SCHEMA', 'content_hashes', 'picture_key',
+           'recorded_count', 'sha256_file']

@@ -37,7 +37,9 @@ from typing import Callable, Deque, Dict, List, Optional, Tuple
 import cv2
 import numpy as np
 
-from .inspection import IMAGE_SUFFIXES, defect_records, detect_many, resolve_tiling
+from .inspection import (IMAGE_SUFFIXES, defect_records, detect_many, model_input_side,
+                         predict_batch, resolve_tiling)
+from .results_db import picture_key
 
 #: Names a camera writes to before renaming them: never taken, whatever they end with.
 TEMP_SUFFIXES = ('.tmp', '.part', '.partial', '.crdownload', '.filepart', '.temp', '.swp')
@@ -49,18 +51,6 @@ class Arrival:
     path: str
     size: int
     arrived_at: float  # when it was complete: its last modification (epoch seconds)
-
-
-def is_candidate(name: str) -> bool:
-    """Whether a file name in the watched folder is a picture to take (once complete).
-
-    Example:
-        >>> [is_candidate(n) for n in ('a.jpg', 'a.JPG', 'a.jpg.tmp', '.a.jpg', 'a.txt')]
-        [True, True, False, False, False]
-    """
-    low = name.lower()
-    return (not name.startswith('.') and low.endswith(IMAGE_SUFFIXES)
-            and not low.endswith(TEMP_SUFFIXES))
 
 
 class FolderWatcher:
@@ -116,11 +106,11 @@ class FolderWatcher:
             raise RuntimeError(f'watch folder {self.folder} disappeared') from err
         for entry in entries:
             name = entry.name
-            if name in self.taken:
-                continue
-            if not is_candidate(name):
-                if (name not in self.ignored and not name.startswith('.')
-                        and not name.lower().endswith(TEMP_SUFFIXES)):
+            low = name.lower()
+            if name in self.taken or name.startswith('.') or low.endswith(TEMP_SUFFIXES):
+                continue  # done, hidden, or still being written by the camera
+            if not low.endswith(IMAGE_SUFFIXES):
+                if name not in self.ignored:
                     self.ignored.add(name)
                     print(f'station: ignoring {entry.path}: not a picture name '
                           f'({", ".join(IMAGE_SUFFIXES)})', file=sys.stderr)
@@ -177,14 +167,6 @@ def read_picture(path: str) -> Tuple[Optional[bytes], Optional[np.ndarray], Opti
     if img is None:
         return data, None, 'not a readable picture (corrupt, or not an image format)'
     return data, img, None
-
-
-def picture_key(data: bytes, path: str) -> str:
-    """A picture's identity in the database: the sha256 of its content; empty files,
-    which all share one hash, are told apart by name."""
-    if not data:
-        return 'empty:' + osp.basename(path)
-    return hashlib.sha256(data).hexdigest()
 
 
 def _glibc_trim() -> Optional[Callable[[int], int]]:
@@ -265,7 +247,6 @@ class InspectionStation:
     def warm_up(self) -> None:
         """One batch of blank pictures through the model before the first real one, so
         the runtime's first-call allocations do not delay the line's first pictures."""
-        from .inspection import model_input_side, predict_batch
         side = model_input_side(self.model)
         predict_batch(self.model, [np.full((side, side, 3), 114, np.uint8)] * self.batch_size)
 
@@ -283,21 +264,16 @@ class InspectionStation:
             read.append((arrival, picture_key(data, arrival.path), data, img, error))
         return started, read
 
-    def _inspect(self, batch: List[Arrival]) -> None:
-        """Read, inspect and record one batch in one transaction."""
-        self._record(*self._read(batch))
-
     def _record(self, started: float, read: list) -> None:
         """Inspect what :meth:`_read` read and record it in one transaction."""
-        known = self.db.recorded(key for _, key, _, _, _ in read)
+        seen = self.db.recorded(key for _, key, _, _, _ in read)
         fresh = []
         for entry in read:
-            if entry[1] in known:
+            if entry[1] in seen:  # recorded before, or twice in this batch: recorded once
                 self.stats['skipped_recorded'] += 1
-            elif entry[1] not in {e[1] for e in fresh}:
+            else:
+                seen.add(entry[1])
                 fresh.append(entry)
-            else:  # the same content twice in one batch: recorded once
-                self.stats['skipped_recorded'] += 1
         pictures = [img for _, _, _, img, _ in fresh if img is not None]
         found = iter(())
         if pictures:
@@ -469,4 +445,4 @@ class StationLock:
 
 
 __all__ = ['Arrival', 'FolderWatcher', 'InspectionStation', 'StationLock', 'TEMP_SUFFIXES',
-           'is_candidate', 'picture_key', 'read_picture']
+           'picture_key', 'read_picture']

@@ -89,7 +89,8 @@ def load_report_data(db_path: str, since: Optional[float] = None,
 
     Returns:
         dict: ``images`` (id, path, inspected_at, status, error, width, height, model_id),
-        ``detections`` (image_id, class, score, x1, y1, x2, y2, area_pct), ``models``,
+        ``detections`` (image_id, class, score, x1, y1, x2, y2, area_pct), ``by_image``
+        (image id -> its detections), ``models``,
         ``classes`` (sorted), ``db``, ``since``, ``until``.
     """
     conn = open_readonly(db_path)
@@ -107,8 +108,11 @@ def load_report_data(db_path: str, since: Optional[float] = None,
                               'score_thr FROM models ORDER BY id').fetchall()
     finally:
         conn.close()
+    by_image: Dict[int, list] = {}
+    for det in detections:
+        by_image.setdefault(det[0], []).append(det)
     return dict(db=db_path, since=since, until=until, images=images, detections=detections,
-                models=models, classes=sorted({d[1] for d in detections}))
+                by_image=by_image, models=models, classes=sorted({d[1] for d in detections}))
 
 
 def _local(t: float, fmt: str = '%Y-%m-%d %H:%M:%S') -> str:
@@ -328,15 +332,12 @@ def table_rows(data: Dict) -> Dict:
     """The table's data: one row per defect, and one per clean or unreadable picture:
     ``[time, name index, status, class, score, box, area %, error]``."""
     names, name_index, rows = [], {}, []
-    by_image: Dict[int, list] = {}
-    for det in data['detections']:
-        by_image.setdefault(det[0], []).append(det)
     for img_id, path, t, status, error, *_ in data['images']:
         if path not in name_index:
             name_index[path] = len(names)
             names.append(path)
         n = name_index[path]
-        dets = by_image.get(img_id, [])
+        dets = data['by_image'].get(img_id, [])
         if not dets:
             rows.append([round(t, 3), n, status, None, None, None, None, error])
         for _, cls, score, x1, y1, x2, y2, area_pct in dets:
@@ -371,15 +372,15 @@ def render_report(data: Dict, latest: int = 12, title: str = 'Inspection report'
         f'<tr><td>{m[0]}</td><td>{esc(str(m[1]))}</td><td>{esc(str(m[2])[:16])}</td>'
         f'<td>{esc(str(m[3]))}</td><td>{esc(str(m[4]))}</td><td>{m[5]}</td></tr>'
         for m in data['models'])
-    dets_of: Dict[int, list] = {}
-    for det in data['detections']:
-        dets_of.setdefault(det[0], []).append(det[1:7])
+    def figure(row) -> str:
+        boxes = [d[1:7] for d in data['by_image'].get(row[0], [])]  # class, score, box
+        return (f'<figure>{thumbnail(row[1], boxes, data["classes"])}<figcaption>'
+                f'{esc(osp.basename(row[1]))}<br>{_local(row[2])}: '
+                + esc(', '.join(f'{c} {s:.2f}' for c, s, *_ in boxes))
+                + '</figcaption></figure>')
+
     recent = [r for r in reversed(images) if r[3] == 'defect'][:latest]
-    figures = ''.join(
-        f'<figure>{thumbnail(r[1], dets_of.get(r[0], []), data["classes"])}<figcaption>'
-        f'{esc(osp.basename(r[1]))}<br>{_local(r[2])}: '
-        + esc(', '.join(f'{c} {s:.2f}' for c, s, *_ in dets_of.get(r[0], [])))
-        + '</figcaption></figure>' for r in recent) or '<p class="empty">none</p>'
+    figures = ''.join(map(figure, recent)) or '<p class="empty">none</p>'
     status_options = ''.join(f'<option value="{s}">{s}</option>'
                              for s in ('defect', 'clean', 'unreadable'))
     return f"""<!DOCTYPE html>

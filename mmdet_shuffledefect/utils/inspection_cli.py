@@ -1,6 +1,7 @@
 """What the inspection tools share (``tools/inspect_defects.py``,
 ``tools/inspection_station.py``): the model in the chosen backend and its results
 database, each with a clear message and exit code where they cannot be opened."""
+import argparse
 import os.path as osp
 
 from mmdet_shuffledefect.utils.cli import fail, run_guarded
@@ -39,20 +40,38 @@ def load_inspection_backend(args):
     return model
 
 
+def tile_arg(text: str):
+    """``--tile-size``: 'auto' or a non-negative int."""
+    if text == 'auto':
+        return text
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected 'auto' or a number of px, got {text!r}")
+    if value < 0:
+        raise argparse.ArgumentTypeError(f'expected a number of px >= 0, got {value}')
+    return value
+
+
 def check_db_path(db: str) -> None:
     """Refuse a database URL (exit 2): the record is an SQLite file; a server
-    (``postgresql://...``) is not supported yet."""
+    (``postgresql://...``) is not supported yet. The tools call it before the model
+    loads."""
     if '://' in db:
         fail(f'--db {db}: database servers are not supported yet; give an SQLite file path '
              '(e.g. line1.sqlite; one file per line, the reports read each)')
+
+
+def runtime_of(model) -> str:
+    """What runs the model and in which precision, e.g. ``'onnxruntime, precision f32'``."""
+    return model.describe() if hasattr(model, 'describe') else 'pytorch, precision f32'
 
 
 def open_results_db(args, model):
     """The results database ``args.db`` for this model: config, weights (by content),
     backend, precision and score threshold. Exits 1 where the file is not one."""
     from mmdet_shuffledefect.apis.results_db import ResultsDB, sha256_file
-    check_db_path(args.db)
-    runtime = model.describe() if hasattr(model, 'describe') else 'pytorch, precision f32'
+    runtime = runtime_of(model)
     try:
         return ResultsDB(args.db, dict(
             config=osp.abspath(args.config), weights_sha256=sha256_file(args.checkpoint),
@@ -62,4 +81,5 @@ def open_results_db(args, model):
         fail(str(err), code=1)
 
 
-__all__ = ['check_db_path', 'load_inspection_backend', 'open_results_db']
+__all__ = ['check_db_path', 'load_inspection_backend', 'open_results_db', 'runtime_of',
+           'tile_arg']
