@@ -140,3 +140,67 @@ def test_benchmark_times_an_onnx_file(onnx_file):
     proc = run_tool(['tools/analysis_tools/benchmark.py', f'{CONFIG}:{CKPT}', '--backend',
                      'onnxruntime'])
     assert proc.returncode != 0 and 'needs CONFIG:FILE.onnx' in proc.stderr
+
+
+def test_deployment_table_rows_speed_and_map_in_one_run(onnx_file, synth_det, tmp_path):
+    """PyTorch, onnxruntime and OpenVINO rows with their speed and test mAP, the rows that
+    cannot run said with the reason, and the strip-line table."""
+    out = tmp_path / 'table.md'
+    proc = run_tool(['tools/analysis_tools/deployment_table.py', CONFIG, CKPT, '--onnx',
+                     onnx_file, '--baseline', onnx_file, '--batch', '2', '--warmup', '1',
+                     '--repeats', '2', '--rounds', '2', '--line', '1500:0.5:5', '--out', str(out), '--json',
+                     str(tmp_path / 'rows.json')] + small_run_options(synth_det, 1))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    rows = json.loads((tmp_path / 'rows.json').read_text())['rows']
+    ran = {(r['runtime'], r['asked']): r for r in rows}
+    for key in (('pytorch', 'f32'), ('onnxruntime', 'f32'), ('openvino', 'f32')):
+        assert len(ran[key]['rounds']) == 2  # timed twice, the rows taking turns
+        assert all(t['img_s'] > 0 and t['b1_p50'] > 0 for t in ran[key]['rounds'])
+    assert rows[0]['file'] == 'baseline' and len(rows[0]['rounds']) == 2
+    # the exported graph gives the PyTorch fast path's detections: the same test mAP
+    want = ran[('pytorch', 'f32')]['metrics']['pascal_voc/mAP']
+    assert ran[('onnxruntime', 'f32')]['metrics']['pascal_voc/mAP'] == pytest.approx(want,
+                                                                                   abs=1e-4)
+    assert ran[('openvino', 'f32')]['metrics']['pascal_voc/mAP'] == pytest.approx(want,
+                                                                                abs=1e-4)
+    assert ran[('onnxruntime', 'int8')]['why'] == 'no --int8 file given'
+    text = out.read_text()
+    assert '| onnxruntime (INT8 file) | int8 | not run: no --int8 file given |' in text
+    assert '| x onnxruntime FP32 | x the baseline |' in text
+    assert '| 1500 mm, 0.5 mm/px, 5 m/s | 750 |' in text
+    proc = run_tool(['tools/analysis_tools/deployment_table.py', CONFIG, CKPT, '--line',
+                     '1500:0.5'])
+    assert proc.returncode == 2 and "--line '1500:0.5': expected WIDTH_MM:MM_PER_PX" in proc.stderr
+
+
+def test_onnx_profile_splits_the_time_by_part_and_operator(onnx_file, tmp_path):
+    out = tmp_path / 'profile.md'
+    proc = run_tool(['tools/analysis_tools/profile_onnx.py', onnx_file, onnx_file,
+                     '--batch-size', '2', '--warmup', '1', '--repeats', '2', '--rounds', '2',
+                     '--profile-runs', '2', '--threads', '1', '--out', str(out)])
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    text = out.read_text()
+    for part in ('backbone', 'neck', 'head convolutions', 'pre/post-processing'):
+        assert f'| {part} |' in text
+    assert '| NonMaxSuppression | 1 |' in text and '| Conv |' in text
+    assert 'img/s as a ratio to sdn_ssd.onnx, each round' in text
+    proc = run_tool(['tools/analysis_tools/profile_onnx.py', str(tmp_path / 'missing.onnx')])
+    assert proc.returncode == 2 and 'missing.onnx does not exist' in proc.stderr
+
+
+def test_profile_reader_names_a_bad_file(tmp_path):
+    from mmdet_shuffledefect.deployment.ort_profile import kernel_events, time_by
+    bad = tmp_path / 'run.json'
+    bad.write_text('{"not": "a list"')
+    with pytest.raises(ValueError, match='run.json is not an onnxruntime profile'):
+        kernel_events(str(bad))
+    runs = [{'name': 'model_run', 'cat': 'Session', 'ts': t, 'dur': 5} for t in (0, 10)]
+    nodes = [{'name': '/TopK_kernel_time', 'cat': 'Node', 'ts': t, 'dur': 3,
+              'args': {'op_name': 'TopK'}} for t in (1, 11)]
+    bad.write_text(json.dumps(runs + nodes))
+    kept = kernel_events(str(bad), skip_runs=1)  # the warm-up run's node left out
+    assert [e['ts'] for e in kept] == [11]
+    with pytest.raises(ValueError, match='holds 2 runs; cannot leave out the first 2'):
+        kernel_events(str(bad), skip_runs=2)
+    with pytest.raises(ValueError, match="key must be 'op' or 'part'"):
+        time_by(kept, 'node')

@@ -40,10 +40,12 @@ model = dict(
         act_cfg=dict(type='ReLU'),
         init_cfg=dict(type='Normal', layer='Conv2d', std=0.001),
         anchor_generator=dict(
-            type='SSDAnchorGenerator',
+            # strides (input / feature-map side) and sizes follow input_size: the sizes
+            # below are for 192 px and scale with the input (exactly these at 192)
+            type='InputScaledSSDAnchorGenerator',
             scale_major=False,
             input_size=_base_.input_size,
-            strides=[8, 16, 32, 64, 96, 192],
+            reference_size=192,
             # Long thin boxes (scratches, inclusions) need long anchors: with
             # ratios [2, 3], 27% of the NEU-DET training scratches have an anchor at
             # IoU >= 0.5; with [2, 3, 5, 8], 52% (tools/analysis_tools/anchor_coverage.py,

@@ -8,7 +8,7 @@ Example:
     >>> metrics = evaluate_onnx(cfg, 'sdn.onnx')  # doctest: +SKIP
     >>> metrics['pascal_voc/mAP']                 # doctest: +SKIP
 """
-from typing import Dict, Optional
+from typing import Callable, Dict, Optional, Tuple
 
 import numpy as np
 import torch
@@ -31,22 +31,40 @@ def evaluate_onnx(cfg, onnx_path: str, threads: Optional[int] = None,
         ValueError: The file's classes or input size differ from the config's, or the
             backend cannot run ``precision``.
     """
+    from .openvino_detector import load_exported
+    detector = load_exported(onnx_path, backend, threads=threads, precision=precision)
+    detector.check_config(cfg)
+    return evaluate_padded(cfg, detector, f'{detector.describe()} test', progress)
+
+
+def evaluate_padded(cfg, detect: Callable[[np.ndarray], Tuple[np.ndarray, np.ndarray]],
+                    desc: str = 'test', progress: bool = True) -> Dict[str, float]:
+    """Evaluate any whole detector that maps uint8 ``(B, 3, H, W)`` BGR images at the
+    input size to padded ``dets (B, K, 5)`` and ``labels (B, K)`` (-1: none) on
+    ``cfg.test_dataloader`` with ``cfg.test_evaluator``.
+
+    Args:
+        cfg (Config): The detector config (its test data and evaluator).
+        detect (Callable): The detector (an exported runner, or PyTorch's batched path).
+        desc (str): The progress bar's label.
+        progress (bool): A progress bar. Defaults to True.
+
+    Returns:
+        dict: The evaluator's metrics.
+    """
     from mmengine.evaluator import Evaluator
     from mmengine.registry import init_default_scope
     from mmengine.runner import Runner
     from mmengine.structures import InstanceData
     from tqdm import tqdm
 
-    from .openvino_detector import load_exported
-    detector = load_exported(onnx_path, backend, threads=threads, precision=precision)
-    detector.check_config(cfg)
     init_default_scope(cfg.get('default_scope', 'mmdet'))
     loader = Runner.build_dataloader(cfg.test_dataloader)
     evaluator = Evaluator(cfg.test_evaluator)
     evaluator.dataset_meta = loader.dataset.metainfo
-    for batch in tqdm(loader, desc=f'{detector.describe()} test', unit='batch', disable=not progress):
+    for batch in tqdm(loader, desc=desc, unit='batch', disable=not progress):
         images = torch.stack(batch['inputs']).numpy()
-        dets, labels = detector(images)
+        dets, labels = detect(images)
         samples = batch['data_samples']
         for sample, d, l in zip(samples, dets, labels):
             keep = l >= 0

@@ -78,12 +78,12 @@ class ExportableDetector(nn.Module):
 
     def forward(self, images: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
         """``images``: uint8 ``(B, 3, H, W)`` BGR -> ``dets``, ``labels`` (padded)."""
-        from mmdet_shuffledefect.models.dense_heads import batched_detections
+        from mmdet_shuffledefect.models.dense_heads import exported_detections
         x = normalise(images, self.mean, self.std, self.bgr_to_rgb)
         head = self.detector.bbox_head
         cls_scores, bbox_preds = head(self.detector.extract_feat(x))
-        img_hw = x.new_ones(x.shape[0], 2) * x.new_tensor([x.shape[2], x.shape[3]])
-        return batched_detections(head, cls_scores, bbox_preds, img_hw, head.test_cfg)
+        return exported_detections(head, cls_scores, bbox_preds,
+                                   (int(x.shape[2]), int(x.shape[3])), head.test_cfg)
 
 
 def config_input_size(cfg) -> Tuple[int, int]:
