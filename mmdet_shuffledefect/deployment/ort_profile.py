@@ -6,7 +6,8 @@ per node run (``<node>_kernel_time``, microseconds, with its ``op_name``). This
 module sums those events by operator type and by the part of the exported detector
 the node belongs to, told by the node name's scope (``/backbone/...``, ``/neck/...``,
 ``/bbox_head/...``; top-level nodes are the normalisation in front and the
-post-processing behind).
+post-processing behind); the layout conversions onnxruntime inserts around its
+blocked-layout convolutions (``ReorderInput``/``ReorderOutput``) are a part of their own.
 
 Example:
     >>> events = [{'cat': 'Node', 'name': '/backbone/conv1/Conv_kernel_time',
@@ -31,9 +32,11 @@ def part_of(node_name: str) -> str:
     """The part of the detector a node belongs to, from its scope.
 
     Example:
-        >>> part_of('/neck/lateral.0/Conv'), part_of('/Softmax')
-        ('neck', 'pre/post-processing')
+        >>> part_of('/neck/lateral.0/Conv'), part_of('/Softmax'), part_of('ReorderOutput_token_9')
+        ('neck', 'pre/post-processing', 'layout reorders (inserted by onnxruntime)')
     """
+    if node_name.startswith(('ReorderInput', 'ReorderOutput')):
+        return 'layout reorders (inserted by onnxruntime)'
     name = node_name[len('/detector'):] if node_name.startswith('/detector/') else node_name
     for scope, part in PARTS:
         if name.startswith(scope):

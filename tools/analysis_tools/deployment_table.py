@@ -299,7 +299,7 @@ def table_lines(rows: List[Dict], args, lines_spec) -> List[str]:
         if mean is not None and base_map is not None:
             delta = f"{mean - base_map['pascal_voc/mAP']:+.4f}"
             cls, drop = class_drops(r['metrics'], base_map)
-            worst = f'{cls} {-drop:+.4f}' if cls else '-'
+            worst = f'{cls} {-drop:+.4f}' if cls and drop > 0 else 'none'
         out.append(f"| {name} | {r['precision']} | {latency} | {speed} | "
                    + ' | '.join(cells or ['-']) + f' | {text_map} | {delta} | {worst} |')
     if lines_spec:
