@@ -16,7 +16,7 @@ _base_ = [
     '_base_/schedules/adamw_cosine_60e.py', '_base_/default_runtime.py'
 ]
 
-input_size = 192  # the one-line input-size lever: the pipelines below follow it
+input_size = 192  # the pipelines below follow it; or `tools/train.py ... --input-size 256`
 plain_epochs = 10  # last epochs without Mosaic/MixUp
 max_epochs = 60
 strides = [8, 16, 32]

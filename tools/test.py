@@ -13,7 +13,8 @@ import sys
 
 import mmdet_shuffledefect  # noqa: F401  (registers modules, safe checkpoint loader)
 from mmdet_shuffledefect.utils.cli import (add_backend_args, add_common_args, add_data_args,
-                                           add_partial_load_arg, check_backend_args, apply_trust, build_runner,
+                                           add_input_size_arg, add_partial_load_arg, apply_input_size,
+                                           check_backend_args, apply_trust, build_runner,
                                            default_work_dir, fail, guard_checkpoint,
                                            load_config, parse, run_guarded, setup_launcher)
 
@@ -28,6 +29,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     add_backend_args(parser)
     parser.add_argument('--out', help='dump the raw predictions to this .pkl file')
     parser.add_argument('--show-dir', help='write drawn predictions under work_dir/SHOW_DIR')
+    add_input_size_arg(parser)
     add_data_args(parser)
     add_partial_load_arg(parser)
     add_common_args(parser)
@@ -73,6 +75,7 @@ def main(argv=None) -> None:
     if not osp.isfile(args.checkpoint):
         fail(f'checkpoint {args.checkpoint} does not exist')
     cfg = load_config(args.config, args.cfg_options, args.data_root, args.classes)
+    apply_input_size(cfg, args.input_size)
     if args.backend != 'pytorch':
         return test_exported(args, cfg)
     guard_checkpoint(args, cfg, args.checkpoint, classes_win=False)

@@ -15,7 +15,8 @@ import sys
 import torch
 
 import mmdet_shuffledefect  # noqa: F401  (registers modules, safe checkpoint loader)
-from mmdet_shuffledefect.utils.cli import (add_common_args, add_data_args, apply_trust,
+from mmdet_shuffledefect.utils.cli import (add_common_args, add_data_args, add_input_size_arg,
+                                           apply_input_size, apply_trust,
                                            build_runner, default_work_dir, fail, load_config,
                                            parse, run_guarded, setup_launcher)
 
@@ -38,6 +39,7 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='mixed precision (CUDA only; refused on a CPU)')
     parser.add_argument('--auto-scale-lr', action='store_true',
                         help='scale the learning rate by the total batch size')
+    add_input_size_arg(parser)
     add_data_args(parser)
     add_common_args(parser)
     return parse(parser, argv)
@@ -47,6 +49,7 @@ def main(argv=None) -> None:
     args = parse_args(argv)
     apply_trust(args.trust_checkpoint)
     cfg = load_config(args.config, args.cfg_options, args.data_root, args.classes)
+    apply_input_size(cfg, args.input_size)
     if args.epochs is not None:
         from mmdet_shuffledefect.utils.config_data import epoch_overrides
         try:

@@ -94,6 +94,26 @@ def check_backend_args(args) -> None:
              '--backend onnxruntime or openvino')
 
 
+def add_input_size_arg(parser: argparse.ArgumentParser) -> None:
+    """``--input-size PX`` (see :func:`apply_input_size`)."""
+    parser.add_argument('--input-size', type=int, metavar='PX',
+                        help='square input side: every pipeline size, the SSD anchors and the '
+                        'config\'s input_size follow it (default: the config\'s)')
+
+
+def apply_input_size(cfg: Config, size: Optional[int]) -> None:
+    """``--input-size``: set it on ``cfg`` and print what changed; exit 2 with the reason
+    where the config cannot follow (:func:`~.input_size.set_input_size`)."""
+    if size is None:
+        return
+    from .input_size import set_input_size
+    try:
+        changes = set_input_size(cfg, size)
+    except ValueError as err:
+        fail(f'--input-size {size}: {err}')
+    print(f'--input-size {size}: ' + '; '.join(changes), flush=True)
+
+
 def add_partial_load_arg(parser: argparse.ArgumentParser) -> None:
     """``--partial-load``: accept a checkpoint that does not fit the config."""
     parser.add_argument(

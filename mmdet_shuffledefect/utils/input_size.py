@@ -1,0 +1,122 @@
+"""Input size as a one-line lever: every size a config derives from its input size, set at once.
+
+A config computes its pipelines' sizes from ``input_size`` when the file is read, so a
+derived config (or ``--cfg-options input_size=320``) that changes the variable reaches
+nothing. :func:`set_input_size` changes the config itself, as ``--input-size`` of
+``tools/train.py`` and ``tools/test.py`` does: every pipeline of the train/val/test
+datasets (through dataset wrappers) and of a ``PipelineSwitchHook``, scaled by
+``new / old`` where the transform's size follows the input (:data:`SIZE_KEYS`), the
+``input_size`` of the model's SSD anchors (:class:`InputScaledSSDAnchorGenerator`
+derives strides and anchor sizes from it) and the config's own ``input_size``.
+Strides and point priors of the other heads follow the feature maps by themselves.
+
+Example:
+    >>> from mmengine.config import Config
+    >>> cfg = Config(dict(input_size=192, test_dataloader=dict(dataset=dict(pipeline=[
+    ...     dict(type='Resize', scale=(192, 192), keep_ratio=False)]))))
+    >>> set_input_size(cfg, 320)
+    ['test_dataloader Resize.scale (192, 192) -> (320, 320)', 'input_size 192 -> 320']
+"""
+from typing import Iterator, List, Tuple
+
+from mmengine.config import Config
+
+#: transform type -> keys whose (w, h) sizes follow the input size
+SIZE_KEYS = {
+    'Resize': ('scale', ),
+    'RandomResize': ('scale', ),
+    'RandomCrop': ('crop_size', ),
+    'Pad': ('size', ),
+    'Mosaic': ('img_scale', ),
+    'CachedMosaic': ('img_scale', ),
+    'MixUp': ('img_scale', ),
+    'CachedMixUp': ('img_scale', ),
+}
+
+
+def _pipelines(cfg: Config) -> Iterator[Tuple[str, list]]:
+    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        stack = [(cfg.get(key) or {}).get('dataset')]
+        while stack:  # through RepeatDataset / MultiImageMixDataset / ConcatDataset
+            dataset = stack.pop()
+            if not isinstance(dataset, dict):
+                continue
+            if isinstance(dataset.get('pipeline'), list):
+                yield key, dataset['pipeline']
+            stack.append(dataset.get('dataset'))
+            stack.extend(dataset.get('datasets') or [])
+    for hook in cfg.get('custom_hooks') or []:
+        if isinstance(hook.get('switch_pipeline'), list):
+            yield hook['type'], hook['switch_pipeline']
+
+
+def _anchor_generators(node) -> Iterator[dict]:
+    if isinstance(node, dict):
+        generator = node.get('anchor_generator')
+        if isinstance(generator, dict):
+            yield generator
+        for value in node.values():
+            yield from _anchor_generators(value)
+    elif isinstance(node, (list, tuple)):
+        for value in node:
+            yield from _anchor_generators(value)
+
+
+def _test_size(cfg: Config) -> int:
+    from mmdet_shuffledefect.deployment.onnx_detector import config_input_size
+    height, width = config_input_size(cfg)
+    if height != width:
+        raise ValueError(f'the config resizes to {width}x{height}; --input-size sets square '
+                         'inputs only')
+    return height
+
+
+def set_input_size(cfg: Config, size: int) -> List[str]:
+    """Set the config's input size to ``size`` x ``size`` (see the module).
+
+    Args:
+        cfg (Config): A detector config whose test pipeline resizes to a square.
+        size (int): The new input side in pixels.
+
+    Returns:
+        list[str]: What changed, one line each.
+
+    Raises:
+        ValueError: ``size`` below 32, a non-square input, or SSD anchors written out in
+            pixels (``SSDAnchorGenerator`` with strides), which cannot follow.
+    """
+    if size < 32:
+        raise ValueError(f'input size must be >= 32 px, got {size}')
+    old = _test_size(cfg)
+    for generator in _anchor_generators(cfg.get('model')):
+        if generator.get('type') == 'SSDAnchorGenerator':
+            raise ValueError('the SSD anchors are written out in pixels for one input size '
+                             '(SSDAnchorGenerator with strides); use '
+                             "type='InputScaledSSDAnchorGenerator' (strides and sizes follow "
+                             'input_size)')
+    changes, seen = [], set()
+    for where, pipeline in _pipelines(cfg):
+        for step in pipeline:
+            if id(step) in seen:  # a transform two pipelines share is scaled once
+                continue
+            seen.add(id(step))
+            for key in SIZE_KEYS.get(step.get('type'), ()):
+                if key not in step or step[key] is None:
+                    continue
+                before = tuple(step[key]) if isinstance(step[key], (list, tuple)) else (
+                    step[key], step[key])
+                after = tuple(round(v * size / old) for v in before)
+                step[key] = after
+                changes.append(f"{where} {step['type']}.{key} {before} -> {after}")
+    for generator in _anchor_generators(cfg.get('model')):
+        if 'input_size' in generator:
+            changes.append(f"model {generator['type']}.input_size {generator['input_size']} "
+                           f'-> {size}')
+            generator['input_size'] = size
+    if 'input_size' in cfg:
+        changes.append(f"input_size {cfg['input_size']} -> {size}")
+        cfg['input_size'] = size
+    return changes
+
+
+__all__ = ['SIZE_KEYS', 'set_input_size']

@@ -1,0 +1,62 @@
+"""--input-size: every size a config derives from its input follows one number (#25 item 2)."""
+import os.path as osp
+
+import pytest
+from mmengine.config import Config
+
+import mmdet_shuffledefect  # noqa: F401
+from conftest import REPO, run_tool, small_run_options
+from mmdet_shuffledefect.deployment.onnx_detector import config_input_size
+from mmdet_shuffledefect.utils.input_size import set_input_size
+
+
+def _steps(pipeline, kind):
+    return [s for s in pipeline if s['type'] == kind]
+
+
+def test_rtmdet_config_follows_the_input_size():
+    cfg = Config.fromfile(osp.join(REPO, 'configs', 'sdn_rtmdet_neu.py'))
+    changes = set_input_size(cfg, 320)
+    assert config_input_size(cfg) == (320, 320) and cfg.input_size == 320
+    train = cfg.train_dataloader.dataset.pipeline
+    assert _steps(train, 'CachedMosaic')[0]['img_scale'] == (320, 320)
+    assert _steps(train, 'RandomResize')[0]['scale'] == (640, 640)  # 2x the input, as before
+    assert _steps(train, 'RandomCrop')[0]['crop_size'] == (320, 320)
+    assert _steps(train, 'CachedMixUp')[0]['img_scale'] == (320, 320)
+    # the plain pipeline PipelineSwitchHook switches to for the last epochs
+    switch = [h for h in cfg.custom_hooks if h['type'] == 'PipelineSwitchHook'][0]
+    assert _steps(switch['switch_pipeline'], 'Pad')[0]['size'] == (320, 320)
+    # val and test each resized once to 320, not scaled twice
+    for loader in (cfg.val_dataloader, cfg.test_dataloader):
+        assert _steps(loader.dataset.pipeline, 'Resize')[0]['scale'] == (320, 320)
+    assert any('PipelineSwitchHook RandomCrop.crop_size (192, 192) -> (320, 320)' in c
+               for c in changes)
+
+
+def test_ssd_config_moves_its_anchors_too():
+    cfg = Config.fromfile(osp.join(REPO, 'configs', 'sdn_ssd_neu.py'))
+    changes = set_input_size(cfg, 256)
+    assert cfg.model.bbox_head.anchor_generator.input_size == 256
+    assert 'model InputScaledSSDAnchorGenerator.input_size 192 -> 256' in changes
+    assert config_input_size(cfg) == (256, 256)
+
+
+def test_anchors_in_pixels_and_bad_sizes_are_refused():
+    cfg = Config.fromfile(osp.join(REPO, 'configs', 'sdn_ssd_neu.py'))
+    with pytest.raises(ValueError, match='must be >= 32 px, got 16'):
+        set_input_size(cfg, 16)
+    proc = run_tool(['tools/train.py', 'configs/detection/'
+                     'ssdlite_mobilenetv2_mmdet_60e-ema_neu-det.py', '--input-size', '320'])
+    assert proc.returncode == 2
+    assert ('--input-size 320: the SSD anchors are written out in pixels for one input size'
+            in proc.stderr)
+
+
+def test_train_tool_trains_at_the_size_given(synth_det, tmp_path):
+    proc = run_tool(['tools/train.py', 'configs/sdn_rtmdet_neu.py', '--input-size', '224',
+                     '--work-dir', str(tmp_path)] + small_run_options(synth_det, 1))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert '--input-size 224: ' in proc.stdout and 'Resize.scale (192, 192) -> (224, 224)' in \
+        proc.stdout
+    dumped = Config.fromfile(str(tmp_path / 'sdn_rtmdet_neu.py'))
+    assert config_input_size(dumped) == (224, 224)
