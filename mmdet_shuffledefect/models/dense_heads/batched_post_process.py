@@ -25,9 +25,9 @@ steps run once for the batch:
    ``dets (B, max_per_img, 5)`` and ``labels (B, max_per_img)`` (label -1 where
    there is no detection).
 
-Exported to ONNX, steps 1, 2 and 4 trace as they are (TopK, Gather, ScatterND)
-and step 3 becomes ONNX's own per-image, per-class ``NonMaxSuppression`` over
-all candidates (:class:`MultiClassNMSOp`), with the same result.
+The exported (ONNX) whole detector runs a fixed-shape variant of these steps with
+ONNX's own ``NonMaxSuppression`` (:class:`MultiClassNMSOp`), with the same result:
+:mod:`.exported_post_process`.
 """
 from typing import List, Optional, Sequence, Tuple
 
@@ -54,11 +54,10 @@ def level_candidates(cls_score: Tensor, bbox_pred: Tensor, priors: Tensor, num_c
 
     Returns:
         tuple: ``scores (B, k)``, ``labels (B, k)``, ``deltas (B, k, 4)``,
-        ``anchors (B, k, 4)``, ``valid (B, k)`` — in no particular order
-        (sorted by score while exporting to ONNX); ``valid`` is False where
-        fewer than ``k`` scores pass. ``k`` is at most ``nms_pre``, less where
-        no image has that many scores above ``score_thr``
-        (:func:`passing_top_k`); exporting, it is ``nms_pre``.
+        ``anchors (B, k, 4)``, ``valid (B, k)`` — in no particular order;
+        ``valid`` is False where fewer than ``k`` scores pass. ``k`` is at most
+        ``nms_pre``, less where no image has that many scores above ``score_thr``
+        (:func:`passing_top_k`).
 
     Example:
         >>> cls = torch.zeros(1, 2 * 3, 2, 2)
@@ -77,17 +76,6 @@ def level_candidates(cls_score: Tensor, bbox_pred: Tensor, priors: Tensor, num_c
     scores = scores.flatten(3)  # (B, A, C, H * W)
     num_anchors, size = scores.shape[1], scores.shape[1] * num_classes * height * width
     k = size if nms_pre is None or nms_pre <= 0 else min(nms_pre, size)
-    if torch.onnx.is_in_onnx_export():
-        # a fixed-size graph in mmdet's order (anchor-major, class-minor): the k best
-        # of all scores, those <= score_thr marked invalid (the same candidates as
-        # filtering first)
-        flat = scores.permute(0, 3, 1, 2).reshape(batch, -1)
-        top, index = flat.topk(k, dim=1)
-        anchor = torch.div(index, num_classes, rounding_mode='floor')
-        labels = index - anchor * num_classes
-        deltas = bbox_pred.permute(0, 2, 3, 1).reshape(batch, -1, 4)
-        deltas = deltas.gather(1, anchor.unsqueeze(-1).expand(-1, -1, 4))
-        return top, labels, deltas, priors[anchor], top > score_thr
     # no permuted copy of the maps: candidates are picked in the head's layout (a plain
     # contiguous copy of the sliced softmax) and mapped to mmdet's anchor index
     # (position * A + anchor) afterwards
@@ -436,26 +424,6 @@ class MultiClassNMSOp(torch.autograd.Function):
                     center_point_box_i=0)
 
 
-def nms_multiclass_op(boxes: Tensor, scores: Tensor, labels: Tensor, valid: Tensor,
-                      num_classes: int, iou_thr: float, max_per_img: int,
-                      score_thr: float) -> Tuple[Tensor, Tensor]:
-    """:func:`nms_to_padded` through :class:`MultiClassNMSOp` (the exported graph's path)."""
-    batch = boxes.shape[0]
-    masked = torch.where(valid, scores, torch.full_like(scores, -1.0))
-    per_class = torch.full((batch, num_classes, scores.shape[1]), -1.0, dtype=scores.dtype,
-                           device=scores.device)
-    per_class = per_class.scatter(1, labels.unsqueeze(1), masked.unsqueeze(1))
-    selected = MultiClassNMSOp.apply(boxes, per_class, max_per_img, iou_thr,
-                                     max(float(score_thr), -0.5))
-    image, cls, box = selected[:, 0], selected[:, 1], selected[:, 2]
-    sel_scores = per_class[image, cls, box]
-    order = torch.argsort(sel_scores, descending=True)
-    image, cls, box, sel_scores = image[order], cls[order], box[order], sel_scores[order]
-    dets, out_labels, _ = pad_by_image(image, boxes[image, box], sel_scores, cls, batch,
-                                       max_per_img)
-    return dets, out_labels
-
-
 def batched_detections(head, cls_scores: Sequence[Tensor], bbox_preds: Sequence[Tensor],
                        img_hw: Tensor, cfg, scale: Optional[Tensor] = None,
                        nms_chunk: int = 0) -> Tuple[Tensor, Tensor]:
@@ -494,9 +462,6 @@ def batched_detections(head, cls_scores: Sequence[Tensor], bbox_preds: Sequence[
         wh = boxes[..., 2:] - boxes[..., :2]
         valid = valid & (wh[..., 0] > min_size) & (wh[..., 1] > min_size)
     iou_thr, max_per_img = cfg.nms.iou_threshold, cfg.max_per_img
-    if torch.onnx.is_in_onnx_export():
-        return nms_multiclass_op(boxes, scores, labels, valid, head.num_classes, iou_thr,
-                                 max_per_img, score_thr)
     return nms_candidates(boxes, scores, labels, valid, head.num_classes, iou_thr,
                           max_per_img, nms_chunk)
 
@@ -613,4 +578,4 @@ def padded_to_instances(dets: Tensor, labels: Tensor) -> List:
 
 __all__ = ['BATCHED_DECODERS', 'batched_decoder', 'decode_distances_and_clip', 'MultiClassNMSOp', 'native_nms', 'nms_backend', 'nms_native', 'rank_in_groups', 'batch_candidates', 'batched_detections', 'cached_priors',
            'class_aware_nms', 'decode_and_clip', 'level_candidates', 'nms_best_first',
-           'nms_candidates', 'nms_multiclass_op', 'nms_to_padded', 'pad_by_image', 'padded_to_instances', 'passing_top_k']
+           'nms_candidates', 'nms_to_padded', 'pad_by_image', 'padded_to_instances', 'passing_top_k']
