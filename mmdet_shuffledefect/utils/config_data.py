@@ -13,17 +13,22 @@ from typing import Dict, Iterable, Iterator, List, Optional, Sequence
 from mmengine.config import Config
 
 
+def loader_datasets(loader: Optional[dict]) -> Iterator[dict]:
+    """Every dataset dict of one dataloader config, wrappers included."""
+    stack = [(loader or {}).get('dataset')]
+    while stack:
+        dataset = stack.pop()
+        if not isinstance(dataset, dict):
+            continue
+        yield dataset
+        stack.append(dataset.get('dataset'))  # RepeatDataset, MultiImageMixDataset
+        stack.extend(dataset.get('datasets') or [])  # ConcatDataset
+
+
 def config_datasets(cfg: Config) -> Iterator[dict]:
     """Every dataset dict of the train/val/test dataloaders, wrappers included."""
     for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        stack = [(cfg.get(key) or {}).get('dataset')]
-        while stack:
-            dataset = stack.pop()
-            if not isinstance(dataset, dict):
-                continue
-            yield dataset
-            stack.append(dataset.get('dataset'))  # RepeatDataset, MultiImageMixDataset
-            stack.extend(dataset.get('datasets') or [])  # ConcatDataset
+        yield from loader_datasets(cfg.get(key))
 
 
 def leaf_datasets(cfg: Config) -> List[dict]:
@@ -69,15 +74,23 @@ def set_data_root(cfg: Config, data_root: str) -> None:
         dataset.data_root = data_root
 
 
-def _num_classes_holders(node) -> Iterator[dict]:
+def dicts_with_key(node, key: str) -> Iterator[dict]:
+    """Every dict inside ``node`` (nested dicts and lists, ``node`` included) that has
+    ``key``.
+
+    Example:
+        >>> [d['num_classes'] for d in dicts_with_key(
+        ...     dict(head=dict(num_classes=6), aux=[dict(num_classes=2)]), 'num_classes')]
+        [6, 2]
+    """
     if isinstance(node, dict):
-        if 'num_classes' in node:
+        if key in node:
             yield node
         for value in node.values():
-            yield from _num_classes_holders(value)
+            yield from dicts_with_key(value, key)
     elif isinstance(node, (list, tuple)):
         for value in node:
-            yield from _num_classes_holders(value)
+            yield from dicts_with_key(value, key)
 
 
 def set_classes(cfg: Config, classes: Sequence[str]) -> None:
@@ -100,7 +113,7 @@ def set_classes(cfg: Config, classes: Sequence[str]) -> None:
     for dataset in leaf_datasets(cfg):
         dataset.metainfo = dict(dataset.get('metainfo') or {}, classes=classes)
     for key in ('model', 'data_preprocessor'):
-        for holder in _num_classes_holders(cfg.get(key)):
+        for holder in dicts_with_key(cfg.get(key), 'num_classes'):
             holder['num_classes'] = len(classes)
 
 

@@ -21,6 +21,8 @@ from typing import Iterator, List, Tuple
 
 from mmengine.config import Config
 
+from .config_data import dicts_with_key, loader_datasets
+
 #: transform type -> keys whose (w, h) sizes follow the input size
 SIZE_KEYS = {
     'Resize': ('scale', ),
@@ -36,30 +38,18 @@ SIZE_KEYS = {
 
 def _pipelines(cfg: Config) -> Iterator[Tuple[str, list]]:
     for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        stack = [(cfg.get(key) or {}).get('dataset')]
-        while stack:  # through RepeatDataset / MultiImageMixDataset / ConcatDataset
-            dataset = stack.pop()
-            if not isinstance(dataset, dict):
-                continue
+        for dataset in loader_datasets(cfg.get(key)):
             if isinstance(dataset.get('pipeline'), list):
                 yield key, dataset['pipeline']
-            stack.append(dataset.get('dataset'))
-            stack.extend(dataset.get('datasets') or [])
     for hook in cfg.get('custom_hooks') or []:
         if isinstance(hook.get('switch_pipeline'), list):
             yield hook['type'], hook['switch_pipeline']
 
 
-def _anchor_generators(node) -> Iterator[dict]:
-    if isinstance(node, dict):
-        generator = node.get('anchor_generator')
-        if isinstance(generator, dict):
-            yield generator
-        for value in node.values():
-            yield from _anchor_generators(value)
-    elif isinstance(node, (list, tuple)):
-        for value in node:
-            yield from _anchor_generators(value)
+def _anchor_generators(cfg: Config) -> Iterator[dict]:
+    for holder in dicts_with_key(cfg.get('model'), 'anchor_generator'):
+        if isinstance(holder['anchor_generator'], dict):
+            yield holder['anchor_generator']
 
 
 def _test_size(cfg: Config) -> int:
@@ -88,7 +78,7 @@ def set_input_size(cfg: Config, size: int) -> List[str]:
     if size < 32:
         raise ValueError(f'input size must be >= 32 px, got {size}')
     old = _test_size(cfg)
-    for generator in _anchor_generators(cfg.get('model')):
+    for generator in _anchor_generators(cfg):
         if generator.get('type') == 'SSDAnchorGenerator':
             raise ValueError('the SSD anchors are written out in pixels for one input size '
                              '(SSDAnchorGenerator with strides); use '
@@ -108,7 +98,7 @@ def set_input_size(cfg: Config, size: int) -> List[str]:
                 after = tuple(round(v * size / old) for v in before)
                 step[key] = after
                 changes.append(f"{where} {step['type']}.{key} {before} -> {after}")
-    for generator in _anchor_generators(cfg.get('model')):
+    for generator in _anchor_generators(cfg):
         if 'input_size' in generator:
             changes.append(f"model {generator['type']}.input_size {generator['input_size']} "
                            f'-> {size}')
