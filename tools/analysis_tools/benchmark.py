@@ -169,6 +169,15 @@ def load_pictures(folder: Optional[str], count: int) -> List[np.ndarray]:
     return pictures
 
 
+def picture_batch(pictures: List[np.ndarray], count: int, height: int,
+                  width: int) -> np.ndarray:
+    """uint8 ``(count, 3, height, width)`` BGR, contiguous: the pictures in turn, each
+    resized as mmdet's ``Resize`` (bilinear, no kept ratio)."""
+    return np.ascontiguousarray(np.stack([
+        cv2.resize(pictures[i % len(pictures)], (width, height),
+                   interpolation=cv2.INTER_LINEAR).transpose(2, 0, 1) for i in range(count)]))
+
+
 def onnx_rows(config: str, onnx_file: str, args, batch: int,
               pictures: List[np.ndarray]) -> List[Dict]:
     """``--backend onnxruntime|openvino``: time an exported whole detector alone."""
@@ -181,9 +190,7 @@ def onnx_rows(config: str, onnx_file: str, args, batch: int,
     except (ValueError, ImportError) as err:
         fail(str(err), code=1)
     height, width = model.input_size
-    images = np.stack([cv2.resize(pictures[i % len(pictures)], (width, height),
-                                  interpolation=cv2.INTER_LINEAR).transpose(2, 0, 1)
-                       for i in range(batch)])
+    images = picture_batch(pictures, batch, height, width)
     times = latency_samples_ms(lambda: model(images), args.warmup, args.repeats)
     p50 = percentile(times, 50)
     return [dict(row=f'{model.describe()} ({osp.basename(onnx_file)})', batch=batch, p50=p50,
@@ -264,9 +271,7 @@ def model_rows(config: str, ckpt: Optional[str], args, batch: int,
                       for t in preprocess_constants(model.data_preprocessor))
     height, width = config_input_size(cfg)
     decoded = [pictures[i % len(pictures)] for i in range(batch)]
-    images = torch.from_numpy(np.stack([
-        cv2.resize(img, (width, height), interpolation=cv2.INTER_LINEAR).transpose(2, 0, 1)
-        for img in decoded])).to(args.device)
+    images = torch.from_numpy(picture_batch(pictures, batch, height, width)).to(args.device)
     metas = [dict(img_shape=(height, width), ori_shape=(height, width),
                   scale_factor=(1.0, 1.0))] * batch
 

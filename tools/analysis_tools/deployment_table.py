@@ -31,7 +31,6 @@ import os.path as osp
 import sys
 from typing import Callable, Dict, List, Optional, Tuple
 
-import cv2
 import numpy as np
 import torch
 
@@ -179,19 +178,14 @@ def class_drops(metrics: Dict[str, float], base: Dict[str, float]) -> Tuple[str,
     return worst, drop
 
 
-def time_row(detect: Callable, pictures: List[np.ndarray], size: Tuple[int, int],
-             args) -> Dict[str, float]:
-    """Batch 1 p50/p95 latency and batch ``args.batch`` img/s of one row."""
-    height, width = size
-    stack = np.stack([cv2.resize(pictures[i % len(pictures)], (width, height))
-                      .transpose(2, 0, 1) for i in range(args.batch)])
-    stack = np.ascontiguousarray(stack)
+def time_row(detect: Callable, stack: np.ndarray, args) -> Dict[str, float]:
+    """Batch 1 p50/p95 latency and batch ``len(stack)`` img/s of one row."""
     one = np.ascontiguousarray(stack[:1])
     single = latency_samples_ms(lambda: detect(one), args.warmup, args.repeats)
     batched = latency_samples_ms(lambda: detect(stack), args.warmup, args.repeats)
     p50 = percentile(batched, 50)
     return dict(b1_p50=percentile(single, 50), b1_p95=percentile(single, 95),
-                batch_p50=p50, img_s=args.batch * 1000.0 / p50)
+                batch_p50=p50, img_s=len(stack) * 1000.0 / p50)
 
 
 def main(argv=None) -> int:
@@ -210,12 +204,12 @@ def main(argv=None) -> int:
              f'{args.batch}, {args.rounds}, {args.repeats}')
     torch.set_num_threads(args.threads)
     sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-    from benchmark import load_pictures  # noqa: E402  (the benchmark's steel pictures)
+    from benchmark import load_pictures, picture_batch  # noqa: E402  (its steel pictures)
     from mmdet_shuffledefect.deployment.evaluate import evaluate_padded
     from mmdet_shuffledefect.deployment.onnx_detector import config_input_size
     cfg = load_config(args.config, args.cfg_options, args.data_root, args.classes)
-    size = config_input_size(cfg)
-    pictures = load_pictures(args.images, args.batch)
+    stack = picture_batch(load_pictures(args.images, args.batch), args.batch,
+                          *config_input_size(cfg))
     rows, detectors = [], []
     wanted = ((('onnxruntime', 'f32', 'baseline'), ) if args.baseline else ()) + ROWS
     for runtime, precision, source in wanted:
@@ -231,7 +225,7 @@ def main(argv=None) -> int:
             if detect is not None:
                 print(f"round {i + 1}/{args.rounds}: {row['runtime']} {row['precision']} "
                       f"({row['file']})", flush=True)
-                row['rounds'].append(time_row(detect, pictures, size, args))
+                row['rounds'].append(time_row(detect, stack, args))
     for row, detect in zip(rows, detectors):
         if detect is not None and not args.no_map:
             row['metrics'] = evaluate_padded(cfg, detect, f"{row['runtime']} "

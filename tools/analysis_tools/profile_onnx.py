@@ -17,13 +17,11 @@ Example:
         --images data/NEU-DET/IMAGES --batch-size 32 --threads 2 --out profile.md
 """
 import argparse
-import os
 import os.path as osp
 import sys
 import tempfile
 from typing import List
 
-import cv2
 import numpy as np
 
 from mmdet_shuffledefect.deployment.ort_profile import kernel_events, time_by
@@ -113,7 +111,7 @@ def main(argv=None) -> int:
     if min(args.batch_size, args.profile_runs, args.repeats, args.rounds) < 1:
         fail('--batch-size, --repeats, --rounds and --profile-runs must be >= 1')
     sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-    from benchmark import load_pictures  # noqa: E402  (the benchmark's steel pictures)
+    from benchmark import load_pictures, picture_batch  # noqa: E402  (the benchmark's steel pictures)
     from mmdet_shuffledefect.deployment import OnnxDetector
     pictures = load_pictures(args.images, args.batch_size)
     import onnxruntime
@@ -126,9 +124,7 @@ def main(argv=None) -> int:
             height, width = OnnxDetector(path).input_size
         except ValueError as err:
             fail(str(err), code=1)
-        batches[path] = np.ascontiguousarray(np.stack([
-            cv2.resize(pictures[i % len(pictures)], (width, height)).transpose(2, 0, 1)
-            for i in range(args.batch_size)]))
+        batches[path] = picture_batch(pictures, args.batch_size, height, width)
     walls = {path: [] for path in args.models}
     for _ in range(args.rounds):
         for path in args.models:

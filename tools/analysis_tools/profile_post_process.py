@@ -25,8 +25,6 @@ import os.path as osp
 import sys
 from typing import Callable, Dict, List, Tuple
 
-import cv2
-import numpy as np
 import torch
 
 import mmdet_shuffledefect  # noqa: F401
@@ -96,7 +94,7 @@ def profile(config: str, ckpt, args) -> Tuple[List[Dict], Dict]:
                                                               preprocess_constants)
     from mmdet_shuffledefect.models.dense_heads import BatchedPredictMixin
     sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-    from benchmark import load_pictures  # noqa: E402  (the benchmark's steel pictures)
+    from benchmark import load_pictures, picture_batch  # noqa: E402  (the benchmark's steel pictures)
     cfg = load_config(config)
     model = init_detector(cfg, ckpt, device='cpu').eval()
     head = model.bbox_head
@@ -105,9 +103,7 @@ def profile(config: str, ckpt, args) -> Tuple[List[Dict], Dict]:
              'post-processing; expected a FastSSDHead / FastRetinaHead config', code=1)
     height, width = config_input_size(cfg)
     pictures = load_pictures(args.images, args.batch_size)
-    images = torch.from_numpy(np.stack([
-        cv2.resize(pictures[i % len(pictures)], (width, height)).transpose(2, 0, 1)
-        for i in range(args.batch_size)]))
+    images = torch.from_numpy(picture_batch(pictures, args.batch_size, height, width))
     mean, std, bgr = preprocess_constants(model.data_preprocessor)
     metas = [dict(img_shape=(height, width), ori_shape=(height, width),
                   scale_factor=(1.0, 1.0))] * args.batch_size
