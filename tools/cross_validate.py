@@ -31,13 +31,11 @@ Example:
         --folds 5 --classical aeclbp --work-dir work_dirs/cv/aeclbp
 """
 import argparse
-import glob
 import hashlib
 import json
 import os
 import os.path as osp
 import pickle
-import re
 import sys
 
 HERE = osp.dirname(osp.abspath(__file__))
@@ -52,6 +50,7 @@ from mmdet_shuffledefect.data_prep.folds import fold_parts, grouped_stratified_f
 from mmdet_shuffledefect.data_prep.splits import write_split_files  # noqa: E402
 from mmdet_shuffledefect.utils.cli import add_data_args, fail, load_config  # noqa: E402
 from mmdet_shuffledefect.reporting.run_record import read_record, run_recorded  # noqa: E402
+from mmdet_shuffledefect.utils.work_dir import best_checkpoint, latest_epoch_checkpoint  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -127,13 +126,7 @@ def fold_options(split_dir: str, val: bool, seed: int) -> list:
 
 def chosen_checkpoint(fold_dir: str):
     """The best-on-val checkpoint, else the last epoch's (None before training)."""
-    best = glob.glob(osp.join(fold_dir, 'best_*.pth'))
-    if best:
-        return sorted(best)[-1]
-    epochs = glob.glob(osp.join(fold_dir, 'epoch_*.pth'))
-    if not epochs:
-        return None
-    return max(epochs, key=lambda p: int(re.search(r'epoch_(\d+)', p).group(1)))
+    return best_checkpoint(fold_dir) or latest_epoch_checkpoint(fold_dir)
 
 
 def fold_done(work_dir: str, index: int) -> tuple:

@@ -137,8 +137,8 @@ def main(argv=None):
                         f'train_cfg.val_interval={max(1, epochs // 4)}', f'randomness.seed={args.seed}']
     train_cmd = [sys.executable, 'tools/train.py', CONFIG, '--work-dir', work] + opts
     run(train_cmd, osp.join(out, 'train.log'))
-    best = sorted(f for f in os.listdir(work) if f.startswith('best_') and f.endswith('.pth'))
-    ckpt = osp.join(work, best[-1] if best else f'epoch_{epochs}.pth')
+    from mmdet_shuffledefect.utils.work_dir import best_checkpoint
+    ckpt = best_checkpoint(work) or osp.join(work, f'epoch_{epochs}.pth')
 
     step('3/5 evaluating VOC mAP@0.5 on the test split')
     test_cmd = ([sys.executable, 'tools/test.py', CONFIG, ckpt, '--work-dir', work] + data_opts

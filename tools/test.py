@@ -17,6 +17,7 @@ from mmdet_shuffledefect.utils.cli import (add_backend_args, add_common_args, ad
                                            check_backend_args, apply_trust, build_runner,
                                            default_work_dir, fail, guard_checkpoint,
                                            load_config, parse, run_guarded, setup_launcher)
+from mmdet_shuffledefect.utils.work_dir import stale_best_warning
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -79,6 +80,9 @@ def main(argv=None) -> None:
     if args.backend != 'pytorch':
         return test_exported(args, cfg)
     guard_checkpoint(args, cfg, args.checkpoint, classes_win=False)
+    stale = stale_best_warning(args.checkpoint)
+    if stale:
+        print(f'warning: {stale}', file=sys.stderr, flush=True)
     setup_launcher(cfg, args.launcher)
     cfg.work_dir = args.work_dir or cfg.get('work_dir') or default_work_dir(args.config)
     cfg.load_from = args.checkpoint

@@ -21,6 +21,7 @@ import torch
 
 import mmdet_shuffledefect  # noqa: F401
 from mmdet_shuffledefect.utils.cli import fail
+from mmdet_shuffledefect.utils.work_dir import stale_best_warning
 from mmdet_shuffledefect.reporting.model_zoo import sha256_of
 from mmdet_shuffledefect.compat import (CorruptCheckpointError, UnsafeCheckpointError,
                                         load_checkpoint_file)
@@ -89,6 +90,10 @@ def main(argv=None) -> int:
         fail(f'checkpoint {args.in_file} does not exist')
     if args.config and not osp.isfile(args.config):
         fail(f'config {args.config} does not exist')
+    stale = stale_best_warning(args.in_file)
+    if stale:
+        fail(f'{stale}; publish the recorded best, or copy this file to another name to '
+             'publish it on purpose')
     try:
         final, digest = publish(args.in_file, args.out_file)
     except (UnsafeCheckpointError, CorruptCheckpointError, ValueError) as err:
