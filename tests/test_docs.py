@@ -69,3 +69,13 @@ def test_every_named_repository_path_exists(name):
             elif not osp.exists(osp.join(REPO, one.split('#')[0])):
                 missing.append(one)
     assert not missing, f'{name} names paths that do not exist: {missing}'
+
+
+def test_every_tool_is_in_the_tools_reference():
+    """A newcomer finds every script of tools/ in docs/tools.md."""
+    text = _read(osp.join('docs', 'tools.md'))
+    scripts = sorted(osp.relpath(p, REPO) for pattern in ('tools/*.py', 'tools/*/*.py', 'tools/*.sh')
+                     for p in glob.glob(osp.join(REPO, pattern)))
+    assert scripts, 'no tools found'
+    missing = [s for s in scripts if s not in text and osp.basename(s) not in text]
+    assert not missing, f'docs/tools.md does not name {missing}'

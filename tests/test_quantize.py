@@ -30,6 +30,9 @@ def int8_onnx(fp32_onnx, synth_det):
     assert proc.returncode == 0, proc.stdout[-1500:] + proc.stderr[-3000:]
     assert 'calibrating on 6 of ' in proc.stdout and 'val mAP@0.5: FP32 ' in proc.stdout
     assert 'INFO:nncf' not in proc.stdout + proc.stderr  # one line per node, silenced
+    # each of mmdet's two evaluation tables is preceded by which model it is
+    fp32_at = proc.stdout.index('val split, FP32 (the input model)')
+    assert proc.stdout.index('val split, INT8 (the quantized model)') > fp32_at
     return out
 
 

@@ -55,6 +55,9 @@ def val_map(cfg, path: str, precision: str) -> float:
     val = copy.deepcopy(cfg)
     val.test_dataloader = val.val_dataloader
     val.test_evaluator = val.val_evaluator
+    label = {'f32': 'FP32 (the input model)', 'int8': 'INT8 (the quantized model)'}[precision]
+    # mmdet's evaluator prints its per-class table below this line
+    print(f'val split, {label}: {path}', flush=True)
     metrics = evaluate_onnx(val, path, progress=False, precision=precision)
     return float(metrics['pascal_voc/mAP'])
 
