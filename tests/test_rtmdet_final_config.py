@@ -15,9 +15,14 @@ def test_final_config_is_the_screen_config_at_120_epochs():
     final = Config.fromfile(osp.join(REPO, FINAL))
     screen = Config.fromfile(osp.join(REPO, SCREEN))
     screen.merge_from_dict(epoch_overrides(screen, 120))
-    for key in ('model', 'train_dataloader', 'val_dataloader', 'test_dataloader',
+    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader',
                 'param_scheduler', 'optim_wrapper', 'custom_hooks', 'randomness'):
         assert final[key] == screen[key], key
+    # the model too, but for the NMS IoU chosen on val after training (inference only)
+    assert final.model.test_cfg.nms.iou_threshold == 0.5
+    assert screen.model.test_cfg.nms.iou_threshold == 0.6
+    screen.model.test_cfg.nms.iou_threshold = 0.5
+    assert final.model == screen.model
     assert final.train_cfg == screen.train_cfg and final.train_cfg.max_epochs == 120
     # every epoch's checkpoint kept (the run resumes); --epochs 120 had scaled it to 2
     assert final.default_hooks.checkpoint.interval == 1

@@ -22,6 +22,7 @@ custom_hooks = [
 ]
 
 model = dict(
+    test_cfg=dict(nms=dict(iou_threshold=0.5)),  # the final recipe's, chosen on val
     backbone=dict(
         _delete_=True,
         type='MobileNetV2',
