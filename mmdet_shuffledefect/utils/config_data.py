@@ -1,5 +1,6 @@
 """Point a config at your own data (every dataset's root and classes, ``num_classes``),
-or at another schedule length (:func:`schedule_overrides`).
+or at another schedule length (:func:`schedule_overrides`), or evaluate on the val split
+(:func:`test_on_val`).
 
 mmdet's configs substitute variables such as ``data_root`` when the file is
 read, so changing the variable later (``--cfg-options data_root=...``) reaches
@@ -8,6 +9,7 @@ wrappers, and every ``num_classes`` of the model; the tools' ``--data-root``
 and ``--classes`` flags and :func:`mmdet_shuffledefect.apis.init_inspection_model`
 use them.
 """
+import copy
 from typing import Dict, Iterable, Iterator, List, Optional, Sequence
 
 from mmengine.config import Config
@@ -23,6 +25,23 @@ def loader_datasets(loader: Optional[dict]) -> Iterator[dict]:
         yield dataset
         stack.append(dataset.get('dataset'))  # RepeatDataset, MultiImageMixDataset
         stack.extend(dataset.get('datasets') or [])  # ConcatDataset
+
+
+def test_on_val(cfg: Config) -> Config:
+    """A copy of ``cfg`` whose test dataloader and evaluator are its val ones: a test run
+    of it evaluates the val split (settings are chosen on val, the test split read once).
+
+    Example:
+        >>> cfg = Config(dict(val_dataloader=dict(dataset=dict(ann_file='val.txt')),
+        ...                   val_evaluator=dict(type='VOCMetric'),
+        ...                   test_dataloader=dict(dataset=dict(ann_file='test.txt'))))
+        >>> test_on_val(cfg).test_dataloader.dataset.ann_file, cfg.test_dataloader.dataset.ann_file
+        ('val.txt', 'test.txt')
+    """
+    val = copy.deepcopy(cfg)
+    val.test_dataloader = val.val_dataloader
+    val.test_evaluator = val.val_evaluator
+    return val
 
 
 def config_datasets(cfg: Config) -> Iterator[dict]:

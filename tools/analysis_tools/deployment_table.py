@@ -37,6 +37,7 @@ import torch
 import mmdet_shuffledefect  # noqa: F401
 from mmengine.config import DictAction
 
+from mmdet_shuffledefect.reporting.screening import MAP_KEY, PER_CLASS_PREFIX as CLASS_AP
 from mmdet_shuffledefect.utils.cli import add_data_args, fail, load_config
 from mmdet_shuffledefect.utils.env import environment_info, print_report
 from mmdet_shuffledefect.utils.timing import latency_samples_ms, percentile
@@ -47,8 +48,6 @@ ROWS = (('pytorch', 'f32', 'checkpoint'), ('onnxruntime', 'f32', 'onnx'),
         ('onnxruntime', 'int8', 'int8'), ('openvino', 'int8', 'int8'))
 #: the side of one picture a line's camera image is cut into (NEU-DET's pictures)
 TILE_PX = 200
-#: the evaluator's per-class AP@0.5 keys start with this
-CLASS_AP = 'pascal_voc/AP50_'
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -287,11 +286,11 @@ def table_lines(rows: List[Dict], args, lines_spec) -> List[str]:
             if ref:
                 cells.append(spread([t['img_s'] / b['img_s'] for t, b in zip(timed, ref)],
                                     '.2f') + 'x')
-        mean = r.get('metrics', {}).get('pascal_voc/mAP')
+        mean = r.get('metrics', {}).get(MAP_KEY)
         text_map = f'{mean:.4f}' if mean is not None else '-'
         delta, worst = '-', '-'
         if mean is not None and base_map is not None:
-            delta = f"{mean - base_map['pascal_voc/mAP']:+.4f}"
+            delta = f"{mean - base_map[MAP_KEY]:+.4f}"
             cls, drop = class_drops(r['metrics'], base_map)
             worst = f'{cls} {-drop:+.4f}' if cls and drop > 0 else 'none'
         out.append(f"| {name} | {r['precision']} | {latency} | {speed} | "

@@ -14,7 +14,6 @@ Example:
         --values nms.iou_threshold=0.3,0.4,0.45,0.5,0.6,0.7 --out nms_sweep.md
 """
 import argparse
-import copy
 import itertools
 import os.path as osp
 import sys
@@ -24,10 +23,9 @@ import mmdet_shuffledefect  # noqa: F401  (registers modules, safe checkpoint lo
 from mmdet_shuffledefect.utils.cli import (add_common_args, add_data_args, add_partial_load_arg,
                                            apply_trust, build_runner, fail, guard_checkpoint,
                                            load_config, run_guarded)
+from mmdet_shuffledefect.reporting.screening import MAP_KEY, PER_CLASS_PREFIX as CLASS_AP
+from mmdet_shuffledefect.utils.config_data import test_on_val
 from mmdet_shuffledefect.utils.env import print_report
-
-MAP_KEY = 'pascal_voc/mAP'
-CLASS_AP = 'pascal_voc/AP50_'
 
 
 def parse_values(items: Sequence[str]) -> List[Tuple[str, List[Any]]]:
@@ -139,8 +137,7 @@ def main(argv=None) -> int:
         fail(str(err))
     cfg = load_config(args.config, args.cfg_options, args.data_root, args.classes)
     if args.split == 'val':
-        cfg.test_dataloader = copy.deepcopy(cfg.val_dataloader)
-        cfg.test_evaluator = copy.deepcopy(cfg.val_evaluator)
+        cfg = test_on_val(cfg)
     guard_checkpoint(args, cfg, args.checkpoint, classes_win=False)
     cfg.work_dir = args.work_dir or 'work_dirs/sweep_test_cfg'
     cfg.load_from, cfg.resume = args.checkpoint, False
@@ -163,8 +160,6 @@ def main(argv=None) -> int:
             fail(f'the evaluator gave no {MAP_KEY} (got {sorted(metrics)}): this tool reads '
                  'the VOC metric of the NEU-DET configs', code=1)
         results.append(metrics)
-    for key, value in zip(keys, own):
-        set_key(head.test_cfg, key, value)
     classes = list(runner.test_dataloader.dataset.metainfo['classes'])
     rows = sweep_rows(keys, settings, results, classes, own)
     command = ' '.join(['python', 'tools/analysis_tools/sweep_test_cfg.py'] +

@@ -49,12 +49,9 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def val_map(cfg, path: str, precision: str) -> float:
     """val mAP@0.5 of an exported file (onnxruntime), the config's test pipeline on val."""
-    import copy
-
     from mmdet_shuffledefect.deployment.evaluate import evaluate_onnx
-    val = copy.deepcopy(cfg)
-    val.test_dataloader = val.val_dataloader
-    val.test_evaluator = val.val_evaluator
+    from mmdet_shuffledefect.utils.config_data import test_on_val
+    val = test_on_val(cfg)
     label = {'f32': 'FP32 (the input model)', 'int8': 'INT8 (the quantized model)'}[precision]
     # mmdet's evaluator prints its per-class table below this line
     print(f'val split, {label}: {path}', flush=True)
