@@ -5,6 +5,7 @@ Example:
     python tools/test.py CONFIG CKPT --out results.pkl --show-dir vis
     python tools/test.py CONFIG model.onnx --backend onnxruntime   # tools/deployment/export_onnx.py
     python tools/test.py CONFIG model.onnx --backend openvino --precision bf16
+    python tools/test.py CONFIG CKPT --tta --tta-flips none horizontal vertical --split val
 """
 import argparse
 import os
@@ -17,6 +18,7 @@ from mmdet_shuffledefect.utils.cli import (add_backend_args, add_common_args, ad
                                            check_backend_args, apply_trust, build_runner,
                                            default_work_dir, fail, guard_checkpoint,
                                            load_config, parse, run_guarded, setup_launcher)
+from mmdet_shuffledefect.utils.tta import FLIPS, set_tta
 from mmdet_shuffledefect.utils.work_dir import stale_best_warning
 
 
@@ -31,6 +33,17 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--out', help='dump the raw predictions to this .pkl file')
     parser.add_argument('--show-dir', help='write drawn predictions under work_dir/SHOW_DIR')
     add_input_size_arg(parser)
+    parser.add_argument('--split', choices=('test', 'val'), default='test',
+                        help='evaluate the config\'s test split, or its val split (to choose '
+                        'settings such as --tta without reading the test split)')
+    parser.add_argument('--tta', action='store_true',
+                        help='test-time augmentation: predict every picture at --tta-sizes x '
+                        '--tta-flips and merge the boxes with the model\'s NMS (mmdet\'s '
+                        'DetTTAModel; a config\'s own tta_model/tta_pipeline are used as written)')
+    parser.add_argument('--tta-sizes', type=int, nargs='+', metavar='PX',
+                        help='input sizes of the TTA views (default: the config\'s own)')
+    parser.add_argument('--tta-flips', nargs='+', default=['none', 'horizontal'],
+                        choices=sorted(FLIPS), help='flips of the TTA views')
     add_data_args(parser)
     add_partial_load_arg(parser)
     add_common_args(parser)
@@ -60,9 +73,12 @@ def test_exported(args, cfg) -> int:
     os.makedirs(work_dir, exist_ok=True)
     name = ('onnxruntime_metrics.json' if (backend, args.precision) == ('onnxruntime', 'f32')
             else f'{backend}_{args.precision}_metrics.json')
+    if args.split != 'test':
+        name = f'{args.split}_{name}'
     path = osp.join(work_dir, name)
     with open(path, 'w') as f:
-        json.dump(dict(config=args.config, onnx=args.checkpoint, backend=backend,
+        json.dump(dict(config=args.config, onnx=args.checkpoint, split=args.split,
+                       backend=backend,
                        precision=args.precision, metrics=metrics,
                        environment=environment_info()), f, indent=1)
     print(f'metrics written to {path}')
@@ -77,8 +93,21 @@ def main(argv=None) -> None:
         fail(f'checkpoint {args.checkpoint} does not exist')
     cfg = load_config(args.config, args.cfg_options, args.data_root, args.classes)
     apply_input_size(cfg, args.input_size)
+    if args.split == 'val':
+        from mmdet_shuffledefect.utils.config_data import test_on_val
+        cfg = test_on_val(cfg)
+        print('evaluating the val split (--split val)', flush=True)
+    if (args.tta_sizes or args.tta_flips != ['none', 'horizontal']) and not args.tta:
+        fail('--tta-sizes/--tta-flips need --tta')
     if args.backend != 'pytorch':
+        if args.tta:
+            fail(f'--tta runs on the PyTorch backend only, not --backend {args.backend}')
         return test_exported(args, cfg)
+    if args.tta:
+        try:
+            print(set_tta(cfg, args.tta_sizes, args.tta_flips), flush=True)
+        except ValueError as err:
+            fail(f'--tta: {err} ({args.config})')
     guard_checkpoint(args, cfg, args.checkpoint, classes_win=False)
     stale = stale_best_warning(args.checkpoint)
     if stale:

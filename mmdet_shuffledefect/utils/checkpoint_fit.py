@@ -94,7 +94,12 @@ def check_fits(module: nn.Module, state_dict: dict, source: str = 'file') -> Non
 
 def _checked_load_state_dict(module, state_dict, strict=False, logger=None):
     if _STATE['enabled']:
-        check_fits(module, state_dict, _STATE['source'] or 'file')
+        from mmengine.model import BaseTTAModel, is_model_wrapper
+        target = module
+        # mmengine loads into the wrapped model of a wrapper or a TTA model (--tta)
+        while is_model_wrapper(target) or isinstance(target, BaseTTAModel):
+            target = target.module
+        check_fits(target, state_dict, _STATE['source'] or 'file')
     return _STATE['original'](module, state_dict, strict, logger)
 
 
