@@ -176,3 +176,17 @@ def test_a_checkpoint_that_does_not_fit_is_still_refused_under_tta(tmp_path):
     assert proc.returncode != 0
     assert 'does not fit this config' in proc.stderr, proc.stderr[-2000:]
     assert 'module.backbone' not in proc.stderr  # named as the detector's own tensor
+
+
+def test_sizes_beside_a_configs_own_tta_pipeline_are_refused():
+    from mmengine.config import Config
+
+    from mmdet_shuffledefect.utils.tta import set_tta
+    own = [dict(type='LoadImageFromFile'), dict(type='TestTimeAug', transforms=[])]
+    cfg = Config(dict(model=dict(type='M', test_cfg=dict(nms=dict(type='nms'))),
+                      tta_pipeline=own,
+                      test_dataloader=dict(dataset=dict(pipeline=[]))))
+    with pytest.raises(ValueError, match='defines its own tta_pipeline; TTA sizes/flips'):
+        set_tta(cfg, sizes=[224])
+    assert set_tta(cfg).startswith("TTA: the config's tta_pipeline")
+    assert cfg.test_dataloader.dataset.pipeline == own

@@ -42,8 +42,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                         'DetTTAModel; a config\'s own tta_model/tta_pipeline are used as written)')
     parser.add_argument('--tta-sizes', type=int, nargs='+', metavar='PX',
                         help='input sizes of the TTA views (default: the config\'s own)')
-    parser.add_argument('--tta-flips', nargs='+', default=['none', 'horizontal'],
-                        choices=sorted(FLIPS), help='flips of the TTA views')
+    parser.add_argument('--tta-flips', nargs='+', choices=sorted(FLIPS),
+                        help='flips of the TTA views (default: none horizontal)')
     add_data_args(parser)
     add_partial_load_arg(parser)
     add_common_args(parser)
@@ -97,7 +97,7 @@ def main(argv=None) -> None:
         from mmdet_shuffledefect.utils.config_data import test_on_val
         cfg = test_on_val(cfg)
         print('evaluating the val split (--split val)', flush=True)
-    if (args.tta_sizes or args.tta_flips != ['none', 'horizontal']) and not args.tta:
+    if (args.tta_sizes or args.tta_flips) and not args.tta:
         fail('--tta-sizes/--tta-flips need --tta')
     if args.backend != 'pytorch':
         if args.tta:

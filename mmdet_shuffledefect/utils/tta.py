@@ -94,10 +94,12 @@ def tta_pipeline(pipeline: Sequence[dict], sizes: Optional[Sequence[int]] = None
 
 
 def set_tta(cfg: Config, sizes: Optional[Sequence[int]] = None,
-            flips: Sequence[str] = ('none', 'horizontal')) -> str:
+            flips: Optional[Sequence[str]] = None) -> str:
     """Make ``cfg``'s test run TTA: mmdet's ``DetTTAModel`` around the model, merging the
     views with the model's own ``test_cfg`` NMS and ``max_per_img``, and the test pipeline
-    from :func:`tta_pipeline`. A config's own ``tta_model``/``tta_pipeline`` win.
+    from :func:`tta_pipeline` (``flips`` default: none and horizontal). A config's own
+    ``tta_model``/``tta_pipeline`` are used as written; ``sizes`` or ``flips`` given beside
+    a config's ``tta_pipeline`` are refused rather than ignored.
 
     The ``EMAHook`` is dropped: a checkpoint's ``state_dict`` already holds the averaged
     weights (mmengine swaps them in when saving), and the hook, built around the wrapped
@@ -120,9 +122,13 @@ def set_tta(cfg: Config, sizes: Optional[Sequence[int]] = None,
     while 'pipeline' not in dataset and 'dataset' in dataset:
         dataset = dataset['dataset']
     if cfg.get('tta_pipeline') is not None:
+        if sizes or flips:
+            raise ValueError('the config defines its own tta_pipeline; TTA sizes/flips given '
+                             'beside it would be ignored (edit its tta_pipeline instead)')
         dataset['pipeline'] = cfg.tta_pipeline
         views = 'the config\'s tta_pipeline'
     else:
+        flips = list(flips or ('none', 'horizontal'))
         dataset['pipeline'] = tta_pipeline(dataset['pipeline'], sizes, flips)
         aug = dataset['pipeline'][-1]['transforms']
         names = [f for f in dict.fromkeys(flips)]
