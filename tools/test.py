@@ -18,7 +18,7 @@ from mmdet_shuffledefect.utils.cli import (add_backend_args, add_common_args, ad
                                            check_backend_args, apply_trust, build_runner,
                                            default_work_dir, fail, guard_checkpoint,
                                            load_config, parse, run_guarded, setup_launcher)
-from mmdet_shuffledefect.utils.tta import FLIPS, set_tta
+from mmdet_shuffledefect.utils.tta import DEFAULT_FLIPS, FLIPS, set_tta
 from mmdet_shuffledefect.utils.work_dir import stale_best_warning
 
 
@@ -43,7 +43,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--tta-sizes', type=int, nargs='+', metavar='PX',
                         help='input sizes of the TTA views (default: the config\'s own)')
     parser.add_argument('--tta-flips', nargs='+', choices=sorted(FLIPS),
-                        help='flips of the TTA views (default: none horizontal)')
+                        help=f'flips of the TTA views (default: {" ".join(DEFAULT_FLIPS)})')
     add_data_args(parser)
     add_partial_load_arg(parser)
     add_common_args(parser)

@@ -10,6 +10,8 @@ from typing import List, Optional, Sequence
 
 from mmengine.config import Config
 
+from .config_data import loader_datasets
+
 #: flip name -> the ``RandomFlip`` step that applies it (``None``: the unflipped view)
 FLIPS = {
     'none': None,
@@ -17,6 +19,8 @@ FLIPS = {
     'vertical': dict(type='RandomFlip', prob=1.0, direction='vertical'),
     'diagonal': dict(type='RandomFlip', prob=1.0, direction='diagonal'),
 }
+#: the views' flips when none are given
+DEFAULT_FLIPS = ('none', 'horizontal')
 #: meta keys ``DetTTAModel`` reads to undo a flip
 FLIP_META_KEYS = ('flip', 'flip_direction')
 
@@ -39,7 +43,7 @@ def _pipeline_size(resize: dict) -> int:
 
 
 def tta_pipeline(pipeline: Sequence[dict], sizes: Optional[Sequence[int]] = None,
-                 flips: Sequence[str] = ('none', 'horizontal')) -> List[dict]:
+                 flips: Sequence[str] = DEFAULT_FLIPS) -> List[dict]:
     """The test pipeline as a ``TestTimeAug`` over ``sizes`` x ``flips``.
 
     The steps before the pipeline's ``Resize`` run once; the ``Resize`` becomes one view per
@@ -97,7 +101,7 @@ def set_tta(cfg: Config, sizes: Optional[Sequence[int]] = None,
             flips: Optional[Sequence[str]] = None) -> str:
     """Make ``cfg``'s test run TTA: mmdet's ``DetTTAModel`` around the model, merging the
     views with the model's own ``test_cfg`` NMS and ``max_per_img``, and the test pipeline
-    from :func:`tta_pipeline` (``flips`` default: none and horizontal). A config's own
+    from :func:`tta_pipeline` (``flips`` default: :data:`DEFAULT_FLIPS`). A config's own
     ``tta_model``/``tta_pipeline`` are used as written; ``sizes`` or ``flips`` given beside
     a config's ``tta_pipeline`` are refused rather than ignored.
 
@@ -118,9 +122,9 @@ def set_tta(cfg: Config, sizes: Optional[Sequence[int]] = None,
         >>> cfg.model.type, cfg.model.module.type
         ('DetTTAModel', 'M')
     """
-    dataset = cfg.test_dataloader.dataset
-    while 'pipeline' not in dataset and 'dataset' in dataset:
-        dataset = dataset['dataset']
+    dataset = next((d for d in loader_datasets(cfg.test_dataloader) if 'pipeline' in d), None)
+    if dataset is None:
+        raise ValueError('the test dataloader has no dataset with a pipeline')
     if cfg.get('tta_pipeline') is not None:
         if sizes or flips:
             raise ValueError('the config defines its own tta_pipeline; TTA sizes/flips given '
@@ -128,10 +132,10 @@ def set_tta(cfg: Config, sizes: Optional[Sequence[int]] = None,
         dataset['pipeline'] = cfg.tta_pipeline
         views = 'the config\'s tta_pipeline'
     else:
-        flips = list(flips or ('none', 'horizontal'))
+        flips = list(flips or DEFAULT_FLIPS)
         dataset['pipeline'] = tta_pipeline(dataset['pipeline'], sizes, flips)
         aug = dataset['pipeline'][-1]['transforms']
-        names = [f for f in dict.fromkeys(flips)]
+        names = list(dict.fromkeys(flips))
         count = len(aug[0]) * len(aug[1])
         views = (f'{count} view{"s" if count > 1 else ""} per picture (sizes '
                  f'{[s["scale"][0] for s in aug[0]]} x flips [{", ".join(names)}])')
