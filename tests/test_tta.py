@@ -168,11 +168,13 @@ def test_cli_refuses_bad_combinations(args, message, tmp_path):
     assert proc.returncode == 2 and message in proc.stderr, proc.stderr[-2000:]
 
 
-def test_a_checkpoint_that_does_not_fit_is_still_refused_under_tta(tmp_path):
+def test_a_checkpoint_that_does_not_fit_is_still_refused_under_tta(synth_det, tmp_path):
     """The checkpoint fit check looks through mmdet's TTA wrapper (as mmengine's loader
-    does): a checkpoint of another detector is refused, not loaded in part."""
+    does): a checkpoint of another detector is refused, not loaded in part. The synthetic
+    tree stands in for data/NEU-DET, which a fresh clone does not have."""
     ssd = osp.join(REPO, 'checkpoints', 'sdn_ssd_neu-f5992708.pth')
-    proc = run_tool(['tools/test.py', FINAL, ssd, '--tta', '--work-dir', str(tmp_path)])
+    proc = run_tool(['tools/test.py', FINAL, ssd, '--tta', '--data-root', synth_det,
+                     '--work-dir', str(tmp_path), '--cfg-options'] + _loaders())
     assert proc.returncode != 0
     assert 'does not fit this config' in proc.stderr, proc.stderr[-2000:]
     assert 'module.backbone' not in proc.stderr  # named as the detector's own tensor
