@@ -71,7 +71,8 @@ def test_exported_detections_equal_mmdets_stock_head(kind, min_size):
         n = int((l >= 0).sum())
         binding += len(want) == 15
         result = compare_detections(d[:n, :4], d[:n, 4], l[:n], want.bboxes.numpy(),
-                                    want.scores.numpy(), want.labels.numpy())
+                                    want.scores.numpy(), want.labels.numpy(),
+                                    max_per_img=15)
         assert result['same'], result['message']
         assert (d[n:] == 0).all() and (l[n:] == -1).all()
         assert (d[:n - 1, 4] >= d[1:n, 4]).all()  # best first

@@ -68,7 +68,8 @@ def verify(cfg, checkpoint, out, batch: int) -> str:
     for i in range(len(images)):
         g, w = got_labels[i] >= 0, want_labels[i] >= 0
         result = compare_detections(got_dets[i][g, :4], got_dets[i][g, 4], got_labels[i][g],
-                                    want_dets[i][w, :4], want_dets[i][w, 4], want_labels[i][w])
+                                    want_dets[i][w, :4], want_dets[i][w, 4], want_labels[i][w],
+                                    max_per_img=got_dets.shape[1])
         if not result['same']:
             fail(f'onnxruntime disagrees with PyTorch on {out}, picture {i}: '
                  f'{result["message"]}', code=1)
