@@ -1,5 +1,6 @@
 """--input-size: every size a config derives from its input follows one number (#25 item 2)."""
 import os.path as osp
+import re
 
 import pytest
 from mmengine.config import Config
@@ -12,6 +13,24 @@ from mmdet_shuffledefect.utils.input_size import set_input_size
 
 def _steps(pipeline, kind):
     return [s for s in pipeline if s['type'] == kind]
+
+
+@pytest.mark.parametrize('scale, want', [(192, (192, 192)), ((320, 256), (320, 256)),
+                                         ([224, 224], (224, 224))])
+def test_resize_scale_is_read_as_width_height(scale, want):
+    from mmdet_shuffledefect.utils.input_size import resize_wh
+    assert resize_wh(dict(type='Resize', scale=scale)) == want
+    cfg = Config(dict(test_dataloader=dict(dataset=dict(pipeline=[
+        dict(type='Resize', scale=scale)]))))
+    assert config_input_size(cfg) == want[::-1]  # (height, width)
+
+
+@pytest.mark.parametrize('scale', [None, (192, ), 'big'])
+def test_bad_resize_scale_is_named(scale):
+    from mmdet_shuffledefect.utils.input_size import resize_wh
+    with pytest.raises(ValueError, match=re.escape(f'the Resize step has scale={scale!r}; '
+                                                   'expected an int or a')):
+        resize_wh(dict(type='Resize', scale=scale))
 
 
 def test_rtmdet_config_follows_the_input_size():

@@ -54,6 +54,13 @@ def test_bad_views_are_named(kwargs, message):
     assert message in str(err.value)
 
 
+def test_non_square_resize_is_refused():
+    from mmdet_shuffledefect.utils.tta import tta_pipeline
+    pipeline = [dict(type='Resize', scale=(256, 192)), dict(type='PackDetInputs')]
+    with pytest.raises(ValueError, match=r'scale=\(256, 192\); TTA needs a square size'):
+        tta_pipeline(pipeline)
+
+
 def test_pipeline_without_resize_is_refused():
     from mmdet_shuffledefect.utils.tta import tta_pipeline
     with pytest.raises(ValueError, match='no Resize step to scale; steps: LoadImageFromFile, '

@@ -91,9 +91,9 @@ def config_input_size(cfg) -> Tuple[int, int]:
     pipeline = (cfg.get('test_dataloader') or {}).get('dataset', {}).get('pipeline') or []
     for step in pipeline:
         if step.get('type') == 'Resize' and 'scale' in step:
-            scale = step['scale']
-            w, h = scale if isinstance(scale, (tuple, list)) else (scale, scale)
-            return int(h), int(w)
+            from mmdet_shuffledefect.utils.input_size import resize_wh
+            w, h = resize_wh(step)
+            return h, w
     size = int(cfg.get('input_size', 192))
     return size, size
 

@@ -36,6 +36,22 @@ SIZE_KEYS = {
 }
 
 
+def resize_wh(step: dict) -> Tuple[int, int]:
+    """(width, height) of a ``Resize`` step's ``scale`` (an int is a square).
+
+    Example:
+        >>> resize_wh(dict(type='Resize', scale=192)), resize_wh(dict(scale=(320, 256)))
+        ((192, 192), (320, 256))
+    """
+    scale = step.get('scale')
+    if isinstance(scale, int):
+        return scale, scale
+    if isinstance(scale, (tuple, list)) and len(scale) == 2:
+        return int(scale[0]), int(scale[1])
+    raise ValueError(f'the {step.get("type", "Resize")} step has scale={scale!r}; expected '
+                     'an int or a (width, height) pair')
+
+
 def _pipelines(cfg: Config) -> Iterator[Tuple[str, list]]:
     for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         for dataset in loader_datasets(cfg.get(key)):

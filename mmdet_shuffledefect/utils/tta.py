@@ -11,6 +11,7 @@ from typing import List, Optional, Sequence
 from mmengine.config import Config
 
 from .config_data import loader_datasets
+from .input_size import resize_wh
 
 #: flip name -> the ``RandomFlip`` step that applies it (``None``: the unflipped view)
 FLIPS = {
@@ -34,12 +35,11 @@ def _resize_index(pipeline: Sequence[dict]) -> int:
 
 
 def _pipeline_size(resize: dict) -> int:
-    scale = resize.get('scale')
-    if isinstance(scale, int):
-        return scale
-    if isinstance(scale, (tuple, list)) and len(scale) == 2 and scale[0] == scale[1]:
-        return int(scale[0])
-    raise ValueError(f'the test Resize step has scale={scale!r}; TTA needs a square size')
+    width, height = resize_wh(resize)
+    if width != height:
+        raise ValueError(f'the test Resize step has scale={resize.get("scale")!r}; TTA '
+                         'needs a square size')
+    return width
 
 
 def tta_pipeline(pipeline: Sequence[dict], sizes: Optional[Sequence[int]] = None,

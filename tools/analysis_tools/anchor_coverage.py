@@ -22,6 +22,7 @@ from mmengine.config import DictAction
 
 import mmdet_shuffledefect  # noqa: F401
 from mmdet_shuffledefect.utils.cli import add_data_args, fail, load_config
+from mmdet_shuffledefect.utils.input_size import resize_wh
 
 
 def anchor_stats(boxes: np.ndarray, anchors: torch.Tensor, pos_thr: float) -> tuple:
@@ -51,8 +52,8 @@ def anchor_stats(boxes: np.ndarray, anchors: torch.Tensor, pos_thr: float) -> tu
 def _input_size(cfg) -> tuple:
     for step in cfg.train_pipeline if 'train_pipeline' in cfg else []:
         if step.get('type') == 'Resize':
-            w, h = step['scale'] if isinstance(step['scale'], (tuple, list)) else [step['scale']] * 2
-            return int(w), int(h), bool(step.get('keep_ratio', False))
+            w, h = resize_wh(step)
+            return w, h, bool(step.get('keep_ratio', False))
     size = int(cfg.get('input_size', 192))
     return size, size, False
 
