@@ -48,6 +48,20 @@ def test_fpn_without_start_level_0_is_refused_with_both_strides():
     assert 'give the neck start_level=0' in text
 
 
+@pytest.mark.parametrize('size', [192, 256, 288, 320])
+def test_input_scaled_ssd_fits_at_fractional_strides(size):
+    """At 320 px the SSD's fifth level has 3 cells, stride 320 / 3 = 106.67: the check
+    must not truncate it to 106 (4 cells) and refuse a model that fits (it did, and
+    stopped `tools/train.py configs/sdn_ssd_neu.py --input-size 320`)."""
+    from mmdet_shuffledefect.utils.input_size import set_input_size
+    cfg = Config.fromfile(osp.join(REPO, 'configs', 'sdn_ssd_neu.py'))
+    set_input_size(cfg, size)
+    check_detector(build(cfg), cfg)  # fits: no error
+    cfg.model.bbox_head.anchor_generator.first_stride = 16  # every level's cells halved
+    with pytest.raises(ModelConsistencyError, match='lays its priors at strides'):
+        check_detector(build(cfg), cfg)
+
+
 def test_neck_channels_and_classes_are_checked():
     cfg = Config.fromfile(osp.join(REPO, CONFIG))
     cfg.model.neck.in_channels = [24, 48, 96]  # ShuffleDefectNet 0.5x's

@@ -25,6 +25,7 @@ Example:
     >>> cfg = Config.fromfile('configs/sdn_ssd_neu.py')
     >>> check_detector(MODELS.build(cfg.model), cfg)  # fits: no error
 """
+import math
 from typing import List, Optional
 
 import torch
@@ -41,12 +42,13 @@ def uses_this_package(model: nn.Module) -> bool:
                for part in ('backbone', 'neck', 'bbox_head'))
 
 
-def _prior_strides(head) -> Optional[List[int]]:
+def _prior_strides(head) -> Optional[List[float]]:
     generator = getattr(head, 'prior_generator', None) or getattr(head, 'anchor_generator', None)
     strides = getattr(generator, 'strides', None)
     if strides is None:
         return None
-    return [int(s[0]) if isinstance(s, (tuple, list)) else int(s) for s in strides]
+    # kept as floats: input-scaled SSD anchors have strides such as 320 / 3 = 106.67
+    return [float(s[0]) if isinstance(s, (tuple, list)) else float(s) for s in strides]
 
 
 def check_detector(model: nn.Module, cfg, input_size: Optional[tuple] = None) -> None:
@@ -95,7 +97,8 @@ def check_detector(model: nn.Module, cfg, input_size: Optional[tuple] = None) ->
         model.train(was_training)
     priors = _prior_strides(head) if head is not None else None
     # a level of stride s has ceil(H / s) cells (convs round up), e.g. 2 for s=128 at 192 px
-    expected_sizes = [-(-height // s) for s in priors] if priors is not None else None
+    expected_sizes = ([math.ceil(height / s - 1e-6) for s in priors]
+                      if priors is not None else None)
     if priors is not None and expected_sizes != sizes:
         strides = [round(height / n) for n in sizes]
         hint = ''
@@ -105,7 +108,8 @@ def check_detector(model: nn.Module, cfg, input_size: Optional[tuple] = None) ->
         raise ModelConsistencyError(
             f'the neck outputs {len(sizes)} levels of {sizes} cells (strides about {strides}) '
             f'on a {height}x{width} image, but the head {type(head).__name__} lays its priors '
-            f'at strides {priors} ({expected_sizes} cells){hint}')
+            f'at strides {[round(s, 2) if s % 1 else int(s) for s in priors]} '
+            f'({expected_sizes} cells){hint}')
     classes = config_classes(cfg)
     num_classes = getattr(head, 'num_classes', None)
     if classes and num_classes is not None and num_classes != len(classes):
