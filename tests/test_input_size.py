@@ -25,6 +25,14 @@ def test_resize_scale_is_read_as_width_height(scale, want):
     assert config_input_size(cfg) == want[::-1]  # (height, width)
 
 
+def test_non_square_config_is_refused_by_input_size():
+    cfg = Config(dict(input_size=192, test_dataloader=dict(dataset=dict(pipeline=[
+        dict(type='Resize', scale=(256, 192), keep_ratio=False)]))))
+    with pytest.raises(ValueError, match=r'the config resizes to 256x192; --input-size needs '
+                       r'a square size'):
+        set_input_size(cfg, 320)
+
+
 @pytest.mark.parametrize('scale', [None, (192, ), 'big'])
 def test_bad_resize_scale_is_named(scale):
     from mmdet_shuffledefect.utils.input_size import resize_wh

@@ -48,6 +48,19 @@ def test_fpn_without_start_level_0_is_refused_with_both_strides():
     assert 'give the neck start_level=0' in text
 
 
+def test_priors_that_fit_the_height_but_not_the_width_are_refused():
+    """Strides given as (w, h) pairs: the heights fit, the widths are twice too coarse; a
+    check of the heights alone (as it was) let this detector through."""
+    cfg = Config.fromfile(osp.join(REPO, SWAP))
+    cfg.model.bbox_head.anchor_generator.strides = [(2 * s, s) for s in (8, 16, 32, 64, 128)]
+    with pytest.raises(ModelConsistencyError) as err:
+        check_detector(build(cfg), cfg)
+    text = str(err.value)
+    assert "levels of ['24x24', '12x12', '6x6', '3x3', '2x2'] cells" in text
+    assert "strides ['8x16', '16x32', '32x64', '64x128', '128x256'] " \
+           "(['24x12', '12x6', '6x3', '3x2', '2x1'] cells)" in text
+
+
 @pytest.mark.parametrize('size', [192, 256, 288, 320])
 def test_input_scaled_ssd_fits_at_fractional_strides(size):
     """At 320 px the SSD's fifth level has 3 cells, stride 320 / 3 = 106.67: the check

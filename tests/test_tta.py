@@ -57,7 +57,8 @@ def test_bad_views_are_named(kwargs, message):
 def test_non_square_resize_is_refused():
     from mmdet_shuffledefect.utils.tta import tta_pipeline
     pipeline = [dict(type='Resize', scale=(256, 192)), dict(type='PackDetInputs')]
-    with pytest.raises(ValueError, match=r'scale=\(256, 192\); TTA needs a square size'):
+    with pytest.raises(ValueError,
+                       match=r'the test Resize step resizes to 256x192; TTA needs a square size'):
         tta_pipeline(pipeline)
 
 

@@ -53,13 +53,19 @@ def tie_groups(scores: np.ndarray, score_atol: float) -> np.ndarray:
     return np.concatenate([[0], np.cumsum(np.abs(np.diff(scores)) > score_atol)])
 
 
+def _same_label_and_score(gs, gl, label, score, score_atol: float) -> np.ndarray:
+    """Mask of the checked detections with ``label`` and a score within ``score_atol``."""
+    return (gl == label) & (np.abs(gs - score) <= score_atol)
+
+
 def _match(gb, gs, gl, wb, ws, wl, score_atol: float) -> List[Tuple[int, int, float]]:
     """Pair each wanted detection (best first) with an unpaired one of the same label
     and a score within ``score_atol``, the nearest box first; (want, got, box diff)."""
     free = np.ones(len(gs), bool)
     pairs = []
     for i in range(len(ws)):
-        candidates = np.flatnonzero(free & (gl == wl[i]) & (np.abs(gs - ws[i]) <= score_atol))
+        candidates = np.flatnonzero(free & _same_label_and_score(gs, gl, wl[i], ws[i],
+                                                                 score_atol))
         if not len(candidates):
             continue
         diffs = np.abs(gb[candidates] - wb[i]).max(axis=1)
@@ -106,7 +112,7 @@ def compare_detections(got_boxes, got_scores, got_labels, want_boxes, want_score
     gb, gs, gl = _as_arrays(got_boxes, got_scores, got_labels, 'got')
     wb, ws, wl = _as_arrays(want_boxes, want_scores, want_labels, 'want')
     groups = tie_groups(ws, score_atol)
-    sizes = np.bincount(groups) if len(groups) else np.zeros(0, np.int64)
+    sizes = np.bincount(groups)
     ties = int(sizes[sizes > 1].sum())
 
     pairs = _match(gb, gs, gl, wb, ws, wl, score_atol)
@@ -193,7 +199,7 @@ def compare_best_untied(got_boxes, got_scores, got_labels, want_boxes, want_scor
                     message=f'only {len(untied)} untied detections among the best {best} '
                             f'(need {min_untied}): nothing to compare')
     for i in untied:
-        hit = ((gl == wl[i]) & (np.abs(gs - ws[i]) <= score_atol)
+        hit = (_same_label_and_score(gs, gl, wl[i], ws[i], score_atol)
                & (np.abs(gb - wb[i]).max(axis=1) <= box_atol))
         if not hit.any():
             return dict(same=False, checked=len(untied),

@@ -52,6 +52,19 @@ def resize_wh(step: dict) -> Tuple[int, int]:
                      'an int or a (width, height) pair')
 
 
+def square_side(width: int, height: int, what: str, needs: str) -> int:
+    """The side of a square ``width`` x ``height`` size; ``ValueError`` naming ``what`` and
+    who ``needs`` a square otherwise.
+
+    Example:
+        >>> square_side(192, 192, 'the test Resize step', 'TTA')
+        192
+    """
+    if width != height:
+        raise ValueError(f'{what} resizes to {width}x{height}; {needs} needs a square size')
+    return width
+
+
 def _pipelines(cfg: Config) -> Iterator[Tuple[str, list]]:
     for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         for dataset in loader_datasets(cfg.get(key)):
@@ -71,10 +84,7 @@ def _anchor_generators(cfg: Config) -> Iterator[dict]:
 def _test_size(cfg: Config) -> int:
     from mmdet_shuffledefect.deployment.onnx_detector import config_input_size
     height, width = config_input_size(cfg)
-    if height != width:
-        raise ValueError(f'the config resizes to {width}x{height}; --input-size sets square '
-                         'inputs only')
-    return height
+    return square_side(width, height, 'the config', '--input-size')
 
 
 def set_input_size(cfg: Config, size: int) -> List[str]:
@@ -125,4 +135,4 @@ def set_input_size(cfg: Config, size: int) -> List[str]:
     return changes
 
 
-__all__ = ['SIZE_KEYS', 'set_input_size']
+__all__ = ['SIZE_KEYS', 'resize_wh', 'set_input_size', 'square_side']

@@ -10,7 +10,8 @@ compares what comes out with what the next part expects:
 * the neck's ``in_channels`` with the channels the backbone outputs (with the
   backbone's advertised ``out_channels`` where it has them, e.g. ShuffleDefectNet);
 * the size of each of the neck's levels with the size the head's prior generator
-  (anchors or points) assumes for its stride (``ceil(H / stride)`` cells), level by level;
+  (anchors or points) assumes for its stride (``ceil(H / stride)`` by ``ceil(W / stride)``
+  cells), level by level, height and width;
 * the head's ``num_classes`` with the classes of the config's datasets.
 
 The tools run it on every detector that uses a part of this package (backbone,
@@ -26,7 +27,7 @@ Example:
     >>> check_detector(MODELS.build(cfg.model), cfg)  # fits: no error
 """
 import math
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 import torch
 import torch.nn as nn
@@ -42,13 +43,29 @@ def uses_this_package(model: nn.Module) -> bool:
                for part in ('backbone', 'neck', 'bbox_head'))
 
 
-def _prior_strides(head) -> Optional[List[float]]:
+def _prior_strides(head) -> Optional[List[Tuple[float, float]]]:
+    """(stride_w, stride_h) of each level of the head's prior generator."""
     generator = getattr(head, 'prior_generator', None) or getattr(head, 'anchor_generator', None)
     strides = getattr(generator, 'strides', None)
     if strides is None:
         return None
     # kept as floats: input-scaled SSD anchors have strides such as 320 / 3 = 106.67
-    return [float(s[0]) if isinstance(s, (tuple, list)) else float(s) for s in strides]
+    return [(float(s[0]), float(s[1])) if isinstance(s, (tuple, list)) else (float(s), float(s))
+            for s in strides]
+
+
+def _cells(side: int, stride: float) -> int:
+    # a level of stride s has ceil(side / s) cells (convs round up), e.g. 2 for s=128 at 192 px
+    return math.ceil(side / stride - 1e-6)
+
+
+def _cells_text(sizes: List[Tuple[int, int]], square: bool) -> list:
+    """One number per level for square inputs, else ``'HxW'``."""
+    return [h for h, _ in sizes] if square else [f'{h}x{w}' for h, w in sizes]
+
+
+def _fmt_stride(s: float):
+    return round(s, 2) if s % 1 else int(s)
 
 
 def check_detector(model: nn.Module, cfg, input_size: Optional[tuple] = None) -> None:
@@ -87,7 +104,7 @@ def check_detector(model: nn.Module, cfg, input_size: Optional[tuple] = None) ->
                         f'backbone {type(backbone).__name__} outputs {channels} channels; set '
                         f'neck.in_channels={channels} (the backbone\'s out_channels)')
                 feats = neck(feats)
-            sizes = [int(f.shape[2]) for f in feats]
+            sizes = [(int(f.shape[2]), int(f.shape[3])) for f in feats]
     except ModelConsistencyError:
         raise
     except RuntimeError as err:  # a channel mismatch deeper inside
@@ -96,20 +113,22 @@ def check_detector(model: nn.Module, cfg, input_size: Optional[tuple] = None) ->
     finally:
         model.train(was_training)
     priors = _prior_strides(head) if head is not None else None
-    # a level of stride s has ceil(H / s) cells (convs round up), e.g. 2 for s=128 at 192 px
-    expected_sizes = ([math.ceil(height / s - 1e-6) for s in priors]
-                      if priors is not None else None)
-    if priors is not None and expected_sizes != sizes:
-        strides = [round(height / n) for n in sizes]
+    expected = ([(_cells(height, sh), _cells(width, sw)) for sw, sh in priors]
+                if priors is not None else None)
+    if priors is not None and expected != sizes:
+        square = height == width and all(sw == sh for sw, sh in priors)
+        strides = [round(height / h) if square else f'{round(height / h)}x{round(width / w)}'
+                   for h, w in sizes]
+        prior_strides = [_fmt_stride(sh) if square else f'{_fmt_stride(sh)}x{_fmt_stride(sw)}'
+                         for sw, sh in priors]
         hint = ''
         if getattr(neck, 'start_level', 0):
             hint = (f'; the neck starts at level {neck.start_level} of the backbone: for '
                     'ShuffleDefectNet with out_indices=(0, 1, 2) give the neck start_level=0')
         raise ModelConsistencyError(
-            f'the neck outputs {len(sizes)} levels of {sizes} cells (strides about {strides}) '
-            f'on a {height}x{width} image, but the head {type(head).__name__} lays its priors '
-            f'at strides {[round(s, 2) if s % 1 else int(s) for s in priors]} '
-            f'({expected_sizes} cells){hint}')
+            f'the neck outputs {len(sizes)} levels of {_cells_text(sizes, square)} cells (strides about '
+            f'{strides}) on a {height}x{width} image, but the head {type(head).__name__} lays '
+            f'its priors at strides {prior_strides} ({_cells_text(expected, square)} cells){hint}')
     classes = config_classes(cfg)
     num_classes = getattr(head, 'num_classes', None)
     if classes and num_classes is not None and num_classes != len(classes):

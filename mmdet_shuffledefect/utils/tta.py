@@ -11,7 +11,7 @@ from typing import List, Optional, Sequence
 from mmengine.config import Config
 
 from .config_data import loader_datasets
-from .input_size import resize_wh
+from .input_size import resize_wh, square_side
 
 #: flip name -> the ``RandomFlip`` step that applies it (``None``: the unflipped view)
 FLIPS = {
@@ -35,11 +35,7 @@ def _resize_index(pipeline: Sequence[dict]) -> int:
 
 
 def _pipeline_size(resize: dict) -> int:
-    width, height = resize_wh(resize)
-    if width != height:
-        raise ValueError(f'the test Resize step has scale={resize.get("scale")!r}; TTA '
-                         'needs a square size')
-    return width
+    return square_side(*resize_wh(resize), 'the test Resize step', 'TTA')
 
 
 def tta_pipeline(pipeline: Sequence[dict], sizes: Optional[Sequence[int]] = None,
