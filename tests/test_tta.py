@@ -163,6 +163,24 @@ def test_one_unflipped_view_equals_the_plain_test(synth_det, tmp_path):
         assert torch.equal(pa['labels'][order_a], pb['labels'][order_b])
 
 
+def test_split_val_keeps_the_test_evaluator_options(synth_det, tmp_path):
+    """``--split val`` swaps in the val evaluator; the ``test_evaluator.*`` options given must
+    reach it (they were dropped with the test evaluator: IoU 0.5 only, silently)."""
+    proc = run_tool(['tools/test.py', FINAL, CKPT, '--split', 'val', '--data-root', synth_det,
+                     '--work-dir', str(tmp_path), '--cfg-options',
+                     'test_evaluator.iou_thrs=[0.3,0.5]'] + _loaders())
+    assert proc.returncode == 0, proc.stdout[-1500:] + proc.stderr[-3000:]
+    assert 'pascal_voc/AP30:' in proc.stdout and 'pascal_voc/AP50:' in proc.stdout
+
+
+def test_split_val_refuses_an_option_for_the_test_dataset(tmp_path):
+    proc = run_tool(['tools/test.py', FINAL, CKPT, '--split', 'val', '--cfg-options',
+                     'test_dataloader.dataset.ann_file=splits/other.txt'])
+    assert proc.returncode != 0
+    assert ("--split val: test_dataloader.dataset.ann_file sets the test split's dataset, "
+            'which the val split replaces') in proc.stderr
+
+
 @pytest.mark.parametrize('args, message', [
     (['--tta-flips', 'vertical'], '--tta-sizes/--tta-flips need --tta'),
     (['--tta', '--backend', 'onnxruntime'], '--tta runs on the PyTorch backend only'),

@@ -95,7 +95,10 @@ def main(argv=None) -> None:
     apply_input_size(cfg, args.input_size)
     if args.split == 'val':
         from mmdet_shuffledefect.utils.config_data import test_on_val
-        cfg = test_on_val(cfg)
+        try:
+            cfg = test_on_val(cfg, args.cfg_options)
+        except ValueError as err:
+            fail(f'--split val: {err}')
         print('evaluating the val split (--split val)', flush=True)
     if (args.tta_sizes or args.tta_flips) and not args.tta:
         fail('--tta-sizes/--tta-flips need --tta')

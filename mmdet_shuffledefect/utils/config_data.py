@@ -27,9 +27,25 @@ def loader_datasets(loader: Optional[dict]) -> Iterator[dict]:
         stack.extend(dataset.get('datasets') or [])  # ConcatDataset
 
 
-def test_on_val(cfg: Config) -> Config:
+def test_on_val(cfg: Config, cfg_options: Optional[dict] = None) -> Config:
     """A copy of ``cfg`` whose test dataloader and evaluator are its val ones: a test run
     of it evaluates the val split (settings are chosen on val, the test split read once).
+
+    The ``test_evaluator.*`` and ``test_dataloader.*`` entries of ``cfg_options`` (the
+    tool's ``--cfg-options``, already merged into ``cfg``) are merged again into the val
+    copy, so that ``--split val --cfg-options test_evaluator.iou_thrs=[0.3,0.5]`` acts on
+    the evaluator that runs instead of being dropped with the test one.
+
+    Args:
+        cfg (Config): A config with val and test dataloaders and evaluators.
+        cfg_options (dict, optional): The ``--cfg-options`` given. Defaults to None.
+
+    Returns:
+        Config: The copy.
+
+    Raises:
+        ValueError: an option sets the test split's dataset (``test_dataloader.dataset.*``),
+            which the val split replaces.
 
     Example:
         >>> cfg = Config(dict(val_dataloader=dict(dataset=dict(ann_file='val.txt')),
@@ -37,10 +53,21 @@ def test_on_val(cfg: Config) -> Config:
         ...                   test_dataloader=dict(dataset=dict(ann_file='test.txt'))))
         >>> test_on_val(cfg).test_dataloader.dataset.ann_file, cfg.test_dataloader.dataset.ann_file
         ('val.txt', 'test.txt')
+        >>> test_on_val(cfg, {'test_evaluator.iou_thrs': [0.3, 0.5]}).test_evaluator.iou_thrs
+        [0.3, 0.5]
     """
+    test_keys = {key: value for key, value in (cfg_options or {}).items()
+                 if key.split('.')[0] in ('test_evaluator', 'test_dataloader')}
+    dataset_keys = [key for key in test_keys if key.startswith('test_dataloader.dataset')]
+    if dataset_keys:
+        raise ValueError(f'{", ".join(dataset_keys)} sets the test split\'s dataset, which '
+                         'the val split replaces; give it as val_dataloader.dataset... or '
+                         'leave out the val split')
     val = copy.deepcopy(cfg)
     val.test_dataloader = val.val_dataloader
     val.test_evaluator = val.val_evaluator
+    if test_keys:
+        val.merge_from_dict(test_keys)
     return val
 
 

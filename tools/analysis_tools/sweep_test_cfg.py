@@ -137,7 +137,10 @@ def main(argv=None) -> int:
         fail(str(err))
     cfg = load_config(args.config, args.cfg_options, args.data_root, args.classes)
     if args.split == 'val':
-        cfg = test_on_val(cfg)
+        try:
+            cfg = test_on_val(cfg, args.cfg_options)
+        except ValueError as err:
+            fail(f'--split val: {err}')
     guard_checkpoint(args, cfg, args.checkpoint, classes_win=False)
     cfg.work_dir = args.work_dir or 'work_dirs/sweep_test_cfg'
     cfg.load_from, cfg.resume = args.checkpoint, False
