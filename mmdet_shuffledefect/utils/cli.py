@@ -222,6 +222,31 @@ def warn_unreached_options(cfg: Config, options: dict) -> None:
             break
 
 
+def build_annotations(cfg: Config, split: str):
+    """The ``split`` dataloader's dataset of ``cfg``, built without a pipeline (annotations
+    only: ``get_data_info(i)`` gives each picture's size and boxes); a clear exit when its
+    data root, split file or an image is missing.
+
+    Args:
+        cfg (Config): A detector config.
+        split (str): ``'train_dataloader'``, ``'val_dataloader'`` or ``'test_dataloader'``.
+
+    Returns:
+        BaseDetDataset: The dataset.
+    """
+    from mmdet.registry import DATASETS
+    from mmdet.utils import register_all_modules
+    register_all_modules(init_default_scope=True)
+    if not isinstance(cfg.get(split), dict) or 'dataset' not in cfg[split]:
+        fail(f'the config has no {split}.dataset')
+    dataset_cfg = dict(cfg[split]['dataset'])
+    dataset_cfg['pipeline'] = []
+    try:
+        return DATASETS.build(dataset_cfg)
+    except Exception as err:  # a missing data root, split file or image
+        fail(f'cannot build the {split} dataset: {type(err).__name__}: {err}', code=1)
+
+
 def default_work_dir(config_path: str) -> str:
     """``./work_dirs/<config name>`` as mmdet's tools choose it."""
     return osp.join('./work_dirs', osp.splitext(osp.basename(config_path))[0])

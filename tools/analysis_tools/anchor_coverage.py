@@ -21,7 +21,7 @@ import torch
 from mmengine.config import DictAction
 
 import mmdet_shuffledefect  # noqa: F401
-from mmdet_shuffledefect.utils.cli import add_data_args, fail, load_config
+from mmdet_shuffledefect.utils.cli import add_data_args, build_annotations, fail, load_config
 from mmdet_shuffledefect.utils.input_size import resize_wh
 
 
@@ -76,7 +76,7 @@ def main(argv=None) -> int:
     if not head or 'anchor_generator' not in head:
         fail(f'{args.config} has no model.bbox_head.anchor_generator: nothing to measure')
 
-    from mmdet.registry import DATASETS, TASK_UTILS
+    from mmdet.registry import TASK_UTILS
     from mmdet.utils import register_all_modules
     register_all_modules(init_default_scope=True)
     generator = TASK_UTILS.build(head['anchor_generator'])
@@ -86,12 +86,7 @@ def main(argv=None) -> int:
     anchors = torch.cat(generator.grid_priors(sizes, device='cpu'))
     pos_thr = float(cfg.model.get('train_cfg', {}).get('assigner', {}).get('pos_iou_thr', 0.5))
 
-    dataset_cfg = dict(cfg[args.split]['dataset'])
-    dataset_cfg['pipeline'] = []
-    try:
-        dataset = DATASETS.build(dataset_cfg)
-    except Exception as err:  # a missing data root, split file or image
-        fail(f'cannot build the {args.split} dataset: {type(err).__name__}: {err}', code=1)
+    dataset = build_annotations(cfg, args.split)
     classes = dataset.metainfo['classes']
     per_class = defaultdict(lambda: dict(aspect=[], best=[], pos=[]))
     for i in range(len(dataset)):
