@@ -1,0 +1,75 @@
+"""Picture-level detection: does the detector flag a class on the pictures that hold it?
+
+A line alarm asks "is there crazing on this picture?", not "does the box match the
+annotator's to IoU 0.5?". For a score threshold ``t``, a picture is *flagged* for a class
+when one of its detections of that class scores ``>= t``:
+
+* **recall**: the share of pictures holding the class (a non-difficult box of it) that are
+  flagged for it;
+* **false alarms**: the share of pictures without any box of the class (difficult ones
+  included) that are flagged for it.
+
+A picture whose only boxes of a class are difficult counts for neither.
+
+Example:
+    >>> import numpy as np
+    >>> gts = [dict(labels=np.array([0])), dict(labels=np.array([1]))]
+    >>> dets = [[np.array([[0, 0, 5, 5, .9]]), np.zeros((0, 5))],
+    ...         [np.array([[0, 0, 5, 5, .4]]), np.zeros((0, 5))]]
+    >>> r = picture_level(dets, gts, 0.3)
+    >>> r['recall'], r['false_alarm']
+    ([1.0, 0.0], [1.0, 0.0])
+"""
+from typing import Dict, List, Sequence
+
+import numpy as np
+
+
+def picture_level(dets: Sequence[Sequence[np.ndarray]], gts: Sequence[dict],
+                  score_thr: float) -> Dict[str, List[float]]:
+    """Per-class picture recall and false-alarm rate at ``score_thr`` (see the module).
+
+    Args:
+        dets: per picture, per class, ``(N, 5)`` x1, y1, x2, y2, score (mmdet's
+            ``eval_map`` layout).
+        gts: per picture, a dict with ``labels`` and optionally ``labels_ignore`` (the
+            difficult boxes: a picture with only difficult boxes of a class counts
+            neither for its recall nor for its false alarms).
+        score_thr (float): the alarm threshold, in [0, 1].
+
+    Returns:
+        dict: ``recall`` and ``false_alarm`` (one float per class, NaN where no picture
+        holds, or where every picture holds, the class), ``holding`` and ``without``
+        (picture counts per class).
+
+    Raises:
+        ValueError: a threshold outside [0, 1], or as many detection lists as pictures not.
+    """
+    if not 0 <= score_thr <= 1:
+        raise ValueError(f'picture-level score threshold must be in [0, 1], got {score_thr}')
+    if len(dets) != len(gts):
+        raise ValueError(f'{len(dets)} detection results for {len(gts)} annotated pictures')
+    if not len(dets):
+        return dict(recall=[], false_alarm=[], holding=[], without=[])
+    num_classes = len(dets[0])
+    holding = np.zeros(num_classes, int)
+    without = np.zeros(num_classes, int)
+    hits = np.zeros(num_classes, int)
+    alarms = np.zeros(num_classes, int)
+    for per_class, gt in zip(dets, gts):
+        present = set(np.asarray(gt['labels']).astype(int).tolist())
+        difficult = set(np.asarray(gt.get('labels_ignore', [])).astype(int).tolist())
+        for c in range(num_classes):
+            boxes = np.asarray(per_class[c]).reshape(-1, 5)
+            flagged = bool((boxes[:, 4] >= score_thr).any())
+            if c in present:
+                holding[c] += 1
+                hits[c] += flagged
+            elif c not in difficult:  # a picture with only difficult boxes of c is neither
+                without[c] += 1
+                alarms[c] += flagged
+    with np.errstate(invalid='ignore', divide='ignore'):
+        recall = np.where(holding > 0, hits / np.maximum(holding, 1), np.nan)
+        false_alarm = np.where(without > 0, alarms / np.maximum(without, 1), np.nan)
+    return dict(recall=[float(v) for v in recall], false_alarm=[float(v) for v in false_alarm],
+                holding=holding.tolist(), without=without.tolist())
