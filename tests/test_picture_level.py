@@ -48,11 +48,15 @@ def test_metric_reports_picture_level_only_when_asked():
     metric = NEUVOCMetric(picture_score_thr=0.3)
     metric.dataset_meta = dict(classes=('crazing', 'patches'))
     out = metric.compute_metrics(list(zip(GTS, DETS)))
-    assert (out['recall_crazing'], out['false_alarm_crazing']) == (0.5, 0.5)
-    assert (out['recall_patches'], out['false_alarm_patches']) == (1.0, 0.5)
+    assert (out['recall@0.3_crazing'], out['false_alarm@0.3_crazing']) == (0.5, 0.5)
+    assert (out['recall@0.3_patches'], out['false_alarm@0.3_patches']) == (1.0, 0.5)
+    several = NEUVOCMetric(picture_score_thr=[0.3, 0.95])
+    several.dataset_meta = metric.dataset_meta
+    out = several.compute_metrics(list(zip(GTS, DETS)))
+    assert out['recall@0.3_crazing'] == 0.5 and out['recall@0.95_crazing'] == 0.0
     plain = NEUVOCMetric()
     plain.dataset_meta = metric.dataset_meta
-    assert not any(k.startswith('recall_') for k in plain.compute_metrics(list(zip(GTS, DETS))))
+    assert not any(k.startswith('recall') for k in plain.compute_metrics(list(zip(GTS, DETS))))
 
 
 @pytest.mark.parametrize('call, message', [
@@ -60,7 +64,9 @@ def test_metric_reports_picture_level_only_when_asked():
      r'picture-level score threshold must be in \[0, 1\], got 1.5'),
     (lambda: picture_level(DETS, GTS[:3], 0.3), '4 detection results for 3 annotated pictures'),
     (lambda: NEUVOCMetric(picture_score_thr=-0.1),
-     r'picture_score_thr must be in \[0, 1\] \(a detection score\), got -0.1'),
+     r'picture_score_thr must be detection scores in \[0, 1\], got -0.1'),
+    (lambda: NEUVOCMetric(picture_score_thr=[0.3, 2]),
+     r'picture_score_thr must be detection scores in \[0, 1\], got \[0.3, 2\]'),
 ])
 def test_bad_input_is_named(call, message):
     with pytest.raises(ValueError, match=message):

@@ -29,10 +29,11 @@ class NEUVOCMetric(VOCMetric):
             95 % interval of the first threshold's mAP over that many
             resamples of the test images (:func:`.bootstrap_map`; a 60-image
             split moves by several points). Defaults to 0 (off).
-        picture_score_thr (float, optional): When given, also report per class the
-            picture-level ``recall_<class>`` and ``false_alarm_<class>`` at this score
-            threshold (:func:`.picture_level`: is the class flagged on the pictures that
-            hold it, and on those that do not?). Defaults to None (off).
+        picture_score_thr (float | list[float], optional): When given, also report per
+            class and threshold ``t`` the picture-level ``recall@<t>_<class>`` and
+            ``false_alarm@<t>_<class>`` (:func:`.picture_level`: is the class flagged at
+            score >= t on the pictures that hold it, and on those that do not?).
+            Defaults to None (off).
         **kwargs: Other :class:`mmdet.evaluation.VOCMetric` arguments.
 
     Example:
@@ -48,17 +49,20 @@ class NEUVOCMetric(VOCMetric):
                  eval_mode: str = 'area',
                  coco_style: bool = False,
                  bootstrap: int = 0,
-                 picture_score_thr: Optional[float] = None,
+                 picture_score_thr: Union[None, float, Sequence[float]] = None,
                  **kwargs) -> None:
         if eval_mode not in ('area', '11points'):
             raise ValueError(f"eval_mode must be 'area' or '11points', got {eval_mode!r}")
         if bootstrap < 0:
             raise ValueError(f'bootstrap must be >= 0 (resamples; 0 = off), got {bootstrap}')
         self.bootstrap = bootstrap
-        if picture_score_thr is not None and not 0 <= picture_score_thr <= 1:
-            raise ValueError('picture_score_thr must be in [0, 1] (a detection score), got '
+        thrs = ([] if picture_score_thr is None else [picture_score_thr]
+                if isinstance(picture_score_thr, (int, float)) else list(picture_score_thr))
+        bad = [t for t in thrs if not isinstance(t, (int, float)) or not 0 <= t <= 1]
+        if bad:
+            raise ValueError('picture_score_thr must be detection scores in [0, 1], got '
                              f'{picture_score_thr}')
-        self.picture_score_thr = picture_score_thr
+        self.picture_score_thrs = [float(t) for t in thrs]
         if coco_style:
             iou_thrs = COCO_STYLE_IOUS
         super().__init__(iou_thrs=iou_thrs, eval_mode=eval_mode, metric='mAP', **kwargs)
@@ -95,20 +99,20 @@ class NEUVOCMetric(VOCMetric):
                         f"95 % interval over {self.bootstrap} resamples of the "
                         f"{spread['images']} test images: {spread['low']:.4f} - "
                         f"{spread['high']:.4f}")
-        if self.picture_score_thr is not None:
-            out.update(self._picture_level(preds, gts, classes, logger))
+        for thr in self.picture_score_thrs:
+            out.update(self._picture_level(preds, gts, classes, thr, logger))
         return out
 
-    def _picture_level(self, preds, gts, classes, logger) -> dict:
+    @staticmethod
+    def _picture_level(preds, gts, classes, thr: float, logger) -> dict:
         from .picture_level import picture_level
-        thr = self.picture_score_thr
         level = picture_level(preds, gts, thr)
         out = OrderedDict()
         lines = [f'picture level at score >= {thr:g}: class, pictures holding it, recall, '
                  'pictures without it, false alarms']
         for i, name in enumerate(classes):
-            out[f'recall_{name}'] = round(level['recall'][i], 4)
-            out[f'false_alarm_{name}'] = round(level['false_alarm'][i], 4)
+            out[f'recall@{thr:g}_{name}'] = round(level['recall'][i], 4)
+            out[f'false_alarm@{thr:g}_{name}'] = round(level['false_alarm'][i], 4)
             lines.append(f"  {name:<18}{level['holding'][i]:>5} {level['recall'][i]:>7.1%}"
                          f"{level['without'][i]:>6} {level['false_alarm'][i]:>7.1%}")
         logger.info('\n'.join(lines))
