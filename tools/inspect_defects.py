@@ -20,7 +20,9 @@ import sys
 import mmdet_shuffledefect  # noqa: F401
 from mmdet_shuffledefect.utils.cli import (add_backend_args, apply_trust, check_backend_args,
                                            fail)
-from mmdet_shuffledefect.utils.inspection_cli import (check_db_path, load_inspection_backend,
+from mmdet_shuffledefect.utils.inspection_cli import (add_score_thr_arg, check_db_path,
+                                                      check_score_thr_arg, resolve_score_thr,
+                                                      load_inspection_backend,
                                                       open_results_db, tile_arg)
 
 
@@ -38,7 +40,7 @@ def parse_args(argv=None):
     parser.add_argument('--overwrite', action='store_true',
                         help="replace the report already in --out-dir (only the report's "
                         'own files are removed)')
-    parser.add_argument('--score-thr', type=float, default=0.3, help='minimum score')
+    add_score_thr_arg(parser)
     parser.add_argument('--tile-size', type=tile_arg, default='auto',
                         help='auto (default): every picture resized whole as in training, '
                         'unless its side is over 3x the model input (a line-scan strip): then '
@@ -71,8 +73,7 @@ def main(argv=None):
     for path, what in ((args.config, 'config'), (args.checkpoint, 'checkpoint')):
         if not osp.isfile(path):
             fail(f'{what} {path} does not exist')
-    if not 0 <= args.score_thr <= 1:
-        fail(f'--score-thr must be in [0, 1], got {args.score_thr}')
+    check_score_thr_arg(args)
     if args.batch_size < 1:
         fail(f'--batch-size must be >= 1, got {args.batch_size}')
     if args.db:
@@ -90,8 +91,10 @@ def main(argv=None):
     except FileExistsError as err:
         fail(str(err))
     model = load_inspection_backend(args)
+    resolve_score_thr(args, model)
+    print(f'score threshold: {args.score_thr_text} ({args.score_thr_source})', flush=True)
     db = open_results_db(args, model) if args.db else None
-    summary = inspect_paths(model, paths, args.out_dir, score_thr=args.score_thr,
+    summary = inspect_paths(model, paths, args.out_dir, score_thr=args.thresholds,
                             tile_size=args.tile_size, tile_overlap=args.tile_overlap,
                             video_every=args.video_every, save_images=not args.no_images,
                             batch_size=args.batch_size, overwrite=args.overwrite, db=db)

@@ -21,7 +21,9 @@ import sys
 import mmdet_shuffledefect  # noqa: F401
 from mmdet_shuffledefect.utils.cli import (add_backend_args, apply_trust, check_backend_args,
                                            fail)
-from mmdet_shuffledefect.utils.inspection_cli import (check_db_path, load_inspection_backend,
+from mmdet_shuffledefect.utils.inspection_cli import (add_score_thr_arg, check_db_path,
+                                                      check_score_thr_arg, resolve_score_thr,
+                                                      load_inspection_backend,
                                                       open_results_db, runtime_of, tile_arg)
 
 
@@ -47,7 +49,7 @@ def parse_args(argv=None):
     parser.add_argument('--db', required=True, metavar='FILE.sqlite',
                         help='the results database (created when missing; several stations '
                         'watching other folders may share it)')
-    parser.add_argument('--score-thr', type=float, default=0.3, help='minimum score')
+    add_score_thr_arg(parser)
     parser.add_argument('--batch-size', type=int, default=32,
                         help='most pictures per forward pass and per transaction (a backlog '
                         'goes in full batches, a slow line in small ones)')
@@ -88,8 +90,7 @@ def main(argv=None):
     check_db_path(args.db)
     if not osp.isdir(args.watch):
         fail(f'--watch {args.watch} does not exist or is not a folder')
-    if not 0 <= args.score_thr <= 1:
-        fail(f'--score-thr must be in [0, 1], got {args.score_thr}')
+    check_score_thr_arg(args)
     if args.batch_size < 1:
         fail(f'--batch-size must be >= 1, got {args.batch_size}')
     if args.poll_interval <= 0:
@@ -106,12 +107,14 @@ def main(argv=None):
     except RuntimeError as err:
         fail(str(err), code=1)
     model = load_inspection_backend(args)
+    resolve_score_thr(args, model)
     db = open_results_db(args, model)
     runtime = runtime_of(model)
     print(f'station: watching {osp.abspath(args.watch)} -> {args.db} ({runtime}, score >= '
-          f'{args.score_thr}, batch {args.batch_size}); Ctrl-C stops after the current batch',
+          f'{args.score_thr_text} from {args.score_thr_source}, batch {args.batch_size}); '
+          'Ctrl-C stops after the current batch',
           flush=True)
-    station = InspectionStation(model, db, args.watch, score_thr=args.score_thr,
+    station = InspectionStation(model, db, args.watch, score_thr=args.thresholds,
                                 batch_size=args.batch_size, tile_size=args.tile_size,
                                 tile_overlap=args.tile_overlap,
                                 poll_interval=args.poll_interval, settle=args.settle,

@@ -23,6 +23,8 @@ import cv2
 import numpy as np
 import torch
 
+from .score_thresholds import ScoreThr, as_record, per_class
+
 IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff')
 VIDEO_SUFFIXES = ('.mp4', '.avi', '.mov', '.mkv')
 #: One row per defect, and one per clean or unreadable image (empty defect fields), so the
@@ -181,7 +183,7 @@ def merge_across_tiles(boxes: np.ndarray, scores: np.ndarray, labels: np.ndarray
             np.array([m[2] for m in merged]))
 
 
-def detect_many(model, imgs: Sequence[np.ndarray], score_thr: float = 0.3,
+def detect_many(model, imgs: Sequence[np.ndarray], score_thr: ScoreThr = 0.3,
                 tile_size: Optional[int] = None, tile_overlap: int = 64,
                 batch_size: int = 1, tile_above: Optional[int] = None
                 ) -> List[Tuple[np.ndarray, np.ndarray, np.ndarray]]:
@@ -193,7 +195,9 @@ def detect_many(model, imgs: Sequence[np.ndarray], score_thr: float = 0.3,
     Args:
         model: An mmdet detector or an ``OnnxDetector``.
         imgs (Sequence[np.ndarray]): HxWx3 BGR images.
-        score_thr (float): Keep detections scoring at least this.
+        score_thr (float | dict | Sequence[float]): Keep detections scoring at least
+            this: one number, or one per class (a class -> number dict or a sequence by
+            label index; :mod:`.score_thresholds`).
         tile_size (int, optional): Tile side in px; None never tiles.
         tile_overlap (int): Overlap between neighbouring tiles in px.
         batch_size (int): Images or tiles per forward pass.
@@ -205,6 +209,7 @@ def detect_many(model, imgs: Sequence[np.ndarray], score_thr: float = 0.3,
     """
     if batch_size < 1:
         raise ValueError(f'batch_size must be >= 1, got {batch_size}')
+    thresholds = per_class(score_thr, model.dataset_meta['classes'])
     jobs = []  # (image index, x0, y0, tile id or -1, crop)
     for i, img in enumerate(imgs):
         h, w = img.shape[:2]
@@ -222,7 +227,7 @@ def detect_many(model, imgs: Sequence[np.ndarray], score_thr: float = 0.3,
         preds += predict_batch(model, [job[4] for job in jobs[start:start + batch_size]])
     parts: List[List] = [[] for _ in imgs]
     for (i, x0, y0, tile_id, _), (b, s, l) in zip(jobs, preds):
-        keep = s >= score_thr
+        keep = s >= thresholds[l.astype(np.int64)]
         parts[i].append((b[keep] + np.array([x0, y0, x0, y0], dtype=b.dtype), s[keep], l[keep],
                          np.full(int(keep.sum()), tile_id)))
     tiled = {job[0] for job in jobs if job[3] >= 0}
@@ -234,7 +239,7 @@ def detect_many(model, imgs: Sequence[np.ndarray], score_thr: float = 0.3,
     return out
 
 
-def detect(model, img: np.ndarray, score_thr: float = 0.3, tile_size: Optional[int] = None,
+def detect(model, img: np.ndarray, score_thr: ScoreThr = 0.3, tile_size: Optional[int] = None,
            tile_overlap: int = 64, batch_size: int = 1
            ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Detect defects in one BGR image (tiles go ``batch_size`` at a time); see
@@ -440,7 +445,7 @@ def _images(paths: Iterable[str], video_every: int) -> Iterator[Tuple[str, Optio
             yield path, cv2.imread(path, cv2.IMREAD_COLOR)
 
 
-def inspect_paths(model, paths: Sequence[str], out_dir: str, score_thr: float = 0.3,
+def inspect_paths(model, paths: Sequence[str], out_dir: str, score_thr: ScoreThr = 0.3,
                   tile_size='auto', tile_overlap: int = 64,
                   video_every: int = 1, save_images: bool = True,
                   progress: bool = True, batch_size: int = 1,
@@ -458,7 +463,8 @@ def inspect_paths(model, paths: Sequence[str], out_dir: str, score_thr: float = 
             :class:`~mmdet_shuffledefect.deployment.OnnxDetector`.
         paths (Sequence[str]): Images and videos.
         out_dir (str): Where the reports go.
-        score_thr (float): Minimum score. Defaults to 0.3.
+        score_thr (float | dict | Sequence[float]): Minimum score, one for every class or
+            one per class (:mod:`.score_thresholds`). Defaults to 0.3.
         tile_size (str | int | None): ``'auto'`` (default): resize every picture whole,
             as the config's test pipeline does, unless it is over
             ``AUTO_TILE_FACTOR`` x the model input (then tiles of the input side, said in
@@ -482,6 +488,7 @@ def inspect_paths(model, paths: Sequence[str], out_dir: str, score_thr: float = 
     if batch_size < 1:
         raise ValueError(f'batch_size must be >= 1, got {batch_size}')
     classes = list(model.dataset_meta['classes'])
+    thresholds = per_class(score_thr, classes)  # a bad threshold stops before any work
     palette = model.dataset_meta.get('palette') or 'random'
     prepare_out_dir(out_dir, overwrite)
     if save_images:
@@ -567,7 +574,7 @@ def inspect_paths(model, paths: Sequence[str], out_dir: str, score_thr: float = 
     summary = {'images_total': len(report) + len(unreadable), 'images_read': len(report),
                'images_defective': defective, 'images_clean': len(report) - defective,
                'defects_total': sum(counts.values()), 'counts_per_class': counts,
-               'unreadable': unreadable, 'score_thr': score_thr,
+               'unreadable': unreadable, 'score_thr': as_record(thresholds, classes),
                'tile_size': tile_size, 'tile_overlap': tile_overlap,
                # one sentence for the run: how tiled pictures were cut, if any was
                'tiling': min(tiling['how'], key=lambda h: ('cut into' not in h

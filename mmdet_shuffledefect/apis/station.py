@@ -40,6 +40,7 @@ import numpy as np
 from .inspection import (IMAGE_SUFFIXES, defect_records, detect_many, model_input_side,
                          predict_batch, resolve_tiling)
 from .results_db import picture_key
+from .score_thresholds import ScoreThr, per_class
 
 #: Names a camera writes to before renaming them: never taken, whatever they end with.
 TEMP_SUFFIXES = ('.tmp', '.part', '.partial', '.crdownload', '.filepart', '.temp', '.swp')
@@ -195,7 +196,9 @@ class InspectionStation:
             exported one (``OnnxDetector``, ``OpenVINODetector``).
         db (ResultsDB): Where every picture, its defects and the model are recorded.
         folder (str): The folder the camera writes into.
-        score_thr (float): Minimum score of a recorded defect. Defaults to 0.3.
+        score_thr (float | dict | Sequence[float]): Minimum score of a recorded defect,
+            one for every class or one per class (:mod:`.score_thresholds`).
+            Defaults to 0.3.
         batch_size (int): Most pictures per forward pass and per transaction.
             Defaults to 32.
         tile_size: As :func:`~.inspection.inspect_paths` (``'auto'``: line-scan strips
@@ -211,14 +214,13 @@ class InspectionStation:
         ValueError: A bad argument (named with its value).
     """
 
-    def __init__(self, model, db, folder: str, score_thr: float = 0.3, batch_size: int = 32,
+    def __init__(self, model, db, folder: str, score_thr: ScoreThr = 0.3, batch_size: int = 32,
                  tile_size='auto', tile_overlap: int = 64, poll_interval: float = 0.1,
                  settle: float = 0.25, empty_settle: float = 2.0,
                  progress: bool = True) -> None:
         if batch_size < 1:
             raise ValueError(f'batch_size must be >= 1, got {batch_size}')
-        if not 0 <= score_thr <= 1:
-            raise ValueError(f'score_thr must be in [0, 1], got {score_thr}')
+        per_class(score_thr, model.dataset_meta['classes'])  # ValueError names a bad one
         if poll_interval <= 0:
             raise ValueError(f'poll_interval must be > 0 s, got {poll_interval}')
         self.model = model

@@ -105,7 +105,7 @@ class NEUVOCMetric(VOCMetric):
 
     @staticmethod
     def _picture_level(preds, gts, classes, thr: float, logger) -> dict:
-        from .picture_level import picture_level
+        from .picture_metrics import picture_level
         level = picture_level(preds, gts, thr)
         out = OrderedDict()
         lines = [f'picture level at score >= {thr:g}: class, pictures holding it, recall, '

@@ -4,6 +4,7 @@ database, each with a clear message and exit code where they cannot be opened.""
 import argparse
 import os.path as osp
 
+from mmdet_shuffledefect.apis.score_thresholds import DEFAULT_SCORE_THR, describe, per_class
 from mmdet_shuffledefect.utils.cli import fail, run_guarded
 
 
@@ -40,6 +41,42 @@ def load_inspection_backend(args):
     return model
 
 
+def add_score_thr_arg(parser: argparse.ArgumentParser) -> None:
+    """``--score-thr``: one threshold for every class, over the config's own."""
+    parser.add_argument('--score-thr', type=float, default=None,
+                        help="minimum score, the same for every class (default: the config's "
+                        'inspection_score_thr, per class where it gives them, chosen on the '
+                        f'val split; else {DEFAULT_SCORE_THR})')
+
+
+def check_score_thr_arg(args) -> None:
+    """Exit 2 on a ``--score-thr`` outside [0, 1] (before the model loads)."""
+    if args.score_thr is not None and not 0 <= args.score_thr <= 1:
+        fail(f'--score-thr must be in [0, 1], got {args.score_thr}')
+
+
+def resolve_score_thr(args, model) -> None:
+    """Set ``args.thresholds`` (one per class of ``model``), ``args.score_thr_text`` and
+    ``args.score_thr_source``: ``--score-thr`` where given, else the config's
+    ``inspection_score_thr``, else :data:`DEFAULT_SCORE_THR`. Exits 2 where the config's
+    thresholds do not fit the model's classes (e.g. a model trained with ``--classes``)."""
+    from mmengine.config import Config
+    classes = list(model.dataset_meta['classes'])
+    if args.score_thr is not None:
+        value, source = args.score_thr, '--score-thr'
+    else:
+        value = Config.fromfile(args.config).get('inspection_score_thr')
+        source = f"the config's inspection_score_thr ({args.config})"
+        if value is None:
+            value, source = DEFAULT_SCORE_THR, 'the default; the config gives none'
+    try:
+        args.thresholds = per_class(value, classes)
+    except ValueError as err:
+        fail(f'{source}: {err}; give --score-thr for the classes of this model')
+    args.score_thr_text = describe(args.thresholds, classes)
+    args.score_thr_source = source
+
+
 def tile_arg(text: str):
     """``--tile-size``: 'auto' or a non-negative int."""
     if text == 'auto':
@@ -62,6 +99,18 @@ def check_db_path(db: str) -> None:
              '(e.g. line1.sqlite; one file per line, the reports read each)')
 
 
+def _db_score_thr(args):
+    """The threshold as the results database names the model: a number when one for every
+    class, else the per-class text (``'crazing=0.2,...'``)."""
+    text = getattr(args, 'score_thr_text', None)
+    if text is None:
+        return float(args.score_thr if args.score_thr is not None else DEFAULT_SCORE_THR)
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
 def runtime_of(model) -> str:
     """What runs the model and in which precision, e.g. ``'onnxruntime, precision f32'``."""
     return model.describe() if hasattr(model, 'describe') else 'pytorch, precision f32'
@@ -76,10 +125,10 @@ def open_results_db(args, model):
         return ResultsDB(args.db, dict(
             config=osp.abspath(args.config), weights_sha256=sha256_file(args.checkpoint),
             backend=runtime.split(',')[0], precision=args.precision,
-            score_thr=float(args.score_thr)))
+            score_thr=_db_score_thr(args)))
     except ValueError as err:
         fail(str(err), code=1)
 
 
-__all__ = ['check_db_path', 'load_inspection_backend', 'open_results_db', 'runtime_of',
-           'tile_arg']
+__all__ = ['add_score_thr_arg', 'check_db_path', 'check_score_thr_arg', 'load_inspection_backend',
+           'open_results_db', 'resolve_score_thr', 'runtime_of', 'tile_arg']

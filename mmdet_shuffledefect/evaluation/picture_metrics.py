@@ -20,7 +20,7 @@ Example:
     >>> r['recall'], r['false_alarm']
     ([1.0, 0.0], [1.0, 0.0])
 """
-from typing import Dict, List, Sequence
+from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 
@@ -73,3 +73,37 @@ def picture_level(dets: Sequence[Sequence[np.ndarray]], gts: Sequence[dict],
         false_alarm = np.where(without > 0, alarms / np.maximum(without, 1), np.nan)
     return dict(recall=[float(v) for v in recall], false_alarm=[float(v) for v in false_alarm],
                 holding=holding.tolist(), without=without.tolist())
+
+
+def choose_thresholds(recall: Dict[float, Sequence[float]], min_recall: float
+                      ) -> List[Optional[float]]:
+    """Per class, the highest threshold whose picture recall is at least ``min_recall``.
+
+    A higher threshold raises fewer false alarms, so of the thresholds that keep the recall
+    the highest is chosen; a class that no threshold keeps gets ``None``.
+
+    Args:
+        recall: threshold -> picture recall per class (:func:`picture_level`'s ``recall``).
+        min_recall (float): the recall to keep, in (0, 1].
+
+    Returns:
+        list: one threshold (or None) per class.
+
+    Example:
+        >>> choose_thresholds({0.2: [1.0, 0.97], 0.3: [0.33, 0.97], 0.4: [0.1, 0.5]}, 0.95)
+        [0.2, 0.3]
+    """
+    if not 0 < min_recall <= 1:
+        raise ValueError(f'min_recall must be in (0, 1], got {min_recall}')
+    if not recall:
+        raise ValueError('no threshold to choose from')
+    sizes = {len(v) for v in recall.values()}
+    if len(sizes) != 1:
+        raise ValueError(f'the thresholds give recalls for different numbers of classes: '
+                         f'{sorted(sizes)}')
+    chosen: List[Optional[float]] = [None] * sizes.pop()
+    for thr in sorted(recall):
+        for c, value in enumerate(recall[thr]):
+            if value >= min_recall:  # NaN (no picture holds the class) never qualifies
+                chosen[c] = thr
+    return chosen
