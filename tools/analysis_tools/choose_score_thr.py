@@ -5,18 +5,18 @@ One val run with the config's evaluator (``NEUVOCMetric(picture_score_thr=GRID)`
 per class the chosen threshold, its picture recall and false alarms (pictures without the
 class flagged for it) and the same at the one-for-all default 0.3, then the config line
 ``inspection_score_thr = {...}`` that ``tools/inspect_defects.py`` and
-``tools/inspection_station.py`` read when ``--score-thr`` is not given. Choose on val; read
-the test split once with the chosen thresholds (``tools/test.py CONFIG CKPT --cfg-options
-"test_evaluator.picture_score_thr=[...]"``).
+``tools/inspection_station.py`` read when ``--score-thr`` is not given. Choose on val;
+``--read-test`` then reads the test split once with the chosen thresholds.
 
 Example:
     python tools/analysis_tools/choose_score_thr.py \\
         configs/detection/sdn_rtmdet_no-mosaic_120e_neu-det.py \\
-        checkpoints/sdn_rtmdet_neu_120e-ema-a3a4cb2a.pth --min-recall 0.95
+        checkpoints/sdn_rtmdet_neu_120e-ema-a3a4cb2a.pth --min-recall 0.95 --read-test
 """
 import argparse
+import copy
 import sys
-from typing import List
+from typing import List, Sequence, Tuple
 
 import mmdet_shuffledefect  # noqa: F401  (registers modules, safe checkpoint loader)
 from mmdet_shuffledefect.apis.score_thresholds import DEFAULT_SCORE_THR
@@ -41,6 +41,37 @@ def grid_arg(text: str) -> List[float]:
     return values
 
 
+def with_picture_grid(cfg, grid: Sequence[float], config: str):
+    """Set ``picture_score_thr`` on the config's ``NEUVOCMetric`` test evaluator."""
+    evaluators = cfg.test_evaluator if isinstance(cfg.test_evaluator, list) else [
+        cfg.test_evaluator]
+    if not any(e.get('type') == 'NEUVOCMetric' for e in evaluators):
+        fail(f'{config}: the evaluator is not NEUVOCMetric (got '
+             f"{[e.get('type') for e in evaluators]}); this tool reads its picture-level "
+             'recall')
+    for e in evaluators:
+        if e.get('type') == 'NEUVOCMetric':
+            e['picture_score_thr'] = list(grid)
+    return cfg
+
+
+def picture_rates(cfg, args, grid: Sequence[float]) -> Tuple[dict, dict, List[str]]:
+    """One test run of ``cfg``: threshold -> picture recall per class, the same for false
+    alarms, and the classes."""
+    cfg = with_picture_grid(copy.deepcopy(cfg), grid, args.config)
+    cfg.work_dir = args.work_dir or 'work_dirs/choose_score_thr'
+    cfg.load_from, cfg.resume = args.checkpoint, False
+    runner = run_guarded(lambda: build_runner(cfg, args.verbose))
+    metrics = run_guarded(runner.test)
+    classes = list(runner.test_dataloader.dataset.metainfo['classes'])
+
+    def read(kind, thr):
+        return [metrics[f'pascal_voc/{kind}@{thr:g}_{c}'] for c in classes]
+
+    return ({thr: read('recall', thr) for thr in grid},
+            {thr: read('false_alarm', thr) for thr in grid}, classes)
+
+
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('config')
@@ -49,6 +80,9 @@ def parse_args(argv=None):
                         help='picture recall each class must keep on val')
     parser.add_argument('--grid', type=grid_arg, default=list(DEFAULT_GRID),
                         help='thresholds to try, comma-separated')
+    parser.add_argument('--read-test', action='store_true',
+                        help='then read the test split once with the chosen thresholds (the '
+                        'honest check of a choice made on a small val split)')
     parser.add_argument('--out', help='also write the table to this .md file')
     add_common_args(parser)
     add_data_args(parser)
@@ -62,28 +96,9 @@ def main(argv=None) -> int:
     apply_trust(args.trust_checkpoint)
     grid = sorted(set(args.grid) | {DEFAULT_SCORE_THR})
     cfg = load_config(args.config, args.cfg_options, args.data_root, args.classes)
-    cfg = test_on_val(cfg)
-    evaluators = cfg.test_evaluator if isinstance(cfg.test_evaluator, list) else [
-        cfg.test_evaluator]
-    if not any(e.get('type') == 'NEUVOCMetric' for e in evaluators):
-        fail(f'{args.config}: the val evaluator is not NEUVOCMetric (got '
-             f"{[e.get('type') for e in evaluators]}); this tool reads its picture-level "
-             'recall')
-    for e in evaluators:
-        if e.get('type') == 'NEUVOCMetric':
-            e['picture_score_thr'] = grid
-    guard_checkpoint(args, cfg, args.checkpoint, classes_win=False)
-    cfg.work_dir = args.work_dir or 'work_dirs/choose_score_thr'
-    cfg.load_from, cfg.resume = args.checkpoint, False
-    runner = run_guarded(lambda: build_runner(cfg, args.verbose))
-    metrics = run_guarded(runner.test)
-    classes = list(runner.test_dataloader.dataset.metainfo['classes'])
-
-    def read(kind, thr):
-        return [metrics[f'pascal_voc/{kind}@{thr:g}_{c}'] for c in classes]
-
-    recall = {thr: read('recall', thr) for thr in grid}
-    alarms = {thr: read('false_alarm', thr) for thr in grid}
+    val_cfg = test_on_val(cfg)
+    guard_checkpoint(args, val_cfg, args.checkpoint, classes_win=False)
+    recall, alarms, classes = picture_rates(val_cfg, args, grid)
     chosen = choose_thresholds(recall, args.min_recall)
     command = ' '.join(['python', 'tools/analysis_tools/choose_score_thr.py'] +
                        list(sys.argv[1:] if argv is None else argv))
@@ -108,6 +123,17 @@ def main(argv=None) -> int:
              'when --score-thr is not given):', '',
              'inspection_score_thr = {' + ', '.join(f"'{k}': {v:g}" for k, v in line.items())
              + '}']
+    if args.read_test:  # the test split once, with the thresholds chosen on val
+        test_grid = sorted(set(line.values()) | {d})
+        t_recall, t_alarms, _ = picture_rates(cfg, args, test_grid)
+        rows += ['', 'The same thresholds on the **test** split (read once; --read-test):', '',
+                 f'| class | threshold | recall | false alarms | at {d:g}: recall | '
+                 f'at {d:g}: false alarms |', '|---|---|---|---|---|---|']
+        for i, name in enumerate(classes):
+            thr = line[name]
+            rows.append(f'| {name} | {thr:g} | {t_recall[thr][i]:.1%} | '
+                        f'{t_alarms[thr][i]:.1%} | {t_recall[d][i]:.1%} | '
+                        f'{t_alarms[d][i]:.1%} |')
     print_report(rows, args.out)
     return 0
 
