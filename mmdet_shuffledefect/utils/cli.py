@@ -222,6 +222,13 @@ def warn_unreached_options(cfg: Config, options: dict) -> None:
             break
 
 
+def add_loader_split_arg(parser: argparse.ArgumentParser, what: str) -> None:
+    """``--split``: which dataloader's dataset a data tool reads (the training set default)."""
+    parser.add_argument('--split', default='train_dataloader',
+                        choices=['train_dataloader', 'val_dataloader', 'test_dataloader'],
+                        help=f'{what} (default: the training set)')
+
+
 def build_annotations(cfg: Config, split: str):
     """The ``split`` dataloader's dataset of ``cfg``, built without a pipeline (annotations
     only: ``get_data_info(i)`` gives each picture's size and boxes); a clear exit when its

@@ -21,7 +21,8 @@ import torch
 from mmengine.config import DictAction
 
 import mmdet_shuffledefect  # noqa: F401
-from mmdet_shuffledefect.utils.cli import add_data_args, build_annotations, fail, load_config
+from mmdet_shuffledefect.utils.cli import (add_data_args, add_loader_split_arg, build_annotations,
+                                           fail, load_config)
 from mmdet_shuffledefect.utils.input_size import resize_wh
 
 
@@ -63,9 +64,7 @@ def main(argv=None) -> int:
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
         description=__doc__.splitlines()[0])
     parser.add_argument('config')
-    parser.add_argument('--split', default='train_dataloader',
-                        choices=['train_dataloader', 'val_dataloader', 'test_dataloader'],
-                        help='whose boxes to measure (default: the training set)')
+    add_loader_split_arg(parser, 'whose boxes to measure')
     add_data_args(parser)
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config entries as in mmdet\'s tools, e.g. '

@@ -25,7 +25,8 @@ from typing import Dict, List, Sequence
 import numpy as np
 
 import mmdet_shuffledefect  # noqa: F401
-from mmdet_shuffledefect.utils.cli import add_data_args, build_annotations, fail, load_config
+from mmdet_shuffledefect.utils.cli import (add_data_args, add_loader_split_arg, build_annotations,
+                                           fail, load_config)
 
 #: column title -> the cell of one class's stats
 COLUMNS = {
@@ -89,9 +90,7 @@ def main(argv=None) -> int:
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
         description=__doc__.splitlines()[0])
     parser.add_argument('config')
-    parser.add_argument('--split', default='train_dataloader',
-                        choices=['train_dataloader', 'val_dataloader', 'test_dataloader'],
-                        help='whose boxes to describe')
+    add_loader_split_arg(parser, 'whose boxes to describe')
     add_data_args(parser)
     args = parser.parse_args(argv)
     cfg = load_config(args.config, None, args.data_root, args.classes)
