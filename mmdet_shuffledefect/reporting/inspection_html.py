@@ -370,7 +370,7 @@ def render_report(data: Dict, latest: int = 12, title: str = 'Inspection report'
                          for c, k in sorted(per_class.items(), key=lambda x: -x[1]))
     models = ''.join(
         f'<tr><td>{m[0]}</td><td>{esc(str(m[1]))}</td><td>{esc(str(m[2])[:16])}</td>'
-        f'<td>{esc(str(m[3]))}</td><td>{esc(str(m[4]))}</td><td>{m[5]}</td></tr>'
+        f'<td>{esc(str(m[3]))}</td><td>{esc(str(m[4]))}</td><td>{esc(str(m[5]))}</td></tr>'
         for m in data['models'])
     def figure(row) -> str:
         boxes = [d[1:7] for d in data['by_image'].get(row[0], [])]  # class, score, box
