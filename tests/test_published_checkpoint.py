@@ -12,6 +12,9 @@ PUBLISHED = [
     # the final recipe, trained with an EMA: its state_dict holds the averaged weights
     (osp.join(REPO, 'checkpoints', 'sdn_ssd_neu_60e-ema-e09973a3.pth'),
      osp.join(REPO, 'configs', 'sdn_ssd_neu.py')),
+    # the same recipe at 320 px (anchors scaled with the input)
+    (osp.join(REPO, 'checkpoints', 'ssd_sdn_320px_60e-ema_neu-det-5a057870.pth'),
+     osp.join(REPO, 'configs', 'detection', 'ssd_sdn-1.0x_fusion_60e-ema_320px_neu-det.py')),
 ]
 
 
@@ -31,6 +34,8 @@ def test_published_checkpoint_loads_strictly_into_its_config(ckpt_file, trained_
     assert ckpt['meta']['dataset_meta']['classes'] == cfg.classes
     assert set(ckpt['state_dict']) == set(model.state_dict())
     with torch.no_grad():
-        cls_scores, bbox_preds = model._forward(torch.zeros(1, 3, 192, 192))
+        side = cfg.input_size
+        cls_scores, bbox_preds = model._forward(torch.zeros(1, 3, side, side))
     priors = model.bbox_head.num_base_priors[0]
     assert len(cls_scores) == 6 and cls_scores[0].shape[1] == (len(cfg.classes) + 1) * priors
+    assert cls_scores[0].shape[-1] == -(-side // 8)  # the first level: stride 8
