@@ -100,15 +100,11 @@ def check_db_path(db: str) -> None:
 
 
 def _db_score_thr(args):
-    """The threshold as the results database names the model: a number when one for every
-    class, else the per-class text (``'crazing=0.2,...'``)."""
-    text = getattr(args, 'score_thr_text', None)
-    if text is None:
-        return float(args.score_thr if args.score_thr is not None else DEFAULT_SCORE_THR)
-    try:
-        return float(text)
-    except ValueError:
-        return text
+    """The threshold as the results database names the model (after
+    :func:`resolve_score_thr`): a number when one for every class, else the per-class text
+    (``'crazing=0.2,...'``)."""
+    uniform = len(set(args.thresholds.tolist())) == 1
+    return float(args.thresholds[0]) if uniform else args.score_thr_text
 
 
 def runtime_of(model) -> str:
