@@ -4,6 +4,7 @@ import csv
 import json
 import os
 import os.path as osp
+import re
 import sys
 
 import cv2
@@ -396,6 +397,7 @@ def test_every_tool_help_shows_its_defaults(capsys, monkeypatch):
     tools = sorted(glob.glob(osp.join(REPO, 'tools', '**', '*.py'), recursive=True))
     with_parser = [t for t in tools if 'ArgumentParser(' in open(t).read()]
     assert len(with_parser) >= 20
+    doubled = []
     for tool in with_parser:
         monkeypatch.setattr(sys, 'argv', [tool, '--help'])
         monkeypatch.syspath_prepend(osp.dirname(tool))
@@ -408,9 +410,17 @@ def test_every_tool_help_shows_its_defaults(capsys, monkeypatch):
                    if line.strip().startswith('-') and '--help' not in line]
         if options:
             assert '(default:' in out, f'{tool} --help shows no default'
+        # a help text that explains its own default gets no second "(default: None)"
+        doubled += [f'{osp.basename(tool)}: {m}' for m in
+                    re.findall(r'\(default: [^)]*\) \(default: [^)]*\)', ' '.join(out.split()))]
+    assert doubled == []
     out_dir = [t for t in with_parser if t.endswith('inspect_defects.py')]
     monkeypatch.setattr(sys, 'argv', [out_dir[0], '--help'])
     with pytest.raises(SystemExit):
         runpy.run_path(out_dir[0], run_name='__main__')
     text = capsys.readouterr().out
-    assert '(default: inspection)' in text and '(default: 0.3)' in text
+    text = ' '.join(text.split())
+    assert '(default: inspection)' in text
+    assert "inspection_score_thr rules (per class, chosen on the val split), or 0.3 where " \
+        'the config has none (default: None)' in text
+

@@ -48,14 +48,15 @@ from mmengine.config import DictAction  # noqa: E402
 
 from mmdet_shuffledefect.data_prep.folds import fold_parts, grouped_stratified_folds  # noqa: E402
 from mmdet_shuffledefect.data_prep.splits import write_split_files  # noqa: E402
-from mmdet_shuffledefect.utils.cli import add_data_args, fail, load_config  # noqa: E402
+from mmdet_shuffledefect.utils.cli import (DefaultsHelpFormatter, add_data_args,  # noqa: E402
+                                           fail, load_config)
 from mmdet_shuffledefect.reporting.run_record import read_record, run_recorded  # noqa: E402
 from mmdet_shuffledefect.utils.work_dir import best_checkpoint, latest_epoch_checkpoint  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=DefaultsHelpFormatter,
         description=__doc__.splitlines()[0])
     parser.add_argument('config', help='classifier config (mmpretrain scope)')
     parser.add_argument('--folds', type=int, default=5, help='number of folds (>= 2)')

@@ -34,8 +34,9 @@ SYNTHETIC_SPLIT = (0.35, 0.05, 0.6)
 
 
 def parse_args(argv=None):
+    from mmdet_shuffledefect.utils.cli import DefaultsHelpFormatter, add_old_spelling
     parser = argparse.ArgumentParser(
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=DefaultsHelpFormatter,
         description='Train, evaluate, time and inspect (demo)')
     parser.add_argument('--data-root', '--data', dest='data', default=None,
                         help='NEU-DET-layout folder; default data/NEU-DET if present, '
@@ -44,7 +45,6 @@ def parse_args(argv=None):
                         help='use the synthetic sample even when data/NEU-DET exists')
     parser.add_argument('--out-dir', default='outputs/demo', help='output folder')
     sys.path.insert(0, REPO)
-    from mmdet_shuffledefect.utils.cli import add_old_spelling
     add_old_spelling(parser, '--out', '--out-dir')
     parser.add_argument('--epochs', type=int, default=None,
                         help='training epochs (default 40 on the synthetic sample, 8 on real data)')

@@ -13,6 +13,7 @@ import argparse
 import sys
 
 from mmdet_shuffledefect.reporting.inspection_html import parse_when, screenshot, write_report
+from mmdet_shuffledefect.utils.cli import DefaultsHelpFormatter
 
 
 def when_arg(text: str) -> float:
@@ -24,7 +25,7 @@ def when_arg(text: str) -> float:
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=DefaultsHelpFormatter,
         description='HTML report of an inspection database')
     parser.add_argument('db', help='the SQLite file of tools/inspection_station.py or '
                         'inspect_defects.py --db')

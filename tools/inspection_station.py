@@ -19,8 +19,8 @@ import os.path as osp
 import sys
 
 import mmdet_shuffledefect  # noqa: F401
-from mmdet_shuffledefect.utils.cli import (add_backend_args, apply_trust, check_backend_args,
-                                           fail)
+from mmdet_shuffledefect.utils.cli import (DefaultsHelpFormatter, add_backend_args, apply_trust,
+                                           check_backend_args, fail)
 from mmdet_shuffledefect.utils.inspection_cli import (add_score_thr_arg, check_db_path,
                                                       check_score_thr_arg, resolve_score_thr,
                                                       load_inspection_backend,
@@ -39,7 +39,7 @@ def positive_float(text: str) -> float:
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=DefaultsHelpFormatter,
         description='Watch a camera folder, inspect every picture once, record it in SQLite')
     parser.add_argument('config', help='detector config')
     parser.add_argument('checkpoint',

@@ -13,18 +13,19 @@ import os.path as osp
 import sys
 
 import mmdet_shuffledefect  # noqa: F401  (registers modules, safe checkpoint loader)
-from mmdet_shuffledefect.utils.cli import (add_backend_args, add_common_args, add_data_args,
-                                           add_input_size_arg, add_partial_load_arg, apply_input_size,
-                                           check_backend_args, apply_trust, build_runner,
-                                           default_work_dir, fail, guard_checkpoint,
-                                           load_config, parse, run_guarded, setup_launcher)
+from mmdet_shuffledefect.utils.cli import (DefaultsHelpFormatter, add_backend_args, add_common_args,
+                                           add_data_args, add_input_size_arg, add_partial_load_arg,
+                                           apply_input_size, apply_trust, build_runner,
+                                           check_backend_args, default_work_dir, fail,
+                                           guard_checkpoint, load_config, parse, run_guarded,
+                                           setup_launcher)
 from mmdet_shuffledefect.utils.tta import DEFAULT_FLIPS, FLIPS, set_tta
 from mmdet_shuffledefect.utils.work_dir import stale_best_warning
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=DefaultsHelpFormatter,
         description='Test (evaluate) a checkpoint')
     parser.add_argument('config', help='test config file path')
     parser.add_argument('checkpoint',

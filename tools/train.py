@@ -15,15 +15,15 @@ import sys
 import torch
 
 import mmdet_shuffledefect  # noqa: F401  (registers modules, safe checkpoint loader)
-from mmdet_shuffledefect.utils.cli import (add_common_args, add_data_args, add_input_size_arg,
-                                           apply_input_size, apply_trust,
-                                           build_runner, default_work_dir, fail, load_config,
-                                           parse, run_guarded, setup_launcher)
+from mmdet_shuffledefect.utils.cli import (DefaultsHelpFormatter, add_common_args, add_data_args,
+                                           add_input_size_arg, apply_input_size, apply_trust,
+                                           build_runner, default_work_dir, fail, load_config, parse,
+                                           run_guarded, setup_launcher)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=DefaultsHelpFormatter,
         description='Train a ShuffleDefectNet model')
     parser.add_argument('config', help='train config file path')
     parser.add_argument(

@@ -50,15 +50,20 @@ def per_class(score_thr: ScoreThr, classes: Sequence[str]) -> np.ndarray:
     return np.asarray(values, np.float64)
 
 
+def is_uniform(thresholds: np.ndarray) -> bool:
+    """Whether every class has the same threshold (true for no classes)."""
+    return len(set(np.asarray(thresholds).tolist())) <= 1
+
+
 def describe(thresholds: np.ndarray, classes: Sequence[str]) -> str:
     """``'0.3'`` when every class has the same threshold, else ``'crazing=0.2,...'``."""
-    if len(set(thresholds.tolist())) <= 1:
+    if is_uniform(thresholds):
         return f'{thresholds[0]:g}' if len(thresholds) else f'{DEFAULT_SCORE_THR:g}'
     return ','.join(f'{c}={t:g}' for c, t in zip(classes, thresholds))
 
 
 def as_record(thresholds: np.ndarray, classes: Sequence[str]) -> Union[float, Dict[str, float]]:
     """A number when uniform, else a class -> threshold dict (for JSON summaries)."""
-    if len(set(thresholds.tolist())) <= 1:
+    if is_uniform(thresholds):
         return float(thresholds[0]) if len(thresholds) else DEFAULT_SCORE_THR
     return {c: float(t) for c, t in zip(classes, thresholds)}

@@ -97,7 +97,7 @@ class NEUVOCMetric(VOCMetric):
             out['mAP_low'], out['mAP_high'] = round(spread['low'], 4), round(spread['high'], 4)
             logger.info(f"mAP@{self.iou_thrs[0]} {out[f'AP{int(round(self.iou_thrs[0] * 100)):02d}']:.4f}, "
                         f"95 % interval over {self.bootstrap} resamples of the "
-                        f"{spread['images']} test images: {spread['low']:.4f} - "
+                        f"{spread['images']} images evaluated: {spread['low']:.4f} - "
                         f"{spread['high']:.4f}")
         for thr in self.picture_score_thrs:
             out.update(self._picture_level(preds, gts, classes, thr, logger))

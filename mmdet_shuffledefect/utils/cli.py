@@ -19,6 +19,28 @@ from mmdet_shuffledefect.utils.config_data import (config_classes, leaf_datasets
                                                    set_data_root)
 
 
+class DefaultsHelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """argparse's defaults formatter, except where a help text already says its default.
+
+    ``ArgumentDefaultsHelpFormatter`` appends ``(default: None)`` to a help text that
+    explains its own default (``(default: the config's)``), which then reads twice and
+    contradicts itself; here such a text is left as written.
+
+    Example:
+        >>> p = argparse.ArgumentParser(formatter_class=DefaultsHelpFormatter)
+        >>> _ = p.add_argument('--epochs', type=int, help="(default: the config's)")
+        >>> _ = p.add_argument('--seed', type=int, default=0, help='random seed')
+        >>> text = ' '.join(p.format_help().split())
+        >>> "(default: the config's) (default" in text, 'random seed (default: 0)' in text
+        (False, True)
+    """
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        if '(default:' in (action.help or ''):
+            return action.help
+        return super()._get_help_string(action)
+
+
 def fail(message: str, code: int = 2) -> NoReturn:
     """Print ``message`` to stderr and exit with ``code`` (non-zero)."""
     print(f'error: {message}', file=sys.stderr)

@@ -4,7 +4,8 @@ database, each with a clear message and exit code where they cannot be opened.""
 import argparse
 import os.path as osp
 
-from mmdet_shuffledefect.apis.score_thresholds import DEFAULT_SCORE_THR, describe, per_class
+from mmdet_shuffledefect.apis.score_thresholds import (DEFAULT_SCORE_THR, describe, is_uniform,
+                                                       per_class)
 from mmdet_shuffledefect.utils.cli import fail, run_guarded
 
 
@@ -44,9 +45,9 @@ def load_inspection_backend(args):
 def add_score_thr_arg(parser: argparse.ArgumentParser) -> None:
     """``--score-thr``: one threshold for every class, over the config's own."""
     parser.add_argument('--score-thr', type=float, default=None,
-                        help="minimum score, the same for every class (default: the config's "
-                        'inspection_score_thr, per class where it gives them, chosen on the '
-                        f'val split; else {DEFAULT_SCORE_THR})')
+                        help='minimum score, the same for every class; unset, the '
+                        "config's inspection_score_thr rules (per class, chosen on the val "
+                        f'split), or {DEFAULT_SCORE_THR} where the config has none')
 
 
 def check_score_thr_arg(args) -> None:
@@ -103,8 +104,7 @@ def _db_score_thr(args):
     """The threshold as the results database names the model (after
     :func:`resolve_score_thr`): a number when one for every class, else the per-class text
     (``'crazing=0.2,...'``)."""
-    uniform = len(set(args.thresholds.tolist())) == 1
-    return float(args.thresholds[0]) if uniform else args.score_thr_text
+    return float(args.thresholds[0]) if is_uniform(args.thresholds) else args.score_thr_text
 
 
 def runtime_of(model) -> str:

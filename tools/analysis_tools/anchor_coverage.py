@@ -21,8 +21,9 @@ import torch
 from mmengine.config import DictAction
 
 import mmdet_shuffledefect  # noqa: F401
-from mmdet_shuffledefect.utils.cli import (add_data_args, add_loader_split_arg, build_annotations,
-                                           fail, load_config)
+from mmdet_shuffledefect.utils.cli import (DefaultsHelpFormatter, add_data_args,
+                                           add_loader_split_arg, build_annotations, fail,
+                                           load_config)
 from mmdet_shuffledefect.utils.input_size import resize_wh
 
 
@@ -61,7 +62,7 @@ def _input_size(cfg) -> tuple:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=DefaultsHelpFormatter,
         description=__doc__.splitlines()[0])
     parser.add_argument('config')
     add_loader_split_arg(parser, 'whose boxes to measure')

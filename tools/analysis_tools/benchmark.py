@@ -54,9 +54,9 @@ import numpy as np
 import torch
 
 import mmdet_shuffledefect  # noqa: F401
-from mmdet_shuffledefect.utils.cli import (add_classes_arg, add_old_spelling,
-                                           add_partial_load_arg, fail,
-                                           guard_checkpoint, load_config)
+from mmdet_shuffledefect.utils.cli import (DefaultsHelpFormatter, add_classes_arg, add_old_spelling,
+                                           add_partial_load_arg, fail, guard_checkpoint,
+                                           load_config)
 from mmdet_shuffledefect.utils.checkpoint_fit import CheckpointMismatchError
 from mmdet_shuffledefect.utils.model_check import ModelConsistencyError, check_if_ours
 from mmdet_shuffledefect.utils.env import environment_info, write_report
@@ -65,7 +65,7 @@ from mmdet_shuffledefect.utils.timing import latency_samples_ms, percentile
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=DefaultsHelpFormatter,
         description=__doc__.splitlines()[0])
     parser.add_argument('models', nargs='+', metavar='CONFIG[:CHECKPOINT]',
                         help='configs to time, each optionally with weights (random init '

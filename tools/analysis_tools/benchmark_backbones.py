@@ -47,8 +47,9 @@ def flops(model, size):
 
 
 def main(argv=None):
+    from mmdet_shuffledefect.utils.cli import DefaultsHelpFormatter, add_old_spelling
     parser = argparse.ArgumentParser(
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=DefaultsHelpFormatter,
         description=__doc__.splitlines()[0])
     parser.add_argument('--size', type=int, default=192)
     parser.add_argument('--threads', type=int, default=2)
@@ -60,7 +61,6 @@ def main(argv=None):
     parser.add_argument('--out', default=None,
                         help='also write the table to this markdown file (e.g. '
                         'results/backbone_benchmark.md; nothing is written by default)')
-    from mmdet_shuffledefect.utils.cli import add_old_spelling
     add_old_spelling(parser, '--batch', '--batch-size', type=int, nargs='+')
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)

@@ -27,7 +27,8 @@ from typing import Dict, List
 import torch
 
 import mmdet_shuffledefect  # noqa: F401
-from mmdet_shuffledefect.utils.cli import add_classes_arg, add_old_spelling, fail, load_config
+from mmdet_shuffledefect.utils.cli import (DefaultsHelpFormatter, add_classes_arg, add_old_spelling,
+                                           fail, load_config)
 from mmdet_shuffledefect.utils.env import print_report
 from mmdet_shuffledefect.utils.timing import latency_samples_ms
 
@@ -36,7 +37,7 @@ STOCK_HEADS = {'FastSSDHead': 'SSDHead', 'FastRetinaHead': 'RetinaHead'}
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=DefaultsHelpFormatter,
         description=__doc__.splitlines()[0])
     parser.add_argument('config')
     parser.add_argument('--batch-size', type=int, nargs='+', default=[8, 32],

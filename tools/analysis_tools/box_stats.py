@@ -25,8 +25,9 @@ from typing import Dict, List, Sequence
 import numpy as np
 
 import mmdet_shuffledefect  # noqa: F401
-from mmdet_shuffledefect.utils.cli import (add_data_args, add_loader_split_arg, build_annotations,
-                                           fail, load_config)
+from mmdet_shuffledefect.utils.cli import (DefaultsHelpFormatter, add_data_args,
+                                           add_loader_split_arg, build_annotations, fail,
+                                           load_config)
 
 #: column title -> the cell of one class's stats
 COLUMNS = {
@@ -87,7 +88,7 @@ def class_stats(infos: Sequence[dict], classes: Sequence[str]) -> Dict[str, dict
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=DefaultsHelpFormatter,
         description=__doc__.splitlines()[0])
     parser.add_argument('config')
     add_loader_split_arg(parser, 'whose boxes to describe')

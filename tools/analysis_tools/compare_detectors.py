@@ -24,7 +24,7 @@ import sys
 
 import mmdet_shuffledefect  # noqa: F401
 from mmdet_shuffledefect.reporting import screening
-from mmdet_shuffledefect.utils.cli import fail, load_config
+from mmdet_shuffledefect.utils.cli import DefaultsHelpFormatter, fail, load_config
 from mmdet_shuffledefect.utils.complexity import model_complexity
 from mmdet_shuffledefect.reporting.detector_table import (comparison_rows, latency_cells,
                                                       read_benchmark, training_minutes)
@@ -32,7 +32,7 @@ from mmdet_shuffledefect.reporting.detector_table import (comparison_rows, laten
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=DefaultsHelpFormatter,
         description=__doc__.splitlines()[0])
     parser.add_argument('detectors', nargs='+', metavar='LABEL=CONFIG:TRAIN_DIR:TEST_DIR',
                         help='a row label, its config and the work dirs of its training '

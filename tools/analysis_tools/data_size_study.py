@@ -16,13 +16,13 @@ import sys
 
 import mmdet_shuffledefect  # noqa: F401
 from mmdet_shuffledefect.reporting import screening
-from mmdet_shuffledefect.utils.cli import fail
+from mmdet_shuffledefect.utils.cli import DefaultsHelpFormatter, fail
 from mmdet_shuffledefect.visualization import data_size_series, plot_data_size
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=DefaultsHelpFormatter,
         description=__doc__.splitlines()[0])
     parser.add_argument('points', nargs='+', metavar='IMAGES=WORK_DIR',
                         help='training images of a run and the work dir of its test run')

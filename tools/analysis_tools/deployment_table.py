@@ -38,7 +38,7 @@ import mmdet_shuffledefect  # noqa: F401
 from mmengine.config import DictAction
 
 from mmdet_shuffledefect.reporting.screening import MAP_KEY, PER_CLASS_PREFIX as CLASS_AP
-from mmdet_shuffledefect.utils.cli import add_data_args, fail, load_config
+from mmdet_shuffledefect.utils.cli import DefaultsHelpFormatter, add_data_args, fail, load_config
 from mmdet_shuffledefect.utils.env import environment_info, print_report
 from mmdet_shuffledefect.utils.timing import latency_samples_ms, percentile
 
@@ -52,7 +52,7 @@ TILE_PX = 200
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=DefaultsHelpFormatter,
         description=__doc__.splitlines()[0])
     parser.add_argument('config', help='detector config')
     parser.add_argument('checkpoint', help='its trained checkpoint (.pth)')

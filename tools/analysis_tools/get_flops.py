@@ -7,13 +7,13 @@ import argparse
 import sys
 
 import mmdet_shuffledefect  # noqa: F401
-from mmdet_shuffledefect.utils.cli import add_classes_arg, fail, load_config
+from mmdet_shuffledefect.utils.cli import DefaultsHelpFormatter, add_classes_arg, fail, load_config
 from mmdet_shuffledefect.utils.complexity import model_complexity
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=DefaultsHelpFormatter,
         description=__doc__.splitlines()[0])
     parser.add_argument('config')
     parser.add_argument('--shape', type=int, nargs='+', default=None,

@@ -25,14 +25,14 @@ from typing import List
 import numpy as np
 
 from mmdet_shuffledefect.deployment.ort_profile import kernel_events, time_by
-from mmdet_shuffledefect.utils.cli import fail
+from mmdet_shuffledefect.utils.cli import DefaultsHelpFormatter, fail
 from mmdet_shuffledefect.utils.env import environment_info, print_report
 from mmdet_shuffledefect.utils.timing import latency_samples_ms, percentile
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=DefaultsHelpFormatter,
         description=__doc__.splitlines()[0])
     parser.add_argument('models', nargs='+', metavar='MODEL.onnx', help='exported detectors')
     parser.add_argument('--images', metavar='DIR', default=None,

@@ -28,7 +28,7 @@ from typing import Callable, Dict, List, Tuple
 import torch
 
 import mmdet_shuffledefect  # noqa: F401
-from mmdet_shuffledefect.utils.cli import fail, load_config
+from mmdet_shuffledefect.utils.cli import DefaultsHelpFormatter, fail, load_config
 from mmdet_shuffledefect.utils.env import print_report
 from mmdet_shuffledefect.utils.timing import latency_samples_ms, percentile
 
@@ -36,7 +36,7 @@ from mmdet_shuffledefect.utils.timing import latency_samples_ms, percentile
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__.split('\n')[0],
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+        formatter_class=DefaultsHelpFormatter)
     parser.add_argument('model', help='CONFIG or CONFIG:CHECKPOINT (a FastSSDHead / '
                         'FastRetinaHead config)')
     parser.add_argument('--images', default=None,

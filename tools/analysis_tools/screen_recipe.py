@@ -29,7 +29,7 @@ sys.path.insert(0, REPO)
 from mmengine.config import Config  # noqa: E402
 
 from mmdet_shuffledefect.reporting import screening  # noqa: E402
-from mmdet_shuffledefect.utils.cli import fail  # noqa: E402
+from mmdet_shuffledefect.utils.cli import DefaultsHelpFormatter, fail  # noqa: E402
 from mmdet_shuffledefect.reporting.run_record import read_record, run_recorded  # noqa: E402
 
 
@@ -40,7 +40,7 @@ def marker_tag(args) -> str:
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=DefaultsHelpFormatter,
         description=__doc__.splitlines()[0])
     parser.add_argument('configs', nargs='+', help='lever configs; the first is the reference')
     parser.add_argument('--epochs', type=int, required=True, help='screening schedule length')

@@ -24,14 +24,15 @@ import numpy as np
 from mmengine.config import DictAction
 
 import mmdet_shuffledefect  # noqa: F401
-from mmdet_shuffledefect.utils.cli import add_data_args, apply_trust, fail, load_config
+from mmdet_shuffledefect.utils.cli import (DefaultsHelpFormatter, add_data_args, apply_trust, fail,
+                                           load_config)
 from mmdet_shuffledefect.visualization import (GT_COLOUR, PRED_COLOUR, caption_tile,
                                                contact_sheet, draw_boxes)
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=DefaultsHelpFormatter,
         description=__doc__.splitlines()[0])
     parser.add_argument('config', help='detector config')
     parser.add_argument('checkpoint', help='trained checkpoint')

@@ -58,7 +58,7 @@ def parse_args(argv=None):
                         help='SIGKILL/restart cycles of the crash phase (0: skip it)')
     parser.add_argument('--crash-images', type=int, default=2000)
     parser.add_argument('--work-dir', help='folder for the camera folders and databases '
-                        '(default: a temporary one, removed)')
+                        '(unset: a temporary one, removed at the end)')
     parser.add_argument('--out', help='also write the markdown table here')
     parser.add_argument('--seed', type=int, default=0)
     return parser.parse_args(argv)

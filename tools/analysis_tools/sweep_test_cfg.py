@@ -20,9 +20,9 @@ import sys
 from typing import Any, Dict, List, Sequence, Tuple
 
 import mmdet_shuffledefect  # noqa: F401  (registers modules, safe checkpoint loader)
-from mmdet_shuffledefect.utils.cli import (add_common_args, add_data_args, add_partial_load_arg,
-                                           apply_trust, build_runner, fail, guard_checkpoint,
-                                           load_config, run_guarded)
+from mmdet_shuffledefect.utils.cli import (DefaultsHelpFormatter, add_common_args, add_data_args,
+                                           add_partial_load_arg, apply_trust, build_runner, fail,
+                                           guard_checkpoint, load_config, run_guarded)
 from mmdet_shuffledefect.reporting.screening import MAP_KEY, PER_CLASS_PREFIX as CLASS_AP
 from mmdet_shuffledefect.utils.config_data import test_on_val
 from mmdet_shuffledefect.utils.env import print_report
@@ -110,7 +110,7 @@ def sweep_rows(keys: Sequence[str], settings: Sequence[tuple], results: Sequence
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=DefaultsHelpFormatter,
         description=__doc__.splitlines()[0])
     parser.add_argument('config', help='detector config')
     parser.add_argument('checkpoint', help='its trained checkpoint (.pth)')

@@ -17,12 +17,12 @@ import sys
 
 import mmdet_shuffledefect  # noqa: F401
 from mmdet_shuffledefect.reporting import screening
-from mmdet_shuffledefect.utils.cli import fail
+from mmdet_shuffledefect.utils.cli import DefaultsHelpFormatter, fail
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=DefaultsHelpFormatter,
         description=__doc__.splitlines()[0])
     parser.add_argument('runs', nargs='+', metavar='LABEL=WORK_DIR',
                         help='a row label and the work dir of its tools/test.py run')

@@ -21,12 +21,12 @@ from mmdet_shuffledefect.data_prep.splits import (dataset_strata, make_splits_fo
 
 
 def main(argv=None):
+    from mmdet_shuffledefect.utils.cli import DefaultsHelpFormatter, add_old_spelling
     parser = argparse.ArgumentParser(
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=DefaultsHelpFormatter,
         description=__doc__.splitlines()[0])
     parser.add_argument('det_root', help='folder with IMAGES/ and ANNOTATIONS/')
     parser.add_argument('--out-dir', help='split folder (default DET_ROOT/splits)')
-    from mmdet_shuffledefect.utils.cli import add_old_spelling
     add_old_spelling(parser, '--out', '--out-dir')
     parser.add_argument('--cls-out', help='also write the mapped NEU-CLS split here')
     parser.add_argument('--seed', type=int, default=0)

@@ -19,11 +19,12 @@ from collections import Counter
 from mmdet_shuffledefect.data_prep.splits import (file_class, label_strata, nested_subsets,
                                                    uses_neu_naming)
 from mmdet_shuffledefect.datasets.neu_det import read_split_file
+from mmdet_shuffledefect.utils.cli import DefaultsHelpFormatter
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=DefaultsHelpFormatter,
         description=__doc__.splitlines()[0])
     parser.add_argument('split_file', help='the split to subsample (names, one a line)')
     parser.add_argument('--fractions', type=float, nargs='+', required=True,

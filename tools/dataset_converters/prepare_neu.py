@@ -25,13 +25,13 @@ def link(src, dst):
 
 
 def main(argv=None):
+    from mmdet_shuffledefect.utils.cli import DefaultsHelpFormatter, add_old_spelling
     parser = argparse.ArgumentParser(
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=DefaultsHelpFormatter,
         description=__doc__.splitlines()[0])
     parser.add_argument('--det', help='NEU-DET folder with IMAGES/ and ANNOTATIONS/')
     parser.add_argument('--cls', help='NEU-CLS folder (flat or class subfolders)')
     parser.add_argument('--out-dir', default='data', help='where data/NEU-DET etc. go')
-    from mmdet_shuffledefect.utils.cli import add_old_spelling
     add_old_spelling(parser, '--out', '--out-dir')
     args = parser.parse_args(argv)
     if not args.det and not args.cls:

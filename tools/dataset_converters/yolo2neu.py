@@ -8,11 +8,12 @@ import argparse
 import sys
 
 from mmdet_shuffledefect.data_prep.converters import yolo_to_neu, print_report
+from mmdet_shuffledefect.utils.cli import DefaultsHelpFormatter
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=DefaultsHelpFormatter,
         description=__doc__.splitlines()[0])
     parser.add_argument('img_dir')
     parser.add_argument('label_dir')

@@ -20,13 +20,14 @@ import numpy as np
 import torch
 
 import mmdet_shuffledefect  # noqa: F401
-from mmdet_shuffledefect.utils.cli import (add_classes_arg, add_partial_load_arg, apply_trust,
-                                           fail, guard_checkpoint, load_config, run_guarded)
+from mmdet_shuffledefect.utils.cli import (DefaultsHelpFormatter, add_classes_arg,
+                                           add_partial_load_arg, apply_trust, fail,
+                                           guard_checkpoint, load_config, run_guarded)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=DefaultsHelpFormatter,
         description=__doc__.splitlines()[0])
     parser.add_argument('config', help='detector config')
     parser.add_argument('checkpoint', help='trained checkpoint (.pth)')

@@ -21,13 +21,13 @@ sys.path.insert(0, osp.dirname(osp.dirname(HERE)))
 
 import mmdet_shuffledefect  # noqa: F401,E402
 from mmdet_shuffledefect.deployment.quantize import DEFAULT_KEEP_FLOAT  # noqa: E402
-from mmdet_shuffledefect.utils.cli import (add_data_args, fail, load_config,  # noqa: E402
-                                           run_guarded)
+from mmdet_shuffledefect.utils.cli import (DefaultsHelpFormatter, add_data_args,  # noqa: E402
+                                           fail, load_config, run_guarded)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=DefaultsHelpFormatter,
         description=__doc__.splitlines()[0])
     parser.add_argument('config', help='detector config (its train and val splits)')
     parser.add_argument('model', help='the FP32 .onnx of tools/deployment/export_onnx.py')

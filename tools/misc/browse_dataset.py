@@ -16,11 +16,12 @@ from mmengine.structures import InstanceData
 
 import mmdet_shuffledefect  # noqa: F401
 from mmdet_shuffledefect.datasets import NEU_PALETTE, NEUDETDataset
+from mmdet_shuffledefect.utils.cli import DefaultsHelpFormatter
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=DefaultsHelpFormatter,
         description=__doc__.splitlines()[0])
     parser.add_argument('data_root', help='folder with IMAGES/ and ANNOTATIONS/')
     parser.add_argument('--split', default='', help='split file relative to data_root')

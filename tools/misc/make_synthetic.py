@@ -12,14 +12,14 @@ import os
 import os.path as osp
 import sys
 
-from mmdet_shuffledefect.utils.cli import fail
+from mmdet_shuffledefect.utils.cli import DefaultsHelpFormatter, fail
 from mmdet_shuffledefect.data_prep.splits import make_splits_for_dir
 from mmdet_shuffledefect.data_prep.synthetic import write_neu_cls, write_neu_det
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=DefaultsHelpFormatter,
         description=__doc__.splitlines()[0])
     parser.add_argument('out', help='folder to write IMAGES/, ANNOTATIONS/ and splits/ into')
     parser.add_argument('--images', type=int, default=300, help='detection images')

@@ -22,7 +22,7 @@ REPO = osp.dirname(osp.dirname(HERE))
 sys.path.insert(0, REPO)
 
 from mmdet_shuffledefect.reporting import model_zoo as zoo  # noqa: E402
-from mmdet_shuffledefect.utils.cli import fail  # noqa: E402
+from mmdet_shuffledefect.utils.cli import DefaultsHelpFormatter, fail  # noqa: E402
 
 #: Metric names of the metafiles -> the key tools/test.py prints.
 TEST_KEYS = {'mAP@0.5': 'pascal_voc/mAP', 'top-1': 'accuracy/top1'}
@@ -30,7 +30,7 @@ TEST_KEYS = {'mAP@0.5': 'pascal_voc/mAP', 'top-1': 'accuracy/top1'}
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=DefaultsHelpFormatter,
         description=__doc__.splitlines()[0])
     parser.add_argument('command', choices=['table', 'update-readme', 'check', 'verify'])
     parser.add_argument('name', nargs='?', help='model name (verify)')

@@ -27,12 +27,12 @@ from mmdet_shuffledefect.compat import (CorruptCheckpointError,  # noqa: E402
                                         UnsafeCheckpointError, load_checkpoint_file)
 from mmdet_shuffledefect.models.backbones import ShuffleDefectNet  # noqa: E402
 from mmdet_shuffledefect.models.backbones.pretrained import match_backbone_tensors  # noqa: E402
-from mmdet_shuffledefect.utils.cli import fail  # noqa: E402
+from mmdet_shuffledefect.utils.cli import DefaultsHelpFormatter, fail  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=DefaultsHelpFormatter,
         description=__doc__.splitlines()[0])
     parser.add_argument('checkpoint', help='source checkpoint (mmpretrain/mmdet/bare state dict)')
     parser.add_argument('out', help='the .pth file to write')

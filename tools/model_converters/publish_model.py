@@ -20,7 +20,7 @@ from typing import Tuple
 import torch
 
 import mmdet_shuffledefect  # noqa: F401
-from mmdet_shuffledefect.utils.cli import fail
+from mmdet_shuffledefect.utils.cli import DefaultsHelpFormatter, fail
 from mmdet_shuffledefect.utils.work_dir import stale_best_warning
 from mmdet_shuffledefect.reporting.model_zoo import sha256_of
 from mmdet_shuffledefect.compat import (CorruptCheckpointError, UnsafeCheckpointError,
@@ -79,7 +79,7 @@ def _run(path: str, config: str, scope: str) -> str:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=DefaultsHelpFormatter,
         description=__doc__.splitlines()[0])
     parser.add_argument('in_file', help='checkpoint written by the Runner')
     parser.add_argument('out_file', help='output path; the hash is appended to its name')
