@@ -41,3 +41,21 @@ def test_unknown_key_is_named(synth_det, tmp_path):
                      '--cfg-options'] + _loaders())
     assert proc.returncode == 2
     assert "model.test_cfg has no 'nms.iou'" in proc.stderr
+
+
+def test_nms_type_takes_names_and_soft_nms_runs_mmdets_path(synth_det, tmp_path):
+    out = tmp_path / 'sweep.md'
+    proc = run_tool([TOOL, RECIPE_40E, CKPT_40E, '--values', 'nms.type=nms,soft_nms',
+                     '--data-root', synth_det, '--work-dir', str(tmp_path / 'w'),
+                     '--out', str(out), '--cfg-options'] + _loaders())
+    assert proc.returncode == 0, proc.stdout[-1500:] + proc.stderr[-3000:]
+    rows = {m.group(1): float(m.group(2)) for m in re.finditer(
+        r'^\| (nms|soft_nms) \| \**([\d.]+)', out.read_text(), re.M)}
+    assert set(rows) == {'nms', 'soft_nms'} and rows['soft_nms'] > 0, out.read_text()
+    # the fast head cannot do soft-NMS in its batched path and says it used mmdet's instead
+    assert "nms.type='soft_nms'" in proc.stdout and "mmdet's per-image" in proc.stdout
+
+
+def test_names_only_where_the_key_takes_them(tmp_path):
+    proc = run_tool([TOOL, RECIPE_40E, CKPT_40E, '--values', 'nms.type=soft nms'])
+    assert proc.returncode == 2 and "'soft nms' is not a name" in proc.stderr

@@ -410,6 +410,7 @@ def test_every_tool_help_shows_its_defaults(capsys, monkeypatch):
                    if line.strip().startswith('-') and '--help' not in line]
         if options:
             assert '(default:' in out, f'{tool} --help shows no default'
+            assert 'formatter_class=DefaultsHelpFormatter' in open(tool).read(), tool
         # a help text that explains its own default gets no second "(default: None)"
         doubled += [f'{osp.basename(tool)}: {m}' for m in
                     re.findall(r'\(default: [^)]*\) \(default: [^)]*\)', ' '.join(out.split()))]

@@ -21,9 +21,9 @@ from typing import List, Sequence, Tuple
 import mmdet_shuffledefect  # noqa: F401  (registers modules, safe checkpoint loader)
 from mmdet_shuffledefect.apis.score_thresholds import DEFAULT_SCORE_THR
 from mmdet_shuffledefect.evaluation import choose_thresholds
-from mmdet_shuffledefect.utils.cli import (add_common_args, add_data_args, apply_trust,
-                                           build_runner, fail, guard_checkpoint, load_config,
-                                           run_guarded)
+from mmdet_shuffledefect.utils.cli import (DefaultsHelpFormatter, add_common_args, add_data_args,
+                                           apply_trust, build_runner, fail, guard_checkpoint,
+                                           load_config, run_guarded)
 from mmdet_shuffledefect.utils.config_data import test_on_val
 from mmdet_shuffledefect.utils.env import print_report
 
@@ -73,7 +73,8 @@ def picture_rates(cfg, args, grid: Sequence[float]) -> Tuple[dict, dict, List[st
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(formatter_class=DefaultsHelpFormatter,
+                                     description=__doc__.splitlines()[0])
     parser.add_argument('config')
     parser.add_argument('checkpoint')
     parser.add_argument('--min-recall', type=float, default=0.95,

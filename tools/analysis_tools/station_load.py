@@ -39,7 +39,9 @@ REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    sys.path.insert(0, REPO)
+    from mmdet_shuffledefect.utils.cli import DefaultsHelpFormatter
+    parser = argparse.ArgumentParser(formatter_class=DefaultsHelpFormatter,
                                      description='Load benchmark of the inspection station')
     parser.add_argument('config')
     parser.add_argument('checkpoint', help='.pth (pytorch) or .onnx (onnxruntime/openvino)')

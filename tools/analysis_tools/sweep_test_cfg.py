@@ -28,15 +28,26 @@ from mmdet_shuffledefect.utils.config_data import test_on_val
 from mmdet_shuffledefect.utils.env import print_report
 
 
+#: keys whose values are names (``nms.type=nms,soft_nms``); every other value is a number
+NAMED_KEYS = ('type', 'method')
+
+
 def parse_values(items: Sequence[str]) -> List[Tuple[str, List[Any]]]:
     """``['nms.iou_threshold=0.4,0.5']`` -> ``[('nms.iou_threshold', [0.4, 0.5])]``.
 
+    Values are numbers, except under a key named in :data:`NAMED_KEYS`, whose values are
+    names (``nms.type=nms,soft_nms``: mmcv's soft-NMS, run by mmdet's per-image
+    post-processing, as the fast heads say in the log).
+
     Raises:
-        ValueError: An item without ``KEY=V1,V2`` or a value that is not a number.
+        ValueError: An item without ``KEY=V1,V2``, a value that is not a number, or a name
+            that is not an identifier.
 
     Example:
         >>> parse_values(['nms.iou_threshold=0.4,0.5', 'max_per_img=100'])
         [('nms.iou_threshold', [0.4, 0.5]), ('max_per_img', [100])]
+        >>> parse_values(['nms.type=nms,soft_nms'])
+        [('nms.type', ['nms', 'soft_nms'])]
     """
     parsed = []
     for item in items:
@@ -44,12 +55,20 @@ def parse_values(items: Sequence[str]) -> List[Tuple[str, List[Any]]]:
         if not sep or not key or not text:
             raise ValueError(f'--values {item!r}: expected KEY=V1,V2,... with KEY under '
                              'model.test_cfg, e.g. nms.iou_threshold=0.4,0.5')
+        named = key.rsplit('.', 1)[-1] in NAMED_KEYS
         values = []
         for word in text.split(','):
+            word = word.strip()
+            if named:
+                if not word.isidentifier():
+                    raise ValueError(f'--values {item!r}: {word!r} is not a name')
+                values.append(word)
+                continue
             try:
-                values.append(int(word) if word.strip().lstrip('-').isdigit() else float(word))
+                values.append(int(word) if word.lstrip('-').isdigit() else float(word))
             except ValueError:
-                raise ValueError(f'--values {item!r}: {word!r} is not a number') from None
+                raise ValueError(f'--values {item!r}: {word!r} is not a number (only keys '
+                                 f'named {" or ".join(NAMED_KEYS)} take names)') from None
         parsed.append((key, values))
     return parsed
 
@@ -115,8 +134,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('config', help='detector config')
     parser.add_argument('checkpoint', help='its trained checkpoint (.pth)')
     parser.add_argument('--values', nargs='+', required=True, metavar='KEY=V1,V2',
-                        help='keys under model.test_cfg and their values; several keys: '
-                        'every combination')
+                        help='keys under model.test_cfg and their values, numbers except '
+                        'for nms.type (e.g. nms.type=nms,soft_nms); several keys: every '
+                        'combination')
     parser.add_argument('--split', choices=('val', 'test'), default='val',
                         help='the split evaluated (choose settings on val)')
     parser.add_argument('--out', help='write the table (markdown) here')
