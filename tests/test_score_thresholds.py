@@ -108,3 +108,11 @@ def test_config_thresholds_for_other_classes_are_refused(picture, tmp_path):
     assert proc.returncode == 2
     assert "the config's inspection_score_thr" in proc.stderr
     assert "unknown ['hole', 'rust']" in proc.stderr and 'give --score-thr' in proc.stderr
+
+
+def test_a_margin_moves_the_choice_down_the_grid():
+    recall = {0.1: [1.0, 1.0, math.nan], 0.2: [1.0, 0.9, math.nan], 0.3: [0.96, 0.5, math.nan]}
+    assert choose_thresholds(recall, 0.95, margin_steps=1) == [0.2, 0.1, None]
+    assert choose_thresholds(recall, 0.95, margin_steps=5) == [0.1, 0.1, None]
+    with pytest.raises(ValueError, match='margin_steps must be an integer >= 0, got -1'):
+        choose_thresholds(recall, 0.95, margin_steps=-1)

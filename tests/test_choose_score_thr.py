@@ -1,0 +1,51 @@
+"""tools/analysis_tools/choose_score_thr.py: per-class alarm thresholds chosen on val."""
+import re
+
+from conftest import CKPT_40E, RECIPE_40E, run_tool
+
+TOOL = 'tools/analysis_tools/choose_score_thr.py'
+CLASSES = ('crazing', 'inclusion', 'patches', 'pitted_surface', 'rolled-in_scale', 'scratches')
+
+
+def _loaders():
+    opts = []
+    for loader in ('val_dataloader', 'test_dataloader'):
+        opts += [f'{loader}.num_workers=0', f'{loader}.persistent_workers=False']
+    return opts
+
+
+def _chosen(text):
+    """class -> chosen threshold, from the val table (the first table of the report)."""
+    val = text.split('Config line')[0]
+    return {m.group(1): float(m.group(2))
+            for m in re.finditer(r'^\| ([a-z_-]+) \| ([\d.]+)', val, re.M)}
+
+
+def test_thresholds_are_chosen_on_val_and_a_margin_lowers_them(synth_det, tmp_path):
+    grid = '0.05,0.1,0.2,0.3,0.4,0.5'
+    reports = {}
+    for steps in (0, 1):
+        out = tmp_path / f'thr{steps}.md'
+        proc = run_tool([TOOL, RECIPE_40E, CKPT_40E, '--grid', grid, '--margin-steps',
+                         str(steps), '--data-root', synth_det, '--work-dir',
+                         str(tmp_path / f'w{steps}'), '--out', str(out),
+                         '--cfg-options'] + _loaders())
+        assert proc.returncode == 0, proc.stdout[-1500:] + proc.stderr[-3000:]
+        reports[steps] = out.read_text()
+    edge, margin = _chosen(reports[0]), _chosen(reports[1])
+    assert set(edge) == set(CLASSES) == set(margin), reports[0]
+    values = sorted(float(v) for v in grid.split(','))
+    for name in CLASSES:  # one grid step lower, never below the lowest
+        assert margin[name] == values[max(0, values.index(edge[name]) - 1)], (name, reports)
+    assert '1 grid step(s) lower' in reports[1] and 'grid step' not in reports[0]
+    line = re.search(r"^inspection_score_thr = \{(.*)\}$", reports[0], re.M)
+    assert line and all(f"'{c}': {edge[c]:g}" in line.group(1) for c in CLASSES), reports[0]
+
+
+def test_bad_arguments_are_named():
+    proc = run_tool([TOOL, RECIPE_40E, CKPT_40E, '--min-recall', '1.5'])
+    assert proc.returncode == 2 and '--min-recall must be in (0, 1], got 1.5' in proc.stderr
+    proc = run_tool([TOOL, RECIPE_40E, CKPT_40E, '--margin-steps', '-1'])
+    assert proc.returncode == 2 and '--margin-steps must be >= 0, got -1' in proc.stderr
+    proc = run_tool([TOOL, RECIPE_40E, CKPT_40E, '--grid', '0.1,2'])
+    assert proc.returncode == 2 and 'thresholds must be in [0, 1]' in proc.stderr
