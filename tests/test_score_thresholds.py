@@ -116,3 +116,13 @@ def test_a_margin_moves_the_choice_down_the_grid():
     assert choose_thresholds(recall, 0.95, margin_steps=5) == [0.1, 0.1, None]
     with pytest.raises(ValueError, match='margin_steps must be an integer >= 0, got -1'):
         choose_thresholds(recall, 0.95, margin_steps=-1)
+
+
+def test_a_false_alarm_cap_raises_the_threshold():
+    recall = {0.1: [1.0, 1.0], 0.2: [1.0, 1.0], 0.3: [0.5, 0.96]}
+    alarms = {0.1: [0.5, 0.3], 0.2: [0.05, 0.2], 0.3: [0.0, 0.15]}
+    assert choose_thresholds(recall, 0.95, 0, alarms, 0.1) == [0.2, 0.3]  # top of the grid
+    with pytest.raises(ValueError, match='max_false_alarm must be in'):
+        choose_thresholds(recall, 0.95, 0, alarms, 1.5)
+    with pytest.raises(ValueError, match='needs the false alarms at the same thresholds'):
+        choose_thresholds(recall, 0.95, 0, None, 0.1)

@@ -76,19 +76,27 @@ def picture_level(dets: Sequence[Sequence[np.ndarray]], gts: Sequence[dict],
 
 
 def choose_thresholds(recall: Dict[float, Sequence[float]], min_recall: float,
-                      margin_steps: int = 0) -> List[Optional[float]]:
+                      margin_steps: int = 0,
+                      false_alarm: Optional[Dict[float, Sequence[float]]] = None,
+                      max_false_alarm: Optional[float] = None) -> List[Optional[float]]:
     """Per class, the highest threshold whose picture recall is at least ``min_recall``.
 
     A higher threshold raises fewer false alarms, so of the thresholds that keep the recall
     the highest is chosen; a class that no threshold keeps gets ``None``. That choice sits at
     the edge of what the val pictures allow (with 30 pictures of a class, one missed picture
     is 3 %), so ``margin_steps`` moves it that many thresholds of the grid lower (not below
-    the lowest): fewer alarms lost on new pictures, at the cost of more false alarms.
+    the lowest): fewer alarms lost on new pictures, at the cost of more false alarms. With
+    ``max_false_alarm`` a class's threshold is then raised, step by step, until its false
+    alarms are at most that share (a line cannot use an alarm raised on most clean pictures);
+    where that costs recall, the recall printed beside it shows it.
 
     Args:
         recall: threshold -> picture recall per class (:func:`picture_level`'s ``recall``).
         min_recall (float): the recall to keep, in (0, 1].
         margin_steps (int): grid steps below the edge, >= 0. Defaults to 0.
+        false_alarm: threshold -> false-alarm share per class (:func:`picture_level`'s
+            ``false_alarm``); needed with ``max_false_alarm``.
+        max_false_alarm (float, optional): the false alarms a class may raise, in [0, 1].
 
     Returns:
         list: one threshold (or None) per class.
@@ -97,11 +105,20 @@ def choose_thresholds(recall: Dict[float, Sequence[float]], min_recall: float,
         >>> recall = {0.2: [1.0, 0.97], 0.3: [0.33, 0.97], 0.4: [0.1, 0.5]}
         >>> choose_thresholds(recall, 0.95), choose_thresholds(recall, 0.95, margin_steps=1)
         ([0.2, 0.3], [0.2, 0.2])
+        >>> alarms = {0.2: [0.0, 0.4], 0.3: [0.0, 0.05], 0.4: [0.0, 0.0]}
+        >>> choose_thresholds(recall, 0.95, 1, alarms, max_false_alarm=0.1)
+        [0.2, 0.3]
     """
     if not 0 < min_recall <= 1:
         raise ValueError(f'min_recall must be in (0, 1], got {min_recall}')
     if not isinstance(margin_steps, int) or margin_steps < 0:
         raise ValueError(f'margin_steps must be an integer >= 0, got {margin_steps!r}')
+    if max_false_alarm is not None:
+        if not 0 <= max_false_alarm <= 1:
+            raise ValueError(f'max_false_alarm must be in [0, 1], got {max_false_alarm}')
+        if false_alarm is None or set(false_alarm) != set(recall):
+            raise ValueError('max_false_alarm needs the false alarms at the same thresholds '
+                             'as the recall')
     if not recall:
         raise ValueError('no threshold to choose from')
     sizes = {len(v) for v in recall.values()}
@@ -114,4 +131,14 @@ def choose_thresholds(recall: Dict[float, Sequence[float]], min_recall: float,
         for c, value in enumerate(recall[thr]):
             if value >= min_recall:  # NaN (no picture holds the class) never qualifies
                 chosen[c] = i
-    return [None if i is None else grid[max(0, i - margin_steps)] for i in chosen]
+    out: List[Optional[float]] = []
+    for c, i in enumerate(chosen):
+        if i is None:
+            out.append(None)
+            continue
+        i = max(0, i - margin_steps)
+        while (max_false_alarm is not None and i < len(grid) - 1
+               and false_alarm[grid[i]][c] > max_false_alarm):
+            i += 1
+        out.append(grid[i])
+    return out
