@@ -108,6 +108,7 @@ def test_train_tool_refuses_a_model_that_does_not_fit(synth_det, tmp_path):
 def test_readme_config_snippets_build_and_fit(tmp_path):
     snippets = [s for s in python_snippets() if '_base_' in s]
     assert snippets, 'the README has no config snippet'
+    os.symlink(osp.join(REPO, 'configs'), tmp_path / 'configs')  # as saved in the repo's root
     for i, text in enumerate(snippets):
         path = tmp_path / f'snippet{i}.py'
         path.write_text(text)
