@@ -126,3 +126,25 @@ def test_a_false_alarm_cap_raises_the_threshold():
         choose_thresholds(recall, 0.95, 0, alarms, 1.5)
     with pytest.raises(ValueError, match='needs the false alarms at the same thresholds'):
         choose_thresholds(recall, 0.95, 0, None, 0.1)
+
+
+def test_own_classes_drop_the_configs_per_class_thresholds():
+    """``--classes`` (set_classes): thresholds chosen for NEU's classes leave the config, said
+    in a warning, so the work dir's config does not make the inspection tools refuse it."""
+    import warnings
+
+    from mmengine.config import Config
+
+    from mmdet_shuffledefect.utils.config_data import set_classes
+    final = osp.join(REPO, 'configs', 'detection', 'sdn_rtmdet_no-mosaic_120e_neu-det.py')
+    cfg = Config.fromfile(final)
+    assert set(cfg.inspection_score_thr) == set(CLASSES)
+    with pytest.warns(UserWarning, match=r"inspection_score_thr removed: .* not \['scale', "
+                      r"'hole'\]; .*choose_score_thr\.py"):
+        set_classes(cfg, ['scale', 'hole'])
+    assert 'inspection_score_thr' not in cfg
+    same = Config.fromfile(final)
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')  # the same classes: kept, nothing said
+        set_classes(same, list(reversed(CLASSES)))
+    assert same.inspection_score_thr['crazing'] == 0.2

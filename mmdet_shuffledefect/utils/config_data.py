@@ -10,6 +10,7 @@ and ``--classes`` flags and :func:`mmdet_shuffledefect.apis.init_inspection_mode
 use them.
 """
 import copy
+import warnings
 from typing import Dict, Iterable, Iterator, List, Optional, Sequence
 
 from mmengine.config import Config
@@ -142,6 +143,10 @@ def dicts_with_key(node, key: str) -> Iterator[dict]:
 def set_classes(cfg: Config, classes: Sequence[str]) -> None:
     """Use ``classes`` in every dataset and as every ``num_classes`` of the model.
 
+    Per-class alarm thresholds (``inspection_score_thr`` as a dict) that name other classes
+    are removed, with a warning: they were chosen for another model's classes, and the config
+    a training writes into its work dir would otherwise make the inspection tools refuse it.
+
     Example:
         >>> cfg = Config(dict(model=dict(bbox_head=dict(num_classes=6)),
         ...                   test_dataloader=dict(dataset=dict(type='NEUDETDataset'))))
@@ -161,6 +166,13 @@ def set_classes(cfg: Config, classes: Sequence[str]) -> None:
     for key in ('model', 'data_preprocessor'):
         for holder in dicts_with_key(cfg.get(key), 'num_classes'):
             holder['num_classes'] = len(classes)
+    thresholds = cfg.get('inspection_score_thr')
+    if isinstance(thresholds, dict) and set(thresholds) != set(classes):
+        cfg.pop('inspection_score_thr')
+        warnings.warn(f'inspection_score_thr removed: its thresholds are for the classes '
+                      f'{sorted(thresholds)}, not {list(classes)}; the inspection tools use '
+                      '--score-thr or 0.3 (choose per-class ones on your val split with '
+                      'tools/analysis_tools/choose_score_thr.py)')
 
 
 def schedule_overrides(cfg, epochs: int) -> Dict[str, int]:
