@@ -57,14 +57,21 @@ def run_tool(args, cwd=REPO, env=None, timeout=900):
                           capture_output=True, text=True, timeout=timeout)
 
 
+def no_worker_options(loaders=('val_dataloader', 'test_dataloader')):
+    """``--cfg-options`` items that load ``loaders`` in the main process (no workers)."""
+    opts = []
+    for loader in loaders:
+        opts += [f'{loader}.num_workers=0', f'{loader}.persistent_workers=False']
+    return opts
+
+
 def small_run_options(data_root, max_epochs):
     """``--data-root`` plus mmdet-style ``--cfg-options`` that shrink the SSD config
     to a few CPU iterations."""
     opts = [f'train_cfg.max_epochs={max_epochs}',
             'train_cfg.val_interval=100', 'train_dataloader.batch_size=8',
             'default_hooks.logger.interval=1', 'default_hooks.checkpoint.save_best=None']
-    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        opts += [f'{loader}.num_workers=0', f'{loader}.persistent_workers=False']
+    opts += no_worker_options(('train_dataloader', 'val_dataloader', 'test_dataloader'))
     return ['--data-root', str(data_root), '--cfg-options'] + opts
 
 

@@ -1,17 +1,10 @@
 """tools/analysis_tools/choose_score_thr.py: per-class alarm thresholds chosen on val."""
 import re
 
-from conftest import CKPT_40E, RECIPE_40E, run_tool
+from conftest import CKPT_40E, RECIPE_40E, no_worker_options, run_tool
 
 TOOL = 'tools/analysis_tools/choose_score_thr.py'
 CLASSES = ('crazing', 'inclusion', 'patches', 'pitted_surface', 'rolled-in_scale', 'scratches')
-
-
-def _loaders():
-    opts = []
-    for loader in ('val_dataloader', 'test_dataloader'):
-        opts += [f'{loader}.num_workers=0', f'{loader}.persistent_workers=False']
-    return opts
 
 
 def _chosen(text):
@@ -29,7 +22,7 @@ def test_thresholds_are_chosen_on_val_and_a_margin_lowers_them(synth_det, tmp_pa
         proc = run_tool([TOOL, RECIPE_40E, CKPT_40E, '--grid', grid, '--margin-steps',
                          '1' if steps == 'cap' else str(steps), '--data-root', synth_det,
                          '--work-dir', str(tmp_path / f'w{steps}'), '--out', str(out)]
-                        + cap + ['--cfg-options'] + _loaders())
+                        + cap + ['--cfg-options'] + no_worker_options())
         assert proc.returncode == 0, proc.stdout[-1500:] + proc.stderr[-3000:]
         reports[steps] = out.read_text()
     edge, margin = _chosen(reports[0]), _chosen(reports[1])

@@ -1,16 +1,9 @@
 """tools/analysis_tools/sweep_test_cfg.py: inference settings swept on one loaded model."""
 import re
 
-from conftest import CKPT_40E, RECIPE_40E, run_tool
+from conftest import CKPT_40E, RECIPE_40E, no_worker_options, run_tool
 
 TOOL = 'tools/analysis_tools/sweep_test_cfg.py'
-
-
-def _loaders():
-    opts = []
-    for loader in ('val_dataloader', 'test_dataloader'):
-        opts += [f'{loader}.num_workers=0', f'{loader}.persistent_workers=False']
-    return opts
 
 
 def test_each_setting_reaches_the_head(synth_det, tmp_path):
@@ -18,7 +11,7 @@ def test_each_setting_reaches_the_head(synth_det, tmp_path):
     proc = run_tool([TOOL, RECIPE_40E, CKPT_40E, '--values', 'score_thr=0.02,1.5',
                      'nms.iou_threshold=0.45', '--data-root', synth_det,
                      '--work-dir', str(tmp_path / 'w'), '--out', str(out),
-                     '--cfg-options'] + _loaders())
+                     '--cfg-options'] + no_worker_options())
     assert proc.returncode == 0, proc.stdout[-1500:] + proc.stderr[-3000:]
     assert '[2/2] val split, test_cfg score_thr=1.5, nms.iou_threshold=0.45' in proc.stdout
     rows = {m.group(1): float(m.group(2)) for m in re.finditer(
@@ -38,7 +31,7 @@ def test_bad_values_are_refused_by_name(tmp_path):
 def test_unknown_key_is_named(synth_det, tmp_path):
     proc = run_tool([TOOL, RECIPE_40E, CKPT_40E, '--values', 'nms.iou=0.5',
                      '--data-root', synth_det, '--work-dir', str(tmp_path),
-                     '--cfg-options'] + _loaders())
+                     '--cfg-options'] + no_worker_options())
     assert proc.returncode == 2
     assert "model.test_cfg has no 'nms.iou'" in proc.stderr
 
@@ -47,7 +40,7 @@ def test_nms_type_takes_names_and_soft_nms_runs_mmdets_path(synth_det, tmp_path)
     out = tmp_path / 'sweep.md'
     proc = run_tool([TOOL, RECIPE_40E, CKPT_40E, '--values', 'nms.type=nms,soft_nms',
                      '--data-root', synth_det, '--work-dir', str(tmp_path / 'w'),
-                     '--out', str(out), '--cfg-options'] + _loaders())
+                     '--out', str(out), '--cfg-options'] + no_worker_options())
     assert proc.returncode == 0, proc.stdout[-1500:] + proc.stderr[-3000:]
     rows = {m.group(1): float(m.group(2)) for m in re.finditer(
         r'^\| (nms|soft_nms) \| \**([\d.]+)', out.read_text(), re.M)}

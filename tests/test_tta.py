@@ -9,17 +9,10 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import REPO, run_tool
+from conftest import REPO, no_worker_options, run_tool
 
 FINAL = 'configs/detection/sdn_rtmdet_no-mosaic_120e_neu-det.py'
 CKPT = osp.join(REPO, 'checkpoints', 'sdn_rtmdet_neu_120e-ema-a3a4cb2a.pth')
-
-
-def _loaders():
-    opts = []
-    for loader in ('val_dataloader', 'test_dataloader'):
-        opts += [f'{loader}.num_workers=0', f'{loader}.persistent_workers=False']
-    return opts
 
 
 def test_views_follow_the_test_pipeline():
@@ -147,7 +140,7 @@ def test_one_unflipped_view_equals_the_plain_test(synth_det, tmp_path):
         out = tmp_path / f'{name}.pkl'
         proc = run_tool(['tools/test.py', FINAL, CKPT, '--split', 'val', '--data-root',
                          synth_det, '--work-dir', str(tmp_path / name), '--out', str(out)]
-                        + extra + ['--cfg-options'] + _loaders())
+                        + extra + ['--cfg-options'] + no_worker_options())
         assert proc.returncode == 0, proc.stdout[-1500:] + proc.stderr[-3000:]
         assert 'evaluating the val split (--split val)' in proc.stdout
         outs[name] = pickle.loads(out.read_bytes())
@@ -168,7 +161,7 @@ def test_split_val_keeps_the_test_evaluator_options(synth_det, tmp_path):
     reach it (they were dropped with the test evaluator: IoU 0.5 only, silently)."""
     proc = run_tool(['tools/test.py', FINAL, CKPT, '--split', 'val', '--data-root', synth_det,
                      '--work-dir', str(tmp_path), '--cfg-options',
-                     'test_evaluator.iou_thrs=[0.3,0.5]'] + _loaders())
+                     'test_evaluator.iou_thrs=[0.3,0.5]'] + no_worker_options())
     assert proc.returncode == 0, proc.stdout[-1500:] + proc.stderr[-3000:]
     assert 'pascal_voc/AP30:' in proc.stdout and 'pascal_voc/AP50:' in proc.stdout
 
@@ -200,7 +193,7 @@ def test_a_checkpoint_that_does_not_fit_is_still_refused_under_tta(synth_det, tm
     tree stands in for data/NEU-DET, which a fresh clone does not have."""
     ssd = osp.join(REPO, 'checkpoints', 'sdn_ssd_neu-f5992708.pth')
     proc = run_tool(['tools/test.py', FINAL, ssd, '--tta', '--data-root', synth_det,
-                     '--work-dir', str(tmp_path), '--cfg-options'] + _loaders())
+                     '--work-dir', str(tmp_path), '--cfg-options'] + no_worker_options())
     assert proc.returncode != 0
     assert 'does not fit this config' in proc.stderr, proc.stderr[-2000:]
     assert 'module.backbone' not in proc.stderr  # named as the detector's own tensor
