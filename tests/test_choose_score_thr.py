@@ -3,6 +3,8 @@ import re
 
 from conftest import CKPT_40E, RECIPE_40E, no_worker_options, run_tool
 
+from mmdet_shuffledefect.apis.score_thresholds import parse_spec
+
 TOOL = 'tools/analysis_tools/choose_score_thr.py'
 CLASSES = ('crazing', 'inclusion', 'patches', 'pitted_surface', 'rolled-in_scale', 'scratches')
 
@@ -43,6 +45,10 @@ def test_thresholds_are_chosen_on_val_and_a_margin_lowers_them(synth_det, tmp_pa
     assert "raised until its false alarms are <= 0" in reports['cap']
     line = re.search(r"^inspection_score_thr = \{(.*)\}$", reports[0], re.M)
     assert line and all(f"'{c}': {edge[c]:g}" in line.group(1) for c in CLASSES), reports[0]
+    # the same thresholds as the publish_model.py command that puts them in the checkpoint
+    command = re.search(r"^python tools/model_converters/publish_model.py .* --score-thr '(.*)'$",
+                        reports[0], re.M)
+    assert command and parse_spec(command.group(1)) == edge, reports[0]
 
 
 def test_bad_arguments_are_named():

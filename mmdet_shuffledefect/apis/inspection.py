@@ -23,7 +23,7 @@ import cv2
 import numpy as np
 import torch
 
-from .score_thresholds import ScoreThr, as_record, per_class
+from .score_thresholds import META_KEY, ScoreThr, as_record, per_class
 
 IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff')
 VIDEO_SUFFIXES = ('.mp4', '.avi', '.mov', '.mkv')
@@ -398,7 +398,9 @@ def init_inspection_model(config, checkpoint: str, device: str = 'cpu',
             Defaults to False.
 
     Returns:
-        The detector, in eval mode, with ``dataset_meta`` from the checkpoint.
+        The detector, in eval mode, with ``dataset_meta`` from the checkpoint and
+        ``inspection_score_thr``: the alarm thresholds the checkpoint carries (chosen on
+        its scores; :mod:`.score_thresholds`), or None.
 
     Example:
         >>> model = init_inspection_model('configs/sdn_ssd_neu.py', 'my.pth')  # doctest: +SKIP
@@ -408,16 +410,19 @@ def init_inspection_model(config, checkpoint: str, device: str = 'cpu',
     from mmdet.apis import init_detector
     from mmengine.config import Config
 
-    from mmdet_shuffledefect.utils.checkpoint_fit import checkpoint_classes, strict_loading
+    from mmdet_shuffledefect.utils.checkpoint_fit import (checkpoint_meta, meta_classes,
+                                                          strict_loading)
     from mmdet_shuffledefect.utils.config_data import set_classes
     from mmdet_shuffledefect.utils.model_check import check_if_ours
     cfg = Config.fromfile(config) if isinstance(config, str) else config
-    classes = checkpoint_classes(checkpoint)
+    meta = checkpoint_meta(checkpoint)
+    classes = meta_classes(meta)
     if classes:
         set_classes(cfg, classes)
     with strict_loading(checkpoint, enabled=not partial_load):
         model = init_detector(cfg, checkpoint, device=device)
     check_if_ours(model, cfg)
+    model.inspection_score_thr = meta.get(META_KEY)
     return model
 
 

@@ -5,21 +5,29 @@ are low where its boxes agree little with the annotator's (crazing), so one thre
 suits patches (0.3) flags crazing on a third of the pictures that hold it (val split,
 ``results/recipe_ablation.md``). A config may therefore carry its own
 ``inspection_score_thr``: a number, or a dict of class name -> threshold, chosen on the val
-split by ``tools/analysis_tools/choose_score_thr.py``. The inspection tools use it unless
-``--score-thr`` is given.
+split by ``tools/analysis_tools/choose_score_thr.py``. Thresholds chosen on one model's scores
+belong to that model, so a checkpoint can carry them too (``meta['inspection_score_thr']``,
+written by ``tools/model_converters/publish_model.py --score-thr``, and kept by the ONNX export).
+The inspection tools use ``--score-thr`` where given, else the checkpoint's, else the
+config's, else :data:`DEFAULT_SCORE_THR`.
 
 Example:
     >>> per_class(dict(crazing=0.2, patches=0.3), ('crazing', 'patches')).tolist()
     [0.2, 0.3]
     >>> describe(per_class(0.3, ('crazing', 'patches')), ('crazing', 'patches'))
     '0.3'
+    >>> parse_spec('crazing=0.15,patches=0.5')
+    {'crazing': 0.15, 'patches': 0.5}
 """
 from typing import Dict, Sequence, Union
 
 import numpy as np
 
-#: the threshold where neither ``--score-thr`` nor the config gives one
+#: the threshold where neither ``--score-thr``, the checkpoint nor the config gives one
 DEFAULT_SCORE_THR = 0.3
+
+#: the key of a checkpoint's ``meta`` (and of an exported file's metadata) that holds them
+META_KEY = 'inspection_score_thr'
 
 ScoreThr = Union[float, Dict[str, float], Sequence[float]]
 
@@ -67,3 +75,33 @@ def as_record(thresholds: np.ndarray, classes: Sequence[str]) -> Union[float, Di
     if is_uniform(thresholds):
         return float(thresholds[0]) if len(thresholds) else DEFAULT_SCORE_THR
     return {c: float(t) for c, t in zip(classes, thresholds)}
+
+
+def parse_spec(text: str) -> ScoreThr:
+    """The command-line form: one number (``'0.3'``) or ``'class=threshold,...'`` (what
+    :func:`describe` writes) as a number or a class -> threshold dict.
+
+    Raises:
+        ValueError: Naming the part that is neither a number nor ``class=number``, or a
+            class given twice. The range is checked by :func:`per_class`.
+    """
+    text = text.strip()
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    out: Dict[str, float] = {}
+    for part in text.split(','):
+        name, sep, value = part.partition('=')
+        name = name.strip()
+        try:
+            number = float(value)
+        except ValueError:
+            number = None
+        if not sep or not name or number is None:
+            raise ValueError(f"score thresholds {text!r}: {part!r} is not 'class=number'; "
+                             "expected one number or 'crazing=0.15,inclusion=0.2,...'")
+        if name in out:
+            raise ValueError(f'score thresholds {text!r}: {name!r} is given twice')
+        out[name] = number
+    return out

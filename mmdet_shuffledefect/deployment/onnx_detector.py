@@ -8,7 +8,8 @@ and padding. Outputs: ``dets (B, max_per_img, 5)`` (x1, y1, x2, y2, score in
 input pixels) and ``labels (B, max_per_img)`` (-1 where there is no detection).
 The batch dimension is dynamic. The model's ``metadata_props`` record the
 classes, the input size, mean/std and the channel order, so a runner can
-check the file against a config (:meth:`OnnxDetector.check_config`).
+check the file against a config (:meth:`OnnxDetector.check_config`), and the
+checkpoint's alarm thresholds where it carries them (``inspection_score_thr``).
 
 Example:
     >>> export_onnx('configs/sdn_ssd_neu.py', 'ckpt.pth', 'sdn.onnx')   # doctest: +SKIP
@@ -152,6 +153,12 @@ def export_onnx(cfg, checkpoint: Optional[str], out_file: str, opset: int = 17,
         'max_per_img': json.dumps(int(model.bbox_head.test_cfg.max_per_img)),
         'config': config_name,
     }
+    if checkpoint:  # alarm thresholds chosen on these weights' scores go with them
+        from mmdet_shuffledefect.apis.score_thresholds import META_KEY
+        from mmdet_shuffledefect.utils.checkpoint_fit import checkpoint_meta
+        thresholds = checkpoint_meta(checkpoint).get(META_KEY)
+        if thresholds is not None:
+            meta[META_KEY] = json.dumps(thresholds)
     proto = onnx.load(out_file)
     onnx.helper.set_model_props(proto, meta)
     onnx.save(proto, out_file)
@@ -179,6 +186,10 @@ class ExportedDetectorBase:
         self.input_size: Tuple[int, int] = tuple(json.loads(meta['input_size']))
         #: 'int8' for a file of tools/deployment/quantize.py, else 'f32'
         self.file_precision: str = meta.get('precision', 'f32')
+        #: the alarm thresholds of the exported checkpoint, or None
+        #: (:mod:`mmdet_shuffledefect.apis.score_thresholds`)
+        self.inspection_score_thr = (json.loads(meta['inspection_score_thr'])
+                                     if 'inspection_score_thr' in meta else None)
 
     @property
     def dataset_meta(self) -> Dict[str, Tuple[str, ...]]:

@@ -129,10 +129,20 @@ def strict_loading(source: Optional[str] = None, enabled: bool = True) -> Iterat
         _STATE['enabled'], _STATE['source'] = before
 
 
-def checkpoint_classes(path: str) -> Optional[List[str]]:
-    """The class names a Runner checkpoint records (``meta.dataset_meta.classes``)."""
+def checkpoint_meta(path: str) -> dict:
+    """The ``meta`` dict of a Runner checkpoint (empty where it has none)."""
     from mmdet_shuffledefect.compat.mmengine_weights_only import load_checkpoint_file
     ckpt = load_checkpoint_file(path, map_location='cpu')
-    meta = ckpt.get('meta', {}) if isinstance(ckpt, dict) else {}
+    meta = ckpt.get('meta') if isinstance(ckpt, dict) else None
+    return meta if isinstance(meta, dict) else {}
+
+
+def meta_classes(meta: dict) -> Optional[List[str]]:
+    """The class names a checkpoint's ``meta`` records (``dataset_meta.classes``)."""
     classes = (meta.get('dataset_meta') or {}).get('classes')
     return list(classes) if classes else None
+
+
+def checkpoint_classes(path: str) -> Optional[List[str]]:
+    """The class names a Runner checkpoint records (``meta.dataset_meta.classes``)."""
+    return meta_classes(checkpoint_meta(path))

@@ -43,11 +43,12 @@ def load_inspection_backend(args):
 
 
 def add_score_thr_arg(parser: argparse.ArgumentParser) -> None:
-    """``--score-thr``: one threshold for every class, over the config's own."""
+    """``--score-thr``: one threshold for every class, over the checkpoint's and config's."""
     parser.add_argument('--score-thr', type=float, default=None,
                         help='minimum score, the same for every class; unset, the '
-                        "config's inspection_score_thr rules (per class, chosen on the val "
-                        f'split), or {DEFAULT_SCORE_THR} where the config has none')
+                        "thresholds the checkpoint carries (publish_model.py --score-thr), "
+                        "else the config's inspection_score_thr (per class, chosen on the "
+                        f'val split), else {DEFAULT_SCORE_THR}')
 
 
 def check_score_thr_arg(args) -> None:
@@ -58,18 +59,26 @@ def check_score_thr_arg(args) -> None:
 
 def resolve_score_thr(args, model) -> None:
     """Set ``args.thresholds`` (one per class of ``model``), ``args.score_thr_text`` and
-    ``args.score_thr_source``: ``--score-thr`` where given, else the config's
-    ``inspection_score_thr``, else :data:`DEFAULT_SCORE_THR`. Exits 2 where the config's
-    thresholds do not fit the model's classes (e.g. a model trained with ``--classes``)."""
+    ``args.score_thr_source``: ``--score-thr`` where given, else the thresholds the
+    checkpoint (or exported file) carries (``model.inspection_score_thr``, chosen on its
+    scores), else the config's ``inspection_score_thr``, else :data:`DEFAULT_SCORE_THR`.
+    Exits 2 where the thresholds do not fit the model's classes (e.g. a config's, for a
+    model trained with ``--classes``)."""
     from mmengine.config import Config
     classes = list(model.dataset_meta['classes'])
+    config_value = None if args.score_thr is not None else \
+        Config.fromfile(args.config).get('inspection_score_thr')
+    own = getattr(model, 'inspection_score_thr', None)
     if args.score_thr is not None:
         value, source = args.score_thr, '--score-thr'
+    elif own is not None:
+        value, source = own, f"the checkpoint's own ({args.checkpoint})"
+        if config_value is not None and config_value != own:
+            source += "; the config's inspection_score_thr is not used"
+    elif config_value is not None:
+        value, source = config_value, f"the config's inspection_score_thr ({args.config})"
     else:
-        value = Config.fromfile(args.config).get('inspection_score_thr')
-        source = f"the config's inspection_score_thr ({args.config})"
-        if value is None:
-            value, source = DEFAULT_SCORE_THR, 'the default; the config gives none'
+        value, source = DEFAULT_SCORE_THR, 'the default; neither checkpoint nor config gives one'
     try:
         args.thresholds = per_class(value, classes)
     except ValueError as err:

@@ -5,7 +5,8 @@ One val run with the config's evaluator (``NEUVOCMetric(picture_score_thr=GRID)`
 per class the chosen threshold, its picture recall and false alarms (pictures without the
 class flagged for it) and the same at the one-for-all default 0.3, then the config line
 ``inspection_score_thr = {...}`` that ``tools/inspect_defects.py`` and
-``tools/inspection_station.py`` read when ``--score-thr`` is not given. Choose on val;
+``tools/inspection_station.py`` read when ``--score-thr`` is not given, and the
+``publish_model.py --score-thr`` command that stores them in the checkpoint. Choose on val;
 ``--read-test`` then reads the test split once with the chosen thresholds.
 ``--margin-steps N`` chooses N grid thresholds lower than that edge: with 30-36 val
 pictures per class the edge often loses a picture or two on test; ``--max-false-alarm F``
@@ -140,7 +141,11 @@ def main(argv=None) -> int:
     rows += ['', 'Config line (read by tools/inspect_defects.py and tools/inspection_station.py '
              'when --score-thr is not given):', '',
              'inspection_score_thr = {' + ', '.join(f"'{k}': {v:g}" for k, v in line.items())
-             + '}']
+             + '}', '', 'Or carried in the checkpoint itself (they were chosen on its scores; '
+             'the inspection tools and the ONNX export then take them from it):', '',
+             f'python tools/model_converters/publish_model.py {args.checkpoint} OUT.pth '
+             f'--config {args.config} --score-thr '
+             + "'" + ','.join(f'{k}={v:g}' for k, v in line.items()) + "'"]
     if args.read_test:  # the test split once, with the thresholds chosen on val
         test_grid = sorted(set(line.values()) | {d})
         t_recall, t_alarms, _ = picture_rates(cfg, args, test_grid)

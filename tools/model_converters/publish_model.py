@@ -5,21 +5,28 @@ copy of the raw weights (``ema_state_dict``: with ``EMAHook`` the checkpoint's
 ``state_dict`` already holds the averaged weights, which validation used), saves the rest as
 ``<name>-<first 8 of sha256>.pth``, verifies that the file loads (with the safe
 loader) and, given the config, that the model builds from it and runs, then
-prints the metafile entry.
+prints the metafile entry. ``--score-thr`` stores the alarm thresholds chosen on these
+weights (``tools/analysis_tools/choose_score_thr.py``) in ``meta['inspection_score_thr']``;
+the inspection tools and the ONNX export then take them from the checkpoint.
 
 Example:
     python tools/model_converters/publish_model.py work_dirs/sdn/best.pth \
-        checkpoints/sdn_ssd_neu.pth --config configs/sdn_ssd_neu.py
+        checkpoints/sdn_ssd_neu.pth --config configs/sdn_ssd_neu.py \
+        --score-thr 'crazing=0.15,inclusion=0.2,patches=0.5,pitted_surface=0.25,rolled-in_scale=0.2,scratches=0.15'
 """
 import argparse
 import os
 import os.path as osp
 import sys
-from typing import Tuple
+from typing import Optional, Tuple
 
 import torch
 
 import mmdet_shuffledefect  # noqa: F401
+from mmdet_shuffledefect.apis.score_thresholds import (META_KEY, ScoreThr, as_record, parse_spec,
+                                                       per_class)
+from mmdet_shuffledefect.datasets.neu_classes import NEU_CLASSES
+from mmdet_shuffledefect.utils.checkpoint_fit import meta_classes
 from mmdet_shuffledefect.utils.cli import DefaultsHelpFormatter, fail
 from mmdet_shuffledefect.utils.work_dir import stale_best_warning
 from mmdet_shuffledefect.reporting.model_zoo import sha256_of
@@ -29,8 +36,19 @@ from mmdet_shuffledefect.compat import (CorruptCheckpointError, UnsafeCheckpoint
 DROPPED = ('optimizer', 'message_hub', 'param_schedulers', 'ema_state_dict')
 
 
-def publish(in_file: str, out_file: str) -> Tuple[str, str]:
-    """Write the stripped checkpoint; return its final hashed path and sha256."""
+def publish(in_file: str, out_file: str,
+            score_thr: Optional[ScoreThr] = None) -> Tuple[str, str]:
+    """Write the stripped checkpoint; return its final hashed path and sha256.
+
+    Args:
+        in_file (str): Checkpoint written by the Runner (or an already published one).
+        out_file (str): Output path; the hash is appended to its name.
+        score_thr (float | dict, optional): Alarm thresholds to carry in
+            ``meta['inspection_score_thr']``, over any the checkpoint already holds.
+
+    Raises:
+        ValueError: Not an mmengine checkpoint, or thresholds that do not fit its classes.
+    """
     ckpt = load_checkpoint_file(in_file, map_location='cpu')
     if not isinstance(ckpt, dict) or 'state_dict' not in ckpt:
         raise ValueError(f'{in_file} has no state_dict: not an mmengine checkpoint')
@@ -38,7 +56,14 @@ def publish(in_file: str, out_file: str) -> Tuple[str, str]:
         ckpt.pop(key, None)
     meta = ckpt.get('meta', {})
     ckpt['meta'] = {k: meta[k] for k in ('epoch', 'iter', 'dataset_meta', 'mmengine_version',
-                                         'experiment_name', 'seed') if k in meta}
+                                         'experiment_name', 'seed', META_KEY) if k in meta}
+    if score_thr is not None:
+        classes = meta_classes(meta) or list(NEU_CLASSES)
+        try:
+            thresholds = per_class(score_thr, classes)
+        except ValueError as err:
+            raise ValueError(f'--score-thr for the classes of {in_file}: {err}')
+        ckpt['meta'][META_KEY] = as_record(thresholds, classes)
     os.makedirs(osp.dirname(osp.abspath(out_file)), exist_ok=True)
     tmp = out_file + '.tmp'
     torch.save(ckpt, tmp)
@@ -77,6 +102,14 @@ def _run(path: str, config: str, scope: str) -> str:
     return 'loads, builds and runs'
 
 
+def score_thr_arg(text: str) -> ScoreThr:
+    """``--score-thr``: a number or ``class=number,...`` (ranges checked by the classes)."""
+    try:
+        return parse_spec(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err))
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(
         formatter_class=DefaultsHelpFormatter,
@@ -85,6 +118,11 @@ def main(argv=None) -> int:
     parser.add_argument('out_file', help='output path; the hash is appended to its name')
     parser.add_argument('--config', help='config to verify that the model builds and runs')
     parser.add_argument('--map', help='metric to put in the metafile entry, e.g. 0.62')
+    parser.add_argument('--score-thr', type=score_thr_arg,
+                        help="alarm thresholds chosen on these weights, carried in the "
+                        "checkpoint: one number or 'crazing=0.15,inclusion=0.2,...' (one per "
+                        'class; the line choose_score_thr.py prints); unset, any the input '
+                        'checkpoint carries are kept')
     args = parser.parse_args(argv)
     if not osp.isfile(args.in_file):
         fail(f'checkpoint {args.in_file} does not exist')
@@ -95,7 +133,7 @@ def main(argv=None) -> int:
         fail(f'{stale}; publish the recorded best, or copy this file to another name to '
              'publish it on purpose')
     try:
-        final, digest = publish(args.in_file, args.out_file)
+        final, digest = publish(args.in_file, args.out_file, args.score_thr)
     except (UnsafeCheckpointError, CorruptCheckpointError, ValueError) as err:
         fail(str(err), code=1)
     try:
@@ -106,6 +144,9 @@ def main(argv=None) -> int:
     size_mb = osp.getsize(final) / 2**20
     name = osp.splitext(osp.basename(final))[0]
     print(f'published {final} ({size_mb:.2f} MB, sha256 {digest}); {status}')
+    carried = load_checkpoint_file(final)['meta'].get(META_KEY)
+    print(f'alarm thresholds carried: {carried}' if carried is not None else
+          'alarm thresholds carried: none (the inspection tools use the config\'s, or 0.3)')
     print('metafile entry:')
     print(f'  - Name: {name.rsplit("-", 1)[0]}')
     print(f'    Config: {args.config or "?"}')
