@@ -1,4 +1,5 @@
 """The published RTMDet recipe's config is the training that produced its checkpoint."""
+import copy
 import os.path as osp
 
 from mmengine.config import Config
@@ -29,3 +30,33 @@ def test_final_config_is_the_screen_config_at_120_epochs():
     steps = [s['type'] for s in final.train_dataloader.dataset.pipeline]
     assert 'CachedMosaic' not in steps and 'CachedMixUp' not in steps
     assert all(h['type'] != 'PipelineSwitchHook' for h in final.custom_hooks)
+
+
+def test_the_light_head_screen_configs_change_the_head_only():
+    """The speed screen's two heads (#25): the no-Mosaic screen config with a lighter head, and
+    nothing else changed; the model still builds and predicts a batch."""
+    import torch
+    from mmdet.registry import MODELS
+    from mmdet.utils import register_all_modules
+    register_all_modules()
+    screen = Config.fromfile(osp.join(REPO, SCREEN))
+    heads = {'sdn_rtmdet_no-mosaic_head-1x64_neu.py': dict(stacked_convs=1, feat_channels=64),
+             'sdn_rtmdet_no-mosaic_head-0k3_neu.py': dict(stacked_convs=0, pred_kernel_size=3)}
+    for name, change in heads.items():
+        cfg = Config.fromfile(osp.join(REPO, 'configs/detection/rtmdet_screen', name))
+        for key in ('train_dataloader', 'val_dataloader', 'test_dataloader', 'train_cfg',
+                    'param_scheduler', 'optim_wrapper', 'custom_hooks', 'randomness'):
+            assert cfg[key] == screen[key], (name, key)
+        want = copy.deepcopy(screen.model)
+        want.bbox_head.update(change)
+        assert cfg.model == want, name
+        model = MODELS.build(cfg.model).eval()
+        convs = sum(isinstance(m, torch.nn.Conv2d) and m.kernel_size == (3, 3)
+                    for m in model.bbox_head.modules())
+        # per branch (class, box) and level: stacked convs shared, 3x3 predictions counted
+        assert convs == 2 * change['stacked_convs'] * (1 if model.bbox_head.share_conv else 3) \
+            + (6 if change.get('pred_kernel_size') == 3 else 0), (name, convs)
+        with torch.no_grad():
+            feats = model.extract_feat(torch.rand(2, 3, 192, 192))
+            outs = model.bbox_head(feats)
+        assert [tuple(c.shape) for c in outs[0]] == [(2, 6, 24, 24), (2, 6, 12, 12), (2, 6, 6, 6)]
