@@ -194,6 +194,8 @@ def test_benchmark_times_several_models_in_one_table(trained_ssd, tmp_path):
     assert [float(r[6]) for r in forward] == [1.0, 1.0]
     assert all(r[4].strip() for r in ssd if r[1].strip() == '1')  # p95 at batch 1
     swap = [r for r in rows if r[0].strip().startswith('retinanet_sdn')]
+    # a config given without weights is said to run with random ones
+    assert swap and all(r[0].strip().endswith('(random weights)') for r in swap)
     fast = [r for r in swap if 'fast' in r[2]]
     assert fast and all('n/a' in r[3] for r in fast)  # stock RetinaHead: no fast path
     assert 'environment:' in proc.stdout and out.read_text().count('| sdn_ssd_neu.py |') == 12

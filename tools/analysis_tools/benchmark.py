@@ -329,6 +329,15 @@ def model_rows(config: str, ckpt: Optional[str], args, batch: int,
             tmp.cleanup()
 
 
+def model_label(config: str, ckpt: Optional[str]) -> str:
+    """The table's model column: the config's file name, marked where no weights were given
+    (random weights: a detector's scores then sit at its initial prior, so how much work its
+    NMS gets can differ from a trained one's)."""
+    if config.startswith(CLASSICAL) or ckpt:
+        return osp.basename(config)
+    return f'{osp.basename(config)} (random weights)'
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
     if args.device.startswith('cuda') and not torch.cuda.is_available():
@@ -374,14 +383,15 @@ def main(argv=None) -> int:
                 fail(str(err), code=1)
             for row in rows:
                 records.append(dict(row, config=config, checkpoint=ckpt))
+                label = model_label(config, ckpt)
                 if row['p50'] is None:
                     why = ('mmcv has no CUDA ops' if 'stock' in row['row'] or 'pipeline' in
                            row['row'] else 'n/a for this head/device')
-                    line = f"| {osp.basename(config)} | {batch} | {row['row']} | {why} | | | |"
+                    line = f"| {label} | {batch} | {row['row']} | {why} | | | |"
                 else:
                     p95 = f"{row['p95']:.1f}" if batch == 1 else ''
                     ratio = f"{row['ratio']:.2f}" if row['ratio'] is not None else ''
-                    line = (f"| {osp.basename(config)} | {batch} | {row['row']} | "
+                    line = (f"| {label} | {batch} | {row['row']} | "
                             f"{row['p50']:.1f} | {p95} | {row['img_s']:.1f} | {ratio} |")
                 lines.append(line)
                 print(line, flush=True)
