@@ -33,15 +33,17 @@ def test_final_config_is_the_screen_config_at_120_epochs():
 
 
 def test_the_light_head_screen_configs_change_the_head_only():
-    """The speed screen's two heads (#25): the no-Mosaic screen config with a lighter head, and
-    nothing else changed; the model still builds and predicts a batch."""
+    """The speed screen's configs (#25): the no-Mosaic screen config with a lighter head (and,
+    in one, the backbone at 0.5x), nothing else changed; each builds and predicts a batch."""
     import torch
     from mmdet.registry import MODELS
     from mmdet.utils import register_all_modules
     register_all_modules()
     screen = Config.fromfile(osp.join(REPO, SCREEN))
     heads = {'sdn_rtmdet_no-mosaic_head-1x64_neu.py': dict(stacked_convs=1, feat_channels=64),
-             'sdn_rtmdet_no-mosaic_head-0k3_neu.py': dict(stacked_convs=0, pred_kernel_size=3)}
+             'sdn_rtmdet_no-mosaic_head-0k3_neu.py': dict(stacked_convs=0, pred_kernel_size=3),
+             'sdn-0.5x_rtmdet_no-mosaic_head-0k3_neu.py': dict(stacked_convs=0,
+                                                               pred_kernel_size=3)}
     for name, change in heads.items():
         cfg = Config.fromfile(osp.join(REPO, 'configs/detection/rtmdet_screen', name))
         for key in ('train_dataloader', 'val_dataloader', 'test_dataloader', 'train_cfg',
@@ -49,6 +51,9 @@ def test_the_light_head_screen_configs_change_the_head_only():
             assert cfg[key] == screen[key], (name, key)
         want = copy.deepcopy(screen.model)
         want.bbox_head.update(change)
+        if name.startswith('sdn-0.5x'):  # and the backbone at half width, its neck to fit
+            want.backbone.widen_factor = 0.5
+            want.neck.in_channels = [48, 96, 192]
         assert cfg.model == want, name
         model = MODELS.build(cfg.model).eval()
         convs = sum(isinstance(m, torch.nn.Conv2d) and m.kernel_size == (3, 3)
