@@ -424,6 +424,7 @@ def test_every_tool_help_shows_its_defaults(capsys, monkeypatch):
     text = capsys.readouterr().out
     text = ' '.join(text.split())
     assert '(default: inspection)' in text
-    assert "inspection_score_thr rules (per class, chosen on the val split), or 0.3 where " \
-        'the config has none (default: None)' in text
+    assert ("unset, the thresholds the checkpoint carries (publish_model.py --score-thr), else "
+            "the config's inspection_score_thr (per class, chosen on the val split), else 0.3 "
+            '(default: None)') in text
 
