@@ -188,8 +188,8 @@ class ExportedDetectorBase:
         self.file_precision: str = meta.get('precision', 'f32')
         #: the alarm thresholds of the exported checkpoint, or None
         #: (:mod:`mmdet_shuffledefect.apis.score_thresholds`)
-        self.inspection_score_thr = (json.loads(meta['inspection_score_thr'])
-                                     if 'inspection_score_thr' in meta else None)
+        from mmdet_shuffledefect.apis.score_thresholds import META_KEY
+        self.inspection_score_thr = json.loads(meta[META_KEY]) if META_KEY in meta else None
 
     @property
     def dataset_meta(self) -> Dict[str, Tuple[str, ...]]:

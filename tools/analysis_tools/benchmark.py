@@ -376,6 +376,7 @@ def main(argv=None) -> int:
     print('\n'.join(lines), flush=True)
     records = []
     for config, ckpt in models:
+        label = model_label(config, ckpt)
         for batch in batches:
             try:
                 rows = model_rows(config, ckpt, args, batch, pictures)
@@ -383,7 +384,6 @@ def main(argv=None) -> int:
                 fail(str(err), code=1)
             for row in rows:
                 records.append(dict(row, config=config, checkpoint=ckpt))
-                label = model_label(config, ckpt)
                 if row['p50'] is None:
                     why = ('mmcv has no CUDA ops' if 'stock' in row['row'] or 'pipeline' in
                            row['row'] else 'n/a for this head/device')
