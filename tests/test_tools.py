@@ -216,6 +216,39 @@ def test_benchmark_times_classifiers(tmp_path):
     assert all(float(r[5]) > 0 for r in rows)
 
 
+def test_benchmark_times_one_config_at_two_input_sizes(tmp_path):
+    proc = run_tool(['tools/analysis_tools/benchmark.py', CONFIG, CONFIG, '--input-size', '0',
+                     '256', '--batch-size', '2', '--warmup', '0', '--repeats', '1',
+                     '--threads', '2', '--no-onnx', '--no-pipeline',
+                     '--json', str(tmp_path / 's.json')])
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    labels = {l.split('|')[1].strip() for l in proc.stdout.splitlines() if l.startswith('| ')}
+    assert {'sdn_ssd_neu.py (random weights)',
+            'sdn_ssd_neu.py @ 256 px (random weights)'} <= labels
+    rows = json.loads((tmp_path / 's.json').read_text())['rows']
+    # the config's own size (192) for the first model, 256 for the second: the pictures
+    # and the anchors (InputScaledSSDAnchorGenerator) follow it, or the head would fail
+    assert {(r['input_size'], r['input']) for r in rows} == {(None, '192x192'),
+                                                             (256, '256x256')}
+    assert all(r['img_s'] > 0 for r in rows if r['p50'] is not None)
+
+
+def test_benchmark_refuses_input_sizes_it_cannot_apply():
+    proc = run_tool(['tools/analysis_tools/benchmark.py', CONFIG, CONFIG, '--input-size', '192',
+                     '256', '320'])
+    assert proc.returncode == 2
+    assert ('--input-size takes one size for every model or one per model (2), got 3'
+            in proc.stderr)
+    cls_cfg = 'configs/classification/sdn-1.0x_linear_30e_neu-cls.py'
+    proc = run_tool(['tools/analysis_tools/benchmark.py', cls_cfg, '--input-size', '256',
+                     '--batch-size', '1'])
+    assert proc.returncode == 2
+    assert f'--input-size 256 for {cls_cfg}: a classifier config' in proc.stderr
+    proc = run_tool(['tools/analysis_tools/benchmark.py', f'{CONFIG}:model.onnx', '--backend',
+                     'onnxruntime', '--input-size', '256'])
+    assert proc.returncode == 2 and 'an exported file keeps the size' in proc.stderr
+
+
 def test_benchmark_bad_arguments(tmp_path):
     proc = run_tool(['tools/analysis_tools/benchmark.py', f'{CONFIG}:{tmp_path}/none.pth'])
     assert proc.returncode != 0 and 'none.pth does not exist' in proc.stderr

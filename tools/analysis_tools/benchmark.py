@@ -28,7 +28,9 @@ a batch's features on ``--threads`` threads.
 
 Each row reports p50 (and p95 at batch 1) latency per batch, images per
 second, and its ratio to the forward-only rate of the same model and batch.
-CPU: batch 1 and 32; CUDA: 1, 32 and 256 (``--batch-size`` overrides).
+CPU: batch 1 and 32; CUDA: 1, 32 and 256 (``--batch-size`` overrides). ``--input-size`` times
+detectors at another square input (one size for all, or one per model: the
+same config at two sizes in one run), as ``tools/train.py --input-size`` sets it.
 ``--out`` writes the markdown table, ``--json`` every row with its config and
 checkpoint (what ``tools/analysis_tools/compare_detectors.py`` reads).
 
@@ -36,6 +38,7 @@ Example:
     python tools/analysis_tools/benchmark.py configs/sdn_ssd_neu.py:checkpoints/sdn_ssd_neu-f5992708.pth --threads 2
     python tools/analysis_tools/benchmark.py configs/sdn_ssd_neu.py:sdn.onnx --backend onnxruntime
     python tools/analysis_tools/benchmark.py configs/sdn_ssd_neu.py configs/sdn_retinanet_neu.py --device cuda
+    python tools/analysis_tools/benchmark.py configs/sdn_ssd_neu.py configs/sdn_ssd_neu.py --input-size 0 320
     python tools/analysis_tools/benchmark.py configs/classification/sdn-1.0x_linear_30e_neu-cls.py \
         configs/classification/shufflenetv2-1.0x_linear_30e_neu-cls.py --threads 2
     python tools/analysis_tools/benchmark.py classical:aeclbp:work_dirs/cv/aeclbp/fold0/model.pkl \
@@ -100,9 +103,32 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='also write every row (config, checkpoint, batch, p50, p95, '
                         'img/s) and the environment as JSON, e.g. for '
                         'tools/analysis_tools/compare_detectors.py')
+    parser.add_argument('--input-size', type=int, nargs='+', metavar='PX',
+                        help='square input side of the detectors: one for every model, or one '
+                        'per model in order (0: that config\'s own); pipelines and SSD anchors '
+                        'follow it as with tools/train.py --input-size (default: each '
+                        'config\'s own)')
     add_classes_arg(parser)
     add_partial_load_arg(parser)
     return parser.parse_args(argv)
+
+
+def input_sizes(given: Optional[List[int]], count: int) -> List[Optional[int]]:
+    """``--input-size``: the side for each of ``count`` models (``None``: the config's own).
+
+    Example:
+        >>> input_sizes([320], 2), input_sizes([0, 256], 2), input_sizes(None, 1)
+        ([320, 320], [None, 256], [None])
+    """
+    if not given:
+        return [None] * count
+    if len(given) not in (1, count):
+        fail(f'--input-size takes one size for every model or one per model ({count}), '
+             f'got {len(given)}: {given}')
+    if any(size < 0 for size in given):
+        fail(f'--input-size must be >= 0 (0: the config\'s own), got {given}')
+    sizes = given * count if len(given) == 1 else list(given)
+    return [size or None for size in sizes]
 
 
 CLASSICAL = 'classical:'
@@ -247,8 +273,8 @@ def classifier_rows(cfg, ckpt: Optional[str], args, batch: int,
 
 
 def model_rows(config: str, ckpt: Optional[str], args, batch: int,
-               pictures: List[np.ndarray]) -> List[Dict]:
-    """Time every row of one model at one batch size."""
+               pictures: List[np.ndarray], size: Optional[int] = None) -> List[Dict]:
+    """Time every row of one model at one batch size (``size``: its ``--input-size``)."""
     if args.backend in ('onnxruntime', 'openvino'):
         return onnx_rows(config, ckpt, args, batch, pictures)
     if config.startswith(CLASSICAL):
@@ -257,7 +283,16 @@ def model_rows(config: str, ckpt: Optional[str], args, batch: int,
     if ckpt:
         guard_checkpoint(args, cfg, ckpt, classes_win=True)
     if cfg.get('default_scope') == 'mmpretrain':
+        if size:
+            fail(f'--input-size {size} for {config}: a classifier config; --input-size sets '
+                 'the input of detector configs')
         return classifier_rows(cfg, ckpt, args, batch, pictures)
+    if size:
+        from mmdet_shuffledefect.utils.input_size import set_input_size
+        try:
+            set_input_size(cfg, size)
+        except ValueError as err:
+            fail(f'--input-size {size} for {config}: {err}')
     from mmdet.apis import inference_detector, init_detector
     from mmdet.models.dense_heads.base_dense_head import BaseDenseHead
 
@@ -322,20 +357,28 @@ def model_rows(config: str, ckpt: Optional[str], args, batch: int,
             head.nms_chunk = default_chunk
 
     try:
-        return timed_rows(rows, args, batch, before_each=reset_chunk)
+        return [dict(row, input=f'{height}x{width}')
+                for row in timed_rows(rows, args, batch, before_each=reset_chunk)]
     finally:
         reset_chunk()
         if tmp is not None:
             tmp.cleanup()
 
 
-def model_label(config: str, ckpt: Optional[str]) -> str:
-    """The table's model column: the config's file name, marked where no weights were given
-    (random weights: a detector's scores then sit at its initial prior, so how much work its
-    NMS gets can differ from a trained one's)."""
+def model_label(config: str, ckpt: Optional[str], size: Optional[int] = None) -> str:
+    """The table's model column: the config's file name, with the input size where
+    ``--input-size`` set it, marked where no weights were given (random weights: a detector's
+    scores then sit at its initial prior, so how much work its NMS gets can differ from a
+    trained one's).
+
+    Example:
+        >>> model_label('configs/sdn_ssd_neu.py', None, 320)
+        'sdn_ssd_neu.py @ 320 px (random weights)'
+    """
+    label = osp.basename(config) + (f' @ {size} px' if size else '')
     if config.startswith(CLASSICAL) or ckpt:
-        return osp.basename(config)
-    return f'{osp.basename(config)} (random weights)'
+        return label
+    return f'{label} (random weights)'
 
 
 def main(argv=None) -> int:
@@ -346,6 +389,12 @@ def main(argv=None) -> int:
     if min(batches) < 1:
         fail(f'--batch-size must be >= 1, got {batches}')
     models = [split_model_arg(m) for m in args.models]
+    sizes = input_sizes(args.input_size, len(models))
+    for (config, _), size in zip(models, sizes):
+        if size and (config.startswith(CLASSICAL) or args.backend != 'all'):
+            fail(f'--input-size {size} for {config}: only a detector config timed from '
+                 'PyTorch (--backend all) follows it; an exported file keeps the size it was '
+                 'exported at, a classical classifier reads the pictures at their own size')
     for config, ckpt in models:
         if config.startswith(CLASSICAL):
             from mmdet_shuffledefect.classical import CLASSICAL_METHODS
@@ -375,15 +424,15 @@ def main(argv=None) -> int:
              '|---|---|---|---|---|---|---|']
     print('\n'.join(lines), flush=True)
     records = []
-    for config, ckpt in models:
-        label = model_label(config, ckpt)
+    for (config, ckpt), size in zip(models, sizes):
+        label = model_label(config, ckpt, size)
         for batch in batches:
             try:
-                rows = model_rows(config, ckpt, args, batch, pictures)
+                rows = model_rows(config, ckpt, args, batch, pictures, size)
             except (CheckpointMismatchError, ModelConsistencyError) as err:
                 fail(str(err), code=1)
             for row in rows:
-                records.append(dict(row, config=config, checkpoint=ckpt))
+                records.append(dict(row, config=config, checkpoint=ckpt, input_size=size))
                 if row['p50'] is None:
                     why = ('mmcv has no CUDA ops' if 'stock' in row['row'] or 'pipeline' in
                            row['row'] else 'n/a for this head/device')
