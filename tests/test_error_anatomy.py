@@ -134,3 +134,52 @@ def test_tool_refuses_the_wrong_split_and_bad_files(test_dump, synth_det, tmp_pa
                      '--data-root', synth_det, '--near-iou', '0.7'])
     assert proc.returncode == 2
     assert 'expected 0 < --near-iou <= --iou-thr <= 1, got 0.7 and 0.5' in proc.stderr
+
+
+def test_tool_on_a_known_anatomy_and_its_drawing(synth_det, tmp_path):
+    """Every annotated test box predicted twice: exactly (score 0.5) and shifted down by 0.4
+    of its height (IoU 0.43, score 0.9): each class's top N are all shifted near misses of
+    boxes found lower, its next N all hits."""
+    import pickle
+
+    import cv2
+    import torch
+
+    from mmdet_shuffledefect.utils.cli import build_annotations, load_config
+    dataset = build_annotations(load_config(CONFIG, None, synth_det), 'test_dataloader')
+    dump, per_class = [], {}
+    for i in range(len(dataset)):
+        info = dataset.get_data_info(i)
+        boxes, labels, scores = [], [], []
+        for inst in info['instances']:
+            x1, y1, x2, y2 = inst['bbox']
+            shift = 0.4 * (y2 - y1 + 1)  # +1: the metric's VOC pixel convention
+            boxes += [[x1, y1, x2, y2], [x1, y1 + shift, x2, y2 + shift]]
+            labels += [inst['bbox_label']] * 2
+            scores += [0.5, 0.9]
+            per_class[inst['bbox_label']] = per_class.get(inst['bbox_label'], 0) + 1
+        dump.append(dict(img_id=info['img_id'], pred_instances=dict(
+            bboxes=torch.tensor(boxes).reshape(-1, 4), labels=torch.tensor(labels),
+            scores=torch.tensor(scores))))
+    pkl = tmp_path / 'known.pkl'
+    pkl.write_bytes(pickle.dumps(dump))
+    draw = tmp_path / 'draw'
+    proc = run_tool(['tools/analysis_tools/error_anatomy.py', CONFIG, str(pkl), '--data-root',
+                     synth_det, '--draw', str(draw), '--pictures', '2'])
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    classes = dataset.metainfo['classes']
+    for label, n in per_class.items():
+        name = classes[label]
+        head = f'| {name}: {n} boxes | top {n} (= 1 x boxes) | top {2 * n} (= 2 x boxes) | all {2 * n} |'
+        table = proc.stdout.split(head + '\n')[1].split('\n\n')[0].splitlines()[1:]
+        rows = {l.split('|')[1].strip(): [c.strip() for c in l.split('|')[2:-1]] for l in table}
+        assert rows['near miss, shifted'] == [f'{n} (100 %)', f'{n} (50 %)', f'{n} (50 %)']
+        assert rows['hit'] == ['0 (0 %)', f'{n} (50 %)', f'{n} (50 %)']
+        assert rows['(of those near misses: of a box another detection hits)'][0] == f'{n} (100 %)'
+        assert set(rows) == {'hit', 'near miss, shifted',
+                             '(of those near misses: of a box another detection hits)'}
+        drawn = min(2, n)  # --pictures 2: one picture per box in this data
+        assert f'[error_anatomy] {name}: {drawn} picture(s) drawn to {draw / (name + ".jpg")}' \
+            in proc.stdout
+        sheet = cv2.imread(str(draw / f'{name}.jpg'))
+        assert sheet is not None and sheet.shape[1] > drawn * 400  # tiles of 400 px in a row

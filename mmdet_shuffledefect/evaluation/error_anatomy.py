@@ -66,8 +66,8 @@ def detection_kinds(detections: Sequence[Tuple[float, Hashable, Sequence[float]]
             (``use_legacy_coordinate``). Defaults to True.
 
     Returns:
-        list[dict]: per detection, highest score first: ``score``, ``picture``, ``kind``
-        (one of :data:`KINDS`), ``box_index`` (the annotated box it hit, duplicated or
+        list[dict]: per detection, highest score first: ``score``, ``picture``, ``box``,
+        ``kind`` (one of :data:`KINDS`), ``box_index`` (the annotated box it hit, duplicated or
         nearly missed, else None) and, for near misses, ``box_found`` (whether some
         detection hits that box).
 
@@ -87,12 +87,13 @@ def detection_kinds(detections: Sequence[Tuple[float, Hashable, Sequence[float]]
     for i in order:
         score, picture, box = detections[i]
         boxes = np.asarray(gts[picture], np.float64).reshape(-1, 4)
-        row = dict(score=float(score), picture=picture, box_index=None)
+        row = dict(score=float(score), picture=picture, box=np.asarray(box, np.float64),
+                   box_index=None)
         out.append(row)
         if len(boxes) == 0:
             row['kind'] = 'picture without the class'
             continue
-        iou, covered, inside = _overlaps(np.asarray(box, np.float64), boxes, legacy)
+        iou, covered, inside = _overlaps(row['box'], boxes, legacy)
         k = int(iou.argmax())
         found = hit.setdefault(picture, set())
         if iou[k] >= iou_thr:

@@ -14,6 +14,7 @@ Example:
         --show crazing rolled-in_scale --out anatomy.md
 """
 import argparse
+import os
 import os.path as osp
 import sys
 from typing import Dict, List
@@ -41,6 +42,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--score-thr', type=float, default=0.0,
                         help='leave out detections scored below this')
     parser.add_argument('--out', help='also write the tables (markdown) to this file')
+    parser.add_argument('--draw', metavar='DIR',
+                        help='also draw, per class shown, the pictures of its top-ranked '
+                        'near misses: DIR/<class>.jpg (annotated boxes green, hits blue, '
+                        'near misses orange, duplicates grey, the rest red)')
+    parser.add_argument('--pictures', type=int, default=12,
+                        help='pictures per drawing (--draw)')
     add_data_args(parser)
     return parser.parse_args(argv)
 
@@ -74,8 +81,59 @@ def class_detections(preds: List[dict], label: int, score_thr: float) -> list:
     return out
 
 
+#: kind -> BGR colour of its boxes in --draw's pictures (near misses share one)
+KIND_COLOURS = {'hit': (255, 80, 0), 'duplicate': (150, 150, 150), 'near miss': (0, 140, 255)}
+OTHER_COLOUR = (0, 0, 255)
+DRAW_SCALE = 2  # NEU pictures are 200 px: drawn at 400 so that ranks and thin boxes read
+
+
+def draw_class(name: str, rows: List[dict], gts: Dict[str, np.ndarray], paths: Dict[str, str],
+               num_boxes: int, count: int, out_file: str) -> int:
+    """Draw the pictures of ``name``'s top-ranked near misses (in rank order, up to
+    ``count``), each with its annotated boxes and its detections among the first 2N ranks
+    (``rows``: :func:`detection_kinds`' output) labelled ``#rank score``; write one contact
+    sheet. Returns the pictures drawn."""
+    import cv2
+
+    from mmdet_shuffledefect.visualization.contact_sheet import (GT_COLOUR, caption_tile,
+                                                                 contact_sheet, draw_boxes)
+    ranked = rows[:2 * num_boxes]
+    chosen: List[str] = []
+    for row in ranked:
+        if row['kind'].startswith('near miss') and row['picture'] not in chosen:
+            chosen.append(row['picture'])
+    chosen = chosen[:count]
+    tiles = []
+    for picture in chosen:
+        img = cv2.imread(paths[picture])
+        if img is None:
+            print(f'[error_anatomy] cannot read {paths[picture]}; left out of {out_file}')
+            continue
+        img = cv2.resize(img, None, fx=DRAW_SCALE, fy=DRAW_SCALE, interpolation=cv2.INTER_LINEAR)
+        img = draw_boxes(img, gts[picture] * DRAW_SCALE, GT_COLOUR, thickness=2)
+        mine = [(rank, row) for rank, row in enumerate(ranked, 1) if row['picture'] == picture]
+        for rank, row in mine:
+            colour = KIND_COLOURS.get(row['kind'].split(',')[0], OTHER_COLOUR)
+            img = draw_boxes(img, row['box'][None] * DRAW_SCALE, colour,
+                             [f"#{rank} {row['score']:.2f}"], thickness=2)
+        kinds = [row['kind'].split(',')[0] for _, row in mine]
+        tiles.append(caption_tile(img, [picture, f"{kinds.count('hit')} hit(s), "
+                                        f"{kinds.count('near miss')} near miss(es)"],
+                                  size=img.shape[1]))
+    if not tiles:
+        return 0
+    sheet = contact_sheet(tiles, cols=4, title=(
+        f'{name}: pictures of the top-ranked near misses (ranks 1-{len(ranked)}); green '
+        'annotated, blue hit, orange near miss, grey duplicate, red other'))
+    os.makedirs(osp.dirname(osp.abspath(out_file)), exist_ok=True)
+    cv2.imwrite(out_file, sheet, [cv2.IMWRITE_JPEG_QUALITY, 85])
+    return len(tiles)
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
+    if args.pictures < 1:
+        fail(f'--pictures must be >= 1, got {args.pictures}')
     if not 0 < args.near_iou <= args.iou_thr <= 1:
         fail(f'expected 0 < --near-iou <= --iou-thr <= 1, got {args.near_iou} and '
              f'{args.iou_thr}')
@@ -88,6 +146,7 @@ def main(argv=None) -> int:
              f'{", ".join(classes)}')
     preds = load_predictions(args.predictions)
     infos = [dataset.get_data_info(i) for i in range(len(dataset))]
+    paths = {str(info['img_id']): info['img_path'] for info in infos}
     pictures = {str(info['img_id']) for info in infos}
     strays = sorted({str(p['img_id']) for p in preds} - pictures)
     if strays:
@@ -107,7 +166,13 @@ def main(argv=None) -> int:
             for info in infos}
         rows = detection_kinds(class_detections(preds, label, args.score_thr), gts,
                                args.iou_thr, args.near_iou)
-        lines += anatomy_table(name, rows, sum(len(b) for b in gts.values())) + ['']
+        num_boxes = sum(len(b) for b in gts.values())
+        lines += anatomy_table(name, rows, num_boxes) + ['']
+        if args.draw:
+            out_file = osp.join(args.draw, f'{name}.jpg')
+            drawn = draw_class(name, rows, gts, paths, num_boxes, args.pictures, out_file)
+            print(f'[error_anatomy] {name}: {drawn} picture(s) drawn'
+                  + (f' to {out_file}' if drawn else ' (no near miss in its top ranks)'))
     env = environment_info()
     lines.append('environment: ' + ', '.join(f'{k} {v}' for k, v in env.items()))
     print('\n'.join(lines))
