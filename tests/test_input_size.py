@@ -68,6 +68,25 @@ def test_ssd_config_moves_its_anchors_too():
     assert config_input_size(cfg) == (256, 256)
 
 
+@pytest.mark.parametrize('parent, written, options', [
+    ('configs/sdn_ssd_neu.py', 'configs/detection/ssd_sdn-1.0x_fusion_60e-ema_320px_neu-det.py',
+     {}),
+    ('configs/sdn_retinanet_neu.py',
+     'configs/detection/retinanet_sdn-1.0x_fusion_60e-ema_320px_neu-det.py',
+     {'model.test_cfg.nms.iou_threshold': 0.4}),
+])
+def test_320px_configs_are_the_input_size_lever_written_out(parent, written, options):
+    """The 320-px configs restate their pipelines: they must stay what ``--input-size 320``
+    (and the NMS IoU their comment names) makes of their parent."""
+    lever = Config.fromfile(osp.join(REPO, parent))
+    set_input_size(lever, 320)
+    lever.merge_from_dict(options)
+    config = Config.fromfile(osp.join(REPO, written))
+    for key in ('input_size', 'model', 'train_dataloader', 'val_dataloader', 'test_dataloader',
+                'custom_hooks', 'optim_wrapper', 'param_scheduler', 'train_cfg'):
+        assert config.get(key) == lever.get(key), key
+
+
 def test_anchors_in_pixels_and_bad_sizes_are_refused():
     cfg = Config.fromfile(osp.join(REPO, 'configs', 'sdn_ssd_neu.py'))
     with pytest.raises(ValueError, match='must be >= 32 px, got 16'):

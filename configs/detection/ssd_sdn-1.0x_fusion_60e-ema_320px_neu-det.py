@@ -5,7 +5,7 @@
 # the pipelines are restated because they are computed from input_size when the parent file
 # is read. The same training as
 #   python tools/train.py configs/sdn_ssd_neu.py --input-size 320
-# Test mAP@0.5 0.710 / 0.690 (seeds 0 / 1; 192 px: 0.611 / 0.614), at 0.40-0.42x the
+# Test mAP@0.5 0.710 / 0.690 (seeds 0 / 1; 192 px: 0.611 / 0.614), at 0.28-0.45x (six runs) the
 # 192-px export's speed on onnxruntime (results/recipe_ablation.md, results/inference_speed.md).
 #
 #   python tools/train.py configs/detection/ssd_sdn-1.0x_fusion_60e-ema_320px_neu-det.py
