@@ -148,6 +148,20 @@ def test_training_minutes_sums_the_parts_of_a_resumed_run(tmp_path):
         training_minutes(str(tmp_path / 'test'))
 
 
+def test_latency_cells_refuse_a_config_timed_at_two_input_sizes(tmp_path):
+    from mmdet_shuffledefect.reporting.detector_table import latency_cells
+    bench = tmp_path / 'bench.json'
+    fake_benchmark(bench, [('configs/sdn_ssd_neu.py', True)])
+    record = json.loads(bench.read_text())
+    assert latency_cells(record, 'configs/sdn_ssd_neu.py')['path'] == 'fast'
+    # benchmark.py CONFIG CONFIG --input-size 0 320: the same config's rows at two inputs
+    record['rows'] = [dict(r, input='192x192') for r in record['rows']] + [
+        dict(r, input='320x320', input_size=320) for r in record['rows']]
+    with pytest.raises(ValueError, match=r'configs/sdn_ssd_neu.py was timed at several input '
+                       r'sizes \(192x192, 320x320\)'):
+        latency_cells(record, 'configs/sdn_ssd_neu.py')
+
+
 def test_compare_detectors_tool_writes_one_table(tmp_path):
     """Rows keep the given order; size from the config, latency from the benchmark (fast
     path where timed, else stock), training minutes and epochs from the logs."""

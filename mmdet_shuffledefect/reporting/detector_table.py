@@ -95,12 +95,20 @@ def latency_cells(bench: dict, config: str) -> Dict[str, object]:
     timed it, else mmdet's stock per-image post-processing (``path`` says which).
 
     Raises:
-        ValueError: the benchmark has no timed rows of ``config`` at batch 1 and 32.
+        ValueError: the benchmark has no timed rows of ``config`` at batch 1 and 32, or
+            timed it at several input sizes (``benchmark.py --input-size``: which one the
+            table means would be a guess).
     """
     rows = [r for r in bench['rows'] if osp.normpath(r['config']) == osp.normpath(config)]
     if not rows:
         known = sorted({r['config'] for r in bench['rows']})
         raise ValueError(f'{config} is not in the benchmark (it timed: {", ".join(known)})')
+    sizes = sorted({r.get('input') or r.get('input_size') or 'the config\'s own'
+                    for r in rows}, key=str)
+    if len(sizes) > 1:
+        raise ValueError(f'{config} was timed at several input sizes ({", ".join(sizes)}) in '
+                         'this benchmark; give compare_detectors a benchmark that times it at '
+                         'one (its own input size)')
 
     def find(batch, name):
         for r in rows:
