@@ -32,19 +32,19 @@ import numpy as np
 #: every kind :func:`detection_kinds` names, in the order tables list them
 KINDS = ('hit', 'duplicate', 'near miss, larger', 'near miss, smaller', 'near miss, shifted',
          'weak overlap', 'background', 'picture without the class')
+#: :func:`kind_counts`' extra count: near misses of a box that another detection hits
+FOUND = 'near miss of a found box'
 
 
 def _overlaps(box: np.ndarray, gts: np.ndarray, legacy: bool) -> Tuple[np.ndarray, ...]:
-    """IoU, share of each gt box covered, and share of ``box`` inside each gt box."""
-    extra = 1.0 if legacy else 0.0
-    lt = np.maximum(box[:2], gts[:, :2])
-    rb = np.minimum(box[2:], gts[:, 2:])
-    wh = np.clip(rb - lt + extra, 0, None)
-    inter = wh[:, 0] * wh[:, 1]
-    area_box = (box[2] - box[0] + extra) * (box[3] - box[1] + extra)
-    area_gts = (gts[:, 2] - gts[:, 0] + extra) * (gts[:, 3] - gts[:, 1] + extra)
-    iou = inter / np.maximum(area_box + area_gts - inter, 1e-9)
-    return iou, inter / np.maximum(area_gts, 1e-9), inter / max(area_box, 1e-9)
+    """IoU of ``box`` with each gt box, the share of each gt box it covers, and its share
+    inside each gt box: mmdet's ``bbox_overlaps``, the function the metric's ``eval_map``
+    matches with (the same float32 numbers at the threshold)."""
+    from mmdet.evaluation.functional import bbox_overlaps
+    one = box[None]
+    return (bbox_overlaps(one, gts, 'iou', use_legacy_coordinate=legacy)[0],
+            bbox_overlaps(gts, one, 'iof', use_legacy_coordinate=legacy)[:, 0],
+            bbox_overlaps(one, gts, 'iof', use_legacy_coordinate=legacy)[0])
 
 
 def detection_kinds(detections: Sequence[Tuple[float, Hashable, Sequence[float]]],
@@ -126,7 +126,7 @@ def kind_counts(rows: Sequence[dict], top: Optional[int] = None) -> Counter:
     for row in rows[:top]:
         counts[row['kind']] += 1
         if row.get('box_found'):
-            counts['near miss of a found box'] += 1
+            counts[FOUND] += 1
     return counts
 
 
@@ -155,17 +155,17 @@ def anatomy_table(name: str, rows: Sequence[dict], num_boxes: int,
     sizes = [min(n, len(rows)) for n in limits] + [len(rows)]
     lines = [f'| {name}: {num_boxes} boxes | ' + ' | '.join(heads) + ' |',
              '|---|' + '---|' * len(heads)]
-    for kind in KINDS + ('near miss of a found box', ):
+    labels = {kind: kind for kind in KINDS}
+    labels[FOUND] = '(of those near misses: of a box another detection hits)'
+    for kind, label in labels.items():
         if not any(c[kind] for c in columns):
             continue
         cells = [f'{c[kind]} ({c[kind] / max(n, 1):.0%})'.replace('%)', ' %)')
                  for c, n in zip(columns, sizes)]
-        label = f'(of those near misses: of a box another detection hits)' \
-            if kind == 'near miss of a found box' else kind
         lines.append(f'| {label} | ' + ' | '.join(cells) + ' |')
     if not rows:
         lines.append('| (no detections of this class) |' + ' |' * len(heads))
     return lines
 
 
-__all__ = ['KINDS', 'anatomy_table', 'detection_kinds', 'kind_counts']
+__all__ = ['FOUND', 'KINDS', 'anatomy_table', 'detection_kinds', 'kind_counts']

@@ -103,8 +103,7 @@ def latency_cells(bench: dict, config: str) -> Dict[str, object]:
     if not rows:
         known = sorted({r['config'] for r in bench['rows']})
         raise ValueError(f'{config} is not in the benchmark (it timed: {", ".join(known)})')
-    sizes = sorted({r.get('input') or r.get('input_size') or 'the config\'s own'
-                    for r in rows}, key=str)
+    sizes = sorted({r.get('input', 'the config\'s own') for r in rows})
     if len(sizes) > 1:
         raise ValueError(f'{config} was timed at several input sizes ({", ".join(sizes)}) in '
                          'this benchmark; give compare_detectors a benchmark that times it at '

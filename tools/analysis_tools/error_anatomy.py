@@ -17,7 +17,7 @@ import argparse
 import os
 import os.path as osp
 import sys
-from typing import Dict, List
+from typing import Dict, List, Tuple
 
 import numpy as np
 
@@ -70,14 +70,19 @@ def load_predictions(path: str) -> List[dict]:
     return preds
 
 
-def class_detections(preds: List[dict], label: int, score_thr: float) -> list:
-    """``(score, picture, box)`` of every prediction of ``label`` scored >= ``score_thr``."""
+def prediction_arrays(preds: List[dict]) -> List[Tuple[str, np.ndarray, np.ndarray, np.ndarray]]:
+    """``(picture, labels, scores, boxes)`` per dumped picture, as numpy arrays (once)."""
+    return [(str(p['img_id']), *(np.asarray(p['pred_instances'][k])
+                                 for k in ('labels', 'scores', 'bboxes'))) for p in preds]
+
+
+def class_detections(arrays: list, label: int, score_thr: float) -> list:
+    """``(score, picture, box)`` of every prediction of ``label`` scored >= ``score_thr``
+    (``arrays``: :func:`prediction_arrays`)."""
     out = []
-    for pred in preds:
-        inst = pred['pred_instances']
-        labels, scores, boxes = (np.asarray(inst[k]) for k in ('labels', 'scores', 'bboxes'))
+    for picture, labels, scores, boxes in arrays:
         keep = (labels == label) & (scores >= score_thr)
-        out += [(float(s), str(pred['img_id']), b) for s, b in zip(scores[keep], boxes[keep])]
+        out += [(float(s), picture, b) for s, b in zip(scores[keep], boxes[keep])]
     return out
 
 
@@ -156,6 +161,7 @@ def main(argv=None) -> int:
     lines = [f'config: {args.config}  predictions: {args.predictions} ({len(preds)} of the '
              f'{len(infos)} {args.split} pictures)  hit: IoU >= {args.iou_thr:g}, near miss: '
              f'{args.near_iou:g}-{args.iou_thr:g}, scores >= {args.score_thr:g}', '']
+    arrays = prediction_arrays(preds)
     for name in args.show or classes:
         label = classes.index(name)
         gts: Dict[str, np.ndarray] = {
@@ -164,7 +170,7 @@ def main(argv=None) -> int:
                                            not i.get('ignore_flag', 0)],
                                           np.float64).reshape(-1, 4)
             for info in infos}
-        rows = detection_kinds(class_detections(preds, label, args.score_thr), gts,
+        rows = detection_kinds(class_detections(arrays, label, args.score_thr), gts,
                                args.iou_thr, args.near_iou)
         num_boxes = sum(len(b) for b in gts.values())
         lines += anatomy_table(name, rows, num_boxes) + ['']
