@@ -173,7 +173,7 @@ def test_deployment_table_rows_speed_and_map_in_one_run(onnx_file, synth_det, tm
     assert proc.returncode == 2 and "--line '1500:0.5': expected WIDTH_MM:MM_PER_PX" in proc.stderr
 
 
-def test_onnx_profile_splits_the_time_by_part_and_operator(onnx_file, tmp_path):
+def test_onnx_profile_splits_the_time_by_part_module_and_operator(onnx_file, tmp_path):
     out = tmp_path / 'profile.md'
     proc = run_tool(['tools/analysis_tools/profile_onnx.py', onnx_file, onnx_file,
                      '--batch-size', '2', '--warmup', '1', '--repeats', '2', '--rounds', '2',
@@ -183,6 +183,8 @@ def test_onnx_profile_splits_the_time_by_part_and_operator(onnx_file, tmp_path):
     for part in ('backbone', 'neck', 'head convolutions', 'pre/post-processing'):
         assert f'| {part} |' in text
     assert '| NonMaxSuppression | 1 |' in text and '| Conv |' in text
+    for module in ('backbone/conv1', 'backbone/layers.0', 'backbone/layers.2'):
+        assert f'| {module} |' in text  # the stages' own rows
     assert 'img/s as a ratio to sdn_ssd.onnx, each round' in text
     proc = run_tool(['tools/analysis_tools/profile_onnx.py', str(tmp_path / 'missing.onnx')])
     assert proc.returncode == 2 and 'missing.onnx does not exist' in proc.stderr
@@ -202,5 +204,5 @@ def test_profile_reader_names_a_bad_file(tmp_path):
     assert [e['ts'] for e in kept] == [11]
     with pytest.raises(ValueError, match='holds 2 runs; cannot leave out the first 2'):
         kernel_events(str(bad), skip_runs=2)
-    with pytest.raises(ValueError, match="key must be 'op' or 'part'"):
+    with pytest.raises(ValueError, match="key must be 'op', 'part' or 'module'"):
         time_by(kept, 'node')

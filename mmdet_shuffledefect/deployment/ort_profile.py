@@ -44,6 +44,23 @@ def part_of(node_name: str) -> str:
     return 'pre/post-processing'
 
 
+def module_of(node_name: str) -> str:
+    """The module a node belongs to, two levels deep (a backbone stage, a neck or head
+    layer); nodes outside the three parts fall back to :func:`part_of`.
+
+    Example:
+        >>> module_of('/backbone/layers.1/layers.1.3/dw/conv/Conv')
+        'backbone/layers.1'
+        >>> module_of('/detector/backbone/conv1/conv/Conv'), module_of('/TopK')
+        ('backbone/conv1', 'pre/post-processing')
+    """
+    part = part_of(node_name)
+    if part not in {p for _, p in PARTS}:
+        return part
+    name = node_name[len('/detector'):] if node_name.startswith('/detector/') else node_name
+    return '/'.join(name.strip('/').split('/')[:2])
+
+
 def kernel_events(path: str, skip_runs: int = 0) -> List[Dict]:
     """The node events of an onnxruntime profile file, those of its first ``skip_runs``
     session runs (warm-up: allocations, first-touch) left out.
@@ -72,11 +89,12 @@ def kernel_events(path: str, skip_runs: int = 0) -> List[Dict]:
 
 
 def time_by(events: Iterable[Dict], key: str, runs: int = 1) -> List[Dict]:
-    """Node time summed by ``key`` (``'op'``: operator type, ``'part'``: detector part).
+    """Node time summed by ``key`` (``'op'``: operator type, ``'part'``: detector part,
+    ``'module'``: backbone stage or neck/head layer).
 
     Args:
         events: Node events (:func:`kernel_events`).
-        key (str): ``'op'`` or ``'part'``.
+        key (str): ``'op'``, ``'part'`` or ``'module'`` (:func:`module_of`).
         runs (int): Session runs the profile holds (times are divided by it).
 
     Returns:
@@ -86,14 +104,15 @@ def time_by(events: Iterable[Dict], key: str, runs: int = 1) -> List[Dict]:
     Raises:
         ValueError: ``key`` is neither.
     """
-    if key not in ('op', 'part'):
-        raise ValueError(f"key must be 'op' or 'part', got {key!r}")
+    if key not in ('op', 'part', 'module'):
+        raise ValueError(f"key must be 'op', 'part' or 'module', got {key!r}")
+    name_of = {'part': part_of, 'module': module_of}.get(key)
     micros, count = defaultdict(float), defaultdict(int)
     for e in events:
         if key == 'op':
             name = e.get('args', {}).get('op_name', '?')
         else:
-            name = part_of(e['name'][:-len('_kernel_time')])
+            name = name_of(e['name'][:-len('_kernel_time')])
         micros[name] += float(e.get('dur', 0))
         count[name] += 1
     total = sum(micros.values()) or 1.0
@@ -102,4 +121,4 @@ def time_by(events: Iterable[Dict], key: str, runs: int = 1) -> List[Dict]:
     return sorted(rows, key=lambda r: -r['ms'])
 
 
-__all__ = ['PARTS', 'kernel_events', 'part_of', 'time_by']
+__all__ = ['PARTS', 'kernel_events', 'module_of', 'part_of', 'time_by']

@@ -1,5 +1,5 @@
 """Where an exported whole detector's time goes in onnxruntime: by operator type and by
-part of the detector (backbone, neck, head convolutions, pre/post-processing).
+part of the detector (backbone, neck, head convolutions, pre/post-processing) and module.
 
 One or more ``.onnx`` files (written by ``tools/deployment/export_onnx.py`` or
 ``quantize.py``) run on the same batch of steel pictures (``--images DIR``, else the
@@ -9,8 +9,9 @@ synthetic sample's), each in its own session:
   per batch of ``--repeats`` runs after ``--warmup`` each): the range over the rounds,
   and each file's speed as a ratio to the first file's in the same round;
 * then ``--profile-runs`` runs with onnxruntime's profiler on, whose node times are
-  summed by part and by operator type. Node times add up to more or less than the
-  wall time (the profiler's own cost, the runtime's overhead between nodes).
+  summed by part, by module (backbone stage, neck or head layer) and by operator
+  type. Node times add up to more or less than the wall time (the profiler's own
+  cost, the runtime's overhead between nodes).
 
 Example:
     python tools/analysis_tools/profile_onnx.py work_dirs/deploy/sdn_ssd_neu.onnx \\
@@ -71,7 +72,7 @@ def wall_ms(path: str, images: np.ndarray, args) -> float:
 
 def profile_lines(path: str, images: np.ndarray, walls: List[float], args,
                   tmp: str) -> List[str]:
-    """The two tables (by part, by operator type) of one file."""
+    """The three tables (by part, by module, by operator type) of one file."""
     feed = {'images': images}
     profiled = session(path, args.threads, osp.join(tmp, osp.basename(path)))
     for _ in range(args.warmup + args.profile_runs):
@@ -89,6 +90,10 @@ def profile_lines(path: str, images: np.ndarray, walls: List[float], args,
              f'(mean of {runs} profiled runs)', '',
              '| part | ms per batch | share of node time |', '|---|---|---|']
     lines += [f"| {r['name']} | {r['ms']:.2f} | {100 * r['share']:.1f} % |" for r in parts]
+    lines += ['', '| module (backbone stage, neck/head layer) | nodes run | ms per batch | '
+              'share of node time |', '|---|---|---|---|']
+    lines += [f"| {r['name']} | {r['nodes']:.0f} | {r['ms']:.2f} | {100 * r['share']:.1f} % |"
+              for r in time_by(events, 'module', runs)]
     lines += ['', '| operator type | nodes run | ms per batch | share of node time |',
               '|---|---|---|---|']
     lines += [f"| {r['name']} | {r['nodes']:.0f} | {r['ms']:.2f} | {100 * r['share']:.1f} % |"
