@@ -206,3 +206,18 @@ def test_profile_reader_names_a_bad_file(tmp_path):
         kernel_events(str(bad), skip_runs=2)
     with pytest.raises(ValueError, match="key must be 'op', 'part' or 'module'"):
         time_by(kept, 'node')
+
+
+def test_profile_modules_are_stages_and_layers():
+    from mmdet_shuffledefect.deployment.ort_profile import module_of, time_by
+    assert module_of('/backbone/layers.1/layers.1.3/dw/conv/Conv') == 'backbone/layers.1'
+    assert module_of('/detector/neck/lateral_convs.0/conv/Conv') == 'neck/lateral_convs.0'
+    assert module_of('/Softmax') == 'pre/post-processing'
+    assert module_of('ReorderOutput_token_3') == 'layout reorders (inserted by onnxruntime)'
+    events = [{'name': f'/backbone/layers.{s}/layers.{s}.{u}/pw1/conv/Conv_kernel_time',
+               'dur': 10 * (s + 1), 'args': {'op_name': 'Conv'}}
+              for s in range(3) for u in range(2)]
+    rows = time_by(events, 'module', runs=2)
+    assert [(r['name'], r['ms'], r['nodes']) for r in rows] == [
+        ('backbone/layers.2', 0.03, 1.0), ('backbone/layers.1', 0.02, 1.0),
+        ('backbone/layers.0', 0.01, 1.0)]
