@@ -8,7 +8,8 @@ import torch.nn as nn
 from conftest import CONFIG, REPO, run_tool
 
 from mmdet_shuffledefect.utils.checkpoint_fit import (CheckpointMismatchError, check_fits,
-                                                      first_mismatch, strict_loading)
+                                                      first_mismatch, fit_state_dict,
+                                                      strict_loading, whole_modules)
 
 NEU = ('crazing', 'inclusion', 'patches', 'pitted_surface', 'rolled-in_scale', 'scratches')
 SEVEN = NEU + ('oil_spot',)
@@ -90,7 +91,36 @@ def test_partial_load_is_asked_for_by_name(ckpts, synth_det, tmp_path):
                      '--cfg-options', 'test_dataloader.num_workers=0',
                      'test_dataloader.persistent_workers=False'])
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert 'pascal_voc/mAP' in proc.stdout + proc.stderr
+    out = proc.stdout + proc.stderr
+    assert 'pascal_voc/mAP' in out
+    # what did not load, by module, instead of mmengine's list of every tensor
+    assert (f"partial load of {ckpts['seven_as_six']}: 12 tensors of another shape, left "
+            'out: bbox_head.cls_convs.0.1, bbox_head.cls_convs.1.1, ') in out
+    assert 'size mismatch for' not in out
+
+
+def test_partial_fit_loads_what_fits_and_names_whole_modules():
+    model = nn.Sequential(nn.Conv2d(3, 8, 3), nn.BatchNorm2d(8), nn.Linear(8, 7))
+    ckpt = nn.Sequential(nn.Conv2d(3, 8, 3), nn.BatchNorm2d(8), nn.Linear(8, 6),
+                         nn.Sequential(nn.Linear(2, 2), nn.Linear(2, 2)))
+    state = {k: v for k, v in ckpt.state_dict().items() if not k.startswith('1.')}
+    fitted, lines = fit_state_dict(model, state, 'c.pth')
+    assert set(fitted) == set(model.state_dict())  # an exact load: mmengine warns of nothing
+    assert torch.equal(fitted['0.weight'], ckpt[0].weight)  # what fits is the checkpoint's
+    assert torch.equal(fitted['2.weight'], model[2].weight)  # the rest stays the model's
+    assert torch.equal(fitted['1.running_var'], model[1].running_var)
+    assert lines == [
+        'partial load of c.pth: 4 checkpoint tensors have no place in the model, left out: 3',
+        'partial load of c.pth: 2 tensors of another shape, left out: 2 (2.weight: [6, 8] in '
+        'the checkpoint, [7, 8] in the model)',
+        'partial load of c.pth: 4 model tensors are not in the checkpoint and keep their '
+        'initialisation: 1']  # num_batches_tracked is not counted
+    assert fit_state_dict(model, model.state_dict())[1] == []
+    units = [f'layers.{s}.{u}.{t}' for s in range(2) for u in range(4) for t in ('w', 'b')]
+    dropped = [k for k in units if k.split('.')[2] in ('2', '3')]
+    assert whole_modules(dropped, units) == ['layers.0.2', 'layers.0.3', 'layers.1.2',
+                                             'layers.1.3']
+    assert whole_modules(units, units) == ['layers']
 
 
 def test_api_refuses_a_checkpoint_of_another_width(ckpts):

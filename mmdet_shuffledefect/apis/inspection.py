@@ -419,7 +419,7 @@ def init_inspection_model(config, checkpoint: str, device: str = 'cpu',
     classes = meta_classes(meta)
     if classes:
         set_classes(cfg, classes)
-    with strict_loading(checkpoint, enabled=not partial_load):
+    with strict_loading(checkpoint, partial=partial_load):
         model = init_detector(cfg, checkpoint, device=device)
     check_if_ours(model, cfg)
     model.inspection_score_thr = meta.get(META_KEY)

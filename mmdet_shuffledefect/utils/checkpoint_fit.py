@@ -11,7 +11,9 @@ it runs: a shape mismatch, a missing or an unexpected tensor raises
 :class:`CheckpointMismatchError` naming the first such tensor, both shapes and
 the likely cause. Training is not affected (fine-tuning from a checkpoint of
 another class count is a partial load on purpose); ``--partial-load`` on the
-tools turns the check off.
+tools turns the check off, and instead of mmengine's list of every tensor that did
+not load, :func:`fit_state_dict` names what was left out by whole module, in three
+lines at most.
 
 Example:
     >>> import torch.nn as nn
@@ -21,12 +23,16 @@ Example:
     ('weight', (6, 4), (7, 4))
 """
 import contextlib
+import logging
 import re
-from typing import Dict, Iterator, List, Optional, Tuple
+from collections import defaultdict
+from typing import Dict, Iterable, Iterator, List, Optional, Tuple
 
 import torch.nn as nn
 
-_STATE: Dict[str, object] = {'enabled': False, 'source': None, 'original': None}
+#: mode: 'off' (mmengine's own loading), 'strict' (refuse what does not fit) or
+#: 'partial' (load what fits, name what was left out)
+_STATE: Dict[str, object] = {'mode': 'off', 'source': None, 'original': None}
 _IGNORED = re.compile(r'num_batches_tracked$')
 
 
@@ -92,14 +98,103 @@ def check_fits(module: nn.Module, state_dict: dict, source: str = 'file') -> Non
         raise CheckpointMismatchError(describe(first, source))
 
 
+def whole_modules(selected: Iterable[str], universe: Iterable[str]) -> List[str]:
+    """The shortest module paths whose tensors (of ``universe``) are all ``selected``: a
+    dropped unit is one name instead of its 18 tensors.
+
+    Example:
+        >>> keys = ['a.0.w', 'a.0.b', 'a.1.w', 'a.1.b', 'c.w']
+        >>> whole_modules(['a.1.w', 'a.1.b', 'c.w'], keys)
+        ['a.1', 'c']
+        >>> whole_modules(['a.0.w'], keys)
+        ['a.0.w']
+    """
+    selected = list(dict.fromkeys(selected))
+    chosen = set(selected)
+    total, inside = defaultdict(int), defaultdict(int)
+    for key in universe:
+        parts = key.split('.')
+        for i in range(1, len(parts) + 1):
+            total['.'.join(parts[:i])] += 1
+            inside['.'.join(parts[:i])] += key in chosen
+    names = []
+    for key in selected:
+        parts = key.split('.')
+        prefixes = ('.'.join(parts[:i]) for i in range(1, len(parts) + 1))
+        names.append(next((p for p in prefixes if total[p] == inside[p]), key))
+    return list(dict.fromkeys(names))
+
+
+def _listed(names: List[str], most: int = 6) -> str:
+    more = f', ... {len(names) - most} more' if len(names) > most else ''
+    return ', '.join(names[:most]) + more
+
+
+def fit_state_dict(module: nn.Module, state_dict: dict, source: str = 'file'
+                   ) -> Tuple[dict, List[str]]:
+    """What a partial load puts into ``module``: the checkpoint's tensors that fit and the
+    module's own for the rest, so the load is exact; and one line per kind of tensor that
+    did not load (none of the checkpoint, another shape, missing from the checkpoint),
+    naming whole modules.
+
+    Example:
+        >>> model = nn.Sequential(nn.Linear(4, 4), nn.Linear(4, 3))
+        >>> ckpt = nn.Sequential(nn.Linear(4, 4), nn.Linear(4, 2), nn.Linear(2, 2))
+        >>> state, lines = fit_state_dict(model, ckpt.state_dict(), 'c.pth')
+        >>> bool((state['0.weight'] == ckpt[0].weight).all()), sorted(state) == sorted(
+        ...     model.state_dict())
+        (True, True)
+        >>> print('\\n'.join(lines))  # doctest: +NORMALIZE_WHITESPACE
+        partial load of c.pth: 2 checkpoint tensors have no place in the model, left out: 2
+        partial load of c.pth: 2 tensors of another shape, left out: 1
+            (1.weight: [2, 4] in the checkpoint, [3, 4] in the model)
+    """
+    own = module.state_dict()
+    state = dict(own)
+    unexpected, other = [], []
+    for name, value in state_dict.items():
+        if name not in own:
+            unexpected.append(name)
+        elif _shape(value) != _shape(own[name]):
+            other.append(name)
+        else:
+            state[name] = value
+    counted = [k for k in own if not _IGNORED.search(k)]
+    missing = [k for k in counted if k not in state_dict]
+    head = f'partial load of {source}: '
+    lines = []
+    if unexpected:
+        lines.append(f'{head}{len(unexpected)} checkpoint tensors have no place in the model, '
+                     f'left out: {_listed(whole_modules(unexpected, state_dict))}')
+    if other:
+        first = other[0]
+        lines.append(f'{head}{len(other)} tensors of another shape, left out: '
+                     f'{_listed(whole_modules(other, state_dict))} ({first}: '
+                     f'{list(_shape(state_dict[first]))} in the checkpoint, '
+                     f'{list(_shape(own[first]))} in the model)')
+    if missing:
+        lines.append(f'{head}{len(missing)} model tensors are not in the checkpoint and keep '
+                     f'their initialisation: {_listed(whole_modules(missing, counted))}')
+    return state, lines
+
+
+def _unwrapped(module):
+    from mmengine.model import BaseTTAModel, is_model_wrapper
+    # mmengine loads into the wrapped model of a wrapper or a TTA model (--tta)
+    while is_model_wrapper(module) or isinstance(module, BaseTTAModel):
+        module = module.module
+    return module
+
+
 def _checked_load_state_dict(module, state_dict, strict=False, logger=None):
-    if _STATE['enabled']:
-        from mmengine.model import BaseTTAModel, is_model_wrapper
-        target = module
-        # mmengine loads into the wrapped model of a wrapper or a TTA model (--tta)
-        while is_model_wrapper(target) or isinstance(target, BaseTTAModel):
-            target = target.module
-        check_fits(target, state_dict, _STATE['source'] or 'file')
+    source = _STATE['source'] or 'file'
+    if _STATE['mode'] == 'strict':
+        check_fits(_unwrapped(module), state_dict, source)
+    elif _STATE['mode'] == 'partial':
+        from mmengine.logging import print_log
+        state_dict, lines = fit_state_dict(_unwrapped(module), state_dict, source)
+        for line in lines:
+            print_log(line, logger='current', level=logging.WARNING)
     return _STATE['original'](module, state_dict, strict, logger)
 
 
@@ -110,23 +205,28 @@ def _install() -> None:
         mmengine_checkpoint.load_state_dict = _checked_load_state_dict
 
 
-def enable_strict_loading(source: Optional[str] = None) -> None:
+def enable_strict_loading(source: Optional[str] = None, partial: bool = False) -> None:
     """Check every later mmengine ``load_state_dict`` of this process (tools call it
-    once at start unless ``--partial-load``)."""
+    once at start); ``partial`` (``--partial-load``): load what fits and name what was
+    left out instead."""
     _install()
-    _STATE['enabled'], _STATE['source'] = True, source
+    _STATE['mode'], _STATE['source'] = 'partial' if partial else 'strict', source
 
 
 @contextlib.contextmanager
-def strict_loading(source: Optional[str] = None, enabled: bool = True) -> Iterator[None]:
-    """Check mmengine's ``load_state_dict`` calls inside the ``with`` block only."""
+def strict_loading(source: Optional[str] = None, enabled: bool = True,
+                   partial: bool = False) -> Iterator[None]:
+    """Check mmengine's ``load_state_dict`` calls inside the ``with`` block only
+    (``enabled=False``: mmengine's own loading; ``partial``: as
+    :func:`enable_strict_loading`)."""
     _install()
-    before = (_STATE['enabled'], _STATE['source'])
-    _STATE['enabled'], _STATE['source'] = enabled, source
+    before = (_STATE['mode'], _STATE['source'])
+    _STATE['mode'] = 'partial' if partial else 'strict' if enabled else 'off'
+    _STATE['source'] = source
     try:
         yield
     finally:
-        _STATE['enabled'], _STATE['source'] = before
+        _STATE['mode'], _STATE['source'] = before
 
 
 def checkpoint_meta(path: str) -> dict:

@@ -140,9 +140,9 @@ def add_partial_load_arg(parser: argparse.ArgumentParser) -> None:
     """``--partial-load``: accept a checkpoint that does not fit the config."""
     parser.add_argument(
         '--partial-load', action='store_true',
-        help='load only the checkpoint tensors that fit the model and keep the rest as '
-        'initialised (default: a checkpoint that does not fit the config, or whose classes '
-        'differ from it, is refused)')
+        help='load only the checkpoint tensors that fit the model, keep the rest as '
+        'initialised and name what was left out, by module (default: a checkpoint that does '
+        'not fit the config, or whose classes differ from it, is refused)')
 
 
 def guard_checkpoint(args: argparse.Namespace, cfg: Config, checkpoint: str,
@@ -154,6 +154,7 @@ def guard_checkpoint(args: argparse.Namespace, cfg: Config, checkpoint: str,
     the model's)."""
     from mmdet_shuffledefect.utils.checkpoint_fit import checkpoint_classes, enable_strict_loading
     if getattr(args, 'partial_load', False):
+        enable_strict_loading(checkpoint, partial=True)  # names what was left out
         return
     enable_strict_loading(checkpoint)
     try:
