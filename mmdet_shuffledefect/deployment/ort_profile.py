@@ -28,6 +28,11 @@ from typing import Dict, Iterable, List
 PARTS = (('/backbone/', 'backbone'), ('/neck/', 'neck'), ('/bbox_head/', 'head convolutions'))
 
 
+def _unwrapped(node_name: str) -> str:
+    """The node name below the exported wrapper's ``/detector`` scope, where it has one."""
+    return node_name[len('/detector'):] if node_name.startswith('/detector/') else node_name
+
+
 def part_of(node_name: str) -> str:
     """The part of the detector a node belongs to, from its scope.
 
@@ -37,7 +42,7 @@ def part_of(node_name: str) -> str:
     """
     if node_name.startswith(('ReorderInput', 'ReorderOutput')):
         return 'layout reorders (inserted by onnxruntime)'
-    name = node_name[len('/detector'):] if node_name.startswith('/detector/') else node_name
+    name = _unwrapped(node_name)
     for scope, part in PARTS:
         if name.startswith(scope):
             return part
@@ -57,8 +62,7 @@ def module_of(node_name: str) -> str:
     part = part_of(node_name)
     if part not in {p for _, p in PARTS}:
         return part
-    name = node_name[len('/detector'):] if node_name.startswith('/detector/') else node_name
-    return '/'.join(name.strip('/').split('/')[:2])
+    return '/'.join(_unwrapped(node_name).strip('/').split('/')[:2])
 
 
 def kernel_events(path: str, skip_runs: int = 0) -> List[Dict]:

@@ -45,22 +45,24 @@ def _shape(value) -> Optional[Tuple[int, ...]]:
     return tuple(shape) if shape is not None else None
 
 
+def _misfits(own: dict, theirs: dict) -> Tuple[List[str], List[str], List[str]]:
+    """Names of the tensors that do not fit: of another shape, of the model missing from
+    the checkpoint, of the checkpoint not in the model (each in its dict's order)."""
+    other = [k for k, v in theirs.items() if k in own and _shape(v) != _shape(own[k])]
+    return other, [k for k in own if k not in theirs], [k for k in theirs if k not in own]
+
+
 def first_mismatch(module: nn.Module, state_dict: dict
                    ) -> Optional[Tuple[str, Optional[tuple], Optional[tuple]]]:
     """``(name, checkpoint shape, model shape)`` of the first tensor that does not fit
     (``None`` for a side that lacks it), or ``None`` when all fit."""
-    own = {k: _shape(v) for k, v in module.state_dict().items() if not _IGNORED.search(k)}
-    theirs = {k: _shape(v) for k, v in state_dict.items() if not _IGNORED.search(k)}
-    for name, shape in theirs.items():
-        if name in own and own[name] != shape:
-            return name, shape, own[name]
-    for name in own:
-        if name not in theirs:
-            return name, None, own[name]
-    for name in theirs:
-        if name not in own:
-            return name, theirs[name], None
-    return None
+    own = {k: v for k, v in module.state_dict().items() if not _IGNORED.search(k)}
+    theirs = {k: v for k, v in state_dict.items() if not _IGNORED.search(k)}
+    other, missing, unexpected = _misfits(own, theirs)
+    names = other + missing + unexpected
+    if not names:
+        return None
+    return names[0], _shape(theirs.get(names[0])), _shape(own.get(names[0]))
 
 
 def likely_cause(name: str, ckpt_shape: Optional[tuple], model_shape: Optional[tuple]) -> str:
@@ -150,17 +152,11 @@ def fit_state_dict(module: nn.Module, state_dict: dict, source: str = 'file'
             (1.weight: [2, 4] in the checkpoint, [3, 4] in the model)
     """
     own = module.state_dict()
-    state = dict(own)
-    unexpected, other = [], []
-    for name, value in state_dict.items():
-        if name not in own:
-            unexpected.append(name)
-        elif _shape(value) != _shape(own[name]):
-            other.append(name)
-        else:
-            state[name] = value
+    other, missing, unexpected = _misfits(own, state_dict)
+    left_out = set(other)
+    state = dict(own, **{k: v for k, v in state_dict.items() if k in own and k not in left_out})
     counted = [k for k in own if not _IGNORED.search(k)]
-    missing = [k for k in counted if k not in state_dict]
+    missing = [k for k in missing if not _IGNORED.search(k)]
     head = f'partial load of {source}: '
     lines = []
     if unexpected:
