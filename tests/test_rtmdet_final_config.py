@@ -2,6 +2,7 @@
 import copy
 import os.path as osp
 
+import pytest
 from mmengine.config import Config
 
 import mmdet_shuffledefect  # noqa: F401
@@ -12,9 +13,15 @@ FINAL = 'configs/detection/sdn_rtmdet_no-mosaic_120e_neu-det.py'
 SCREEN = 'configs/detection/rtmdet_screen/sdn_rtmdet_no-mosaic_neu.py'
 
 
-def test_final_config_is_the_screen_config_at_120_epochs():
-    final = Config.fromfile(osp.join(REPO, FINAL))
-    screen = Config.fromfile(osp.join(REPO, SCREEN))
+@pytest.mark.parametrize('final_name,screen_name', [
+    (FINAL, SCREEN),
+    # the line detector (#25's speed goal): the 2-4-2 backbone under the 0k3 head
+    ('configs/detection/sdn-2-4-2_rtmdet_head-0k3_120e_neu-det.py',
+     'configs/detection/rtmdet_screen/sdn-2-4-2_rtmdet_no-mosaic_head-0k3_neu.py'),
+])
+def test_final_config_is_the_screen_config_at_120_epochs(final_name, screen_name):
+    final = Config.fromfile(osp.join(REPO, final_name))
+    screen = Config.fromfile(osp.join(REPO, screen_name))
     screen.merge_from_dict(epoch_overrides(screen, 120))
     for key in ('train_dataloader', 'val_dataloader', 'test_dataloader',
                 'param_scheduler', 'optim_wrapper', 'custom_hooks', 'randomness'):
