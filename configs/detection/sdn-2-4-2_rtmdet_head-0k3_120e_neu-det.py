@@ -28,3 +28,12 @@ custom_hooks = [
     dict(type='EMAHook', ema_type='ExpMomentumEMA', momentum=0.001, gamma=300,
          update_buffers=True, priority=49),
 ]
+
+# Alarm thresholds per class for tools/inspect_defects.py and tools/inspection_station.py
+# (unless --score-thr is given), chosen on val for the published checkpoint, then read once on
+# test (crazing: 100 % of the test pictures holding it flagged, where 0.3 flagged 58 %):
+#   python tools/analysis_tools/choose_score_thr.py THIS_CONFIG \
+#       checkpoints/sdn-2-4-2_rtmdet_neu_120e-ema-cdb9fa05.pth --read-test
+# (results/alarm_thresholds/sdn-2-4-2_rtmdet_neu_120e.md)
+inspection_score_thr = {'crazing': 0.2, 'inclusion': 0.2, 'patches': 0.4,
+                        'pitted_surface': 0.35, 'rolled-in_scale': 0.3, 'scratches': 0.4}
