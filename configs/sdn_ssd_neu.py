@@ -5,7 +5,7 @@
 #
 # Input 192x192 as in the paper; trained from scratch (no ImageNet weights are
 # reachable here). Backbone + neck, data, schedule and runtime come from configs/_base_/.
-# The recipe: the 40-epoch model (configs/detection/ssd_sdn-1.0x_fusion_40e_neu-det.py)
+# The recipe: the 40-epoch model (configs/ssd/ssd_sdn-1.0x_fusion_40e_neu-det.py)
 # trained for 60 epochs with an EMA of the weights; the levers screened on val are in
 # results/recipe_ablation.md, the two seeds of this recipe in results/neu_det_detection.md.
 _base_ = [

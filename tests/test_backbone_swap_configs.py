@@ -7,13 +7,14 @@ from mmengine.config import Config
 import mmdet_shuffledefect  # noqa: F401
 from conftest import REPO
 
-FINAL = 'configs/detection/sdn_rtmdet_no-mosaic_120e_neu-det.py'
+FINAL = 'configs/rtmdet/rtmdet_sdn-1.0x_fusion_120e-ema_neu-det.py'
 SWAPS = {
-    'configs/detection/rtmdet_shufflenetv2-1.0x_no-mosaic_120e_neu-det.py':
+    'projects/shuffledefectnet_study/configs/rtmdet_shufflenetv2-1.0x_no-mosaic_120e_neu-det.py':
         ('mmpretrain.ShuffleNetV2', [116, 232, 464]),
-    'configs/detection/rtmdet_mobilenetv2_no-mosaic_120e_neu-det.py':
+    'projects/shuffledefectnet_study/configs/rtmdet_mobilenetv2_no-mosaic_120e_neu-det.py':
         ('MobileNetV2', [32, 96, 320]),
-    'configs/detection/rtmdet_resnet34_no-mosaic_120e_neu-det.py': ('ResNet', [128, 256, 512]),
+    'projects/shuffledefectnet_study/configs/rtmdet_resnet34_no-mosaic_120e_neu-det.py':
+        ('ResNet', [128, 256, 512]),
 }
 
 
@@ -28,9 +29,9 @@ def test_swap_config_is_the_final_recipe_but_the_backbone(path):
     backbone, channels = SWAPS[path]
     assert swap.model.backbone.type == backbone and swap.model.backbone.init_cfg is None
     assert swap.model.neck.in_channels == channels
-    # the alarm thresholds were chosen on the scores of the ShuffleDefectNet model's val
-    # predictions; another backbone's scores need their own choice, so none are inherited
-    assert 'inspection_score_thr' in final and 'inspection_score_thr' not in swap
+    # alarm thresholds belong to a checkpoint's scores (they ship inside it), so neither
+    # config sets any that a swapped backbone could inherit
+    assert 'inspection_score_thr' not in final and 'inspection_score_thr' not in swap
     for key in set(final.keys()) | set(swap.keys()):
         if key in ('model', 'model_wrapper_cfg', 'inspection_score_thr'):
             continue

@@ -1,6 +1,6 @@
 """Alarm thresholds carried by the checkpoint they were chosen on: written by
-publish_model.py --score-thr, read by the inspection tools (over the config's) and kept by
-the ONNX export."""
+publish_model.py --score-thr, read by the inspection tools (a config's or --score-thr
+override them, said) and kept by the ONNX export."""
 import json
 import os.path as osp
 
@@ -10,7 +10,7 @@ from conftest import CONFIG, REPO, run_tool
 
 from mmdet_shuffledefect.apis.score_thresholds import META_KEY, parse_spec
 
-CKPT = osp.join(REPO, 'checkpoints', 'sdn_ssd_neu_60e-ema-e09973a3.pth')
+CKPT = osp.join(REPO, 'checkpoints', 'sdn_ssd_neu_20261126_120205-48f4e0af.pth')
 PUBLISH = 'tools/model_converters/publish_model.py'
 LINE = dict(crazing=0.15, inclusion=0.2, patches=0.5, pitted_surface=0.25,
             **{'rolled-in_scale': 0.2}, scratches=0.15)
@@ -52,7 +52,7 @@ def test_publish_stores_them_and_a_republish_keeps_them(published, tmp_path):
     from mmdet_shuffledefect.utils.checkpoint_fit import checkpoint_meta
     path, _ = published
     assert checkpoint_meta(path)[META_KEY] == LINE
-    assert META_KEY not in checkpoint_meta(CKPT)  # the zoo's file is not changed
+    assert checkpoint_meta(CKPT)[META_KEY] != LINE  # the zoo's file is not changed
     proc = run_tool([PUBLISH, path, str(tmp_path / 'again.pth')])
     assert proc.returncode == 0, proc.stderr[-2000:]
     (again, ) = tmp_path.glob('again-*.pth')
@@ -82,7 +82,19 @@ def _inspect(config, ckpt, src, out, *extra):
     return proc.stdout, json.loads((out / 'summary.json').read_text())['score_thr']
 
 
-def test_inspection_takes_the_checkpoints_over_the_configs(published, tmp_path):
+def _without_thresholds(path, out):
+    """A copy of the checkpoint at ``path`` that carries no alarm thresholds."""
+    import torch
+
+    from mmdet_shuffledefect.compat import load_checkpoint_file
+    ckpt = load_checkpoint_file(path, map_location='cpu')
+    ckpt['meta'].pop(META_KEY, None)
+    torch.save(ckpt, out)
+    return str(out)
+
+
+def test_the_checkpoints_own_are_the_default_and_a_config_or_flag_overrides(published,
+                                                                            tmp_path):
     path, src = published
     stdout, used = _inspect(CONFIG, path, src, tmp_path / 'own')
     assert f"score threshold: {TEXT} (the checkpoint's own ({path}))" in stdout
@@ -90,13 +102,14 @@ def test_inspection_takes_the_checkpoints_over_the_configs(published, tmp_path):
     config = tmp_path / 'cfg.py'
     config.write_text(f"_base_ = {osp.join(REPO, CONFIG)!r}\ninspection_score_thr = 0.6\n")
     stdout, used = _inspect(str(config), path, src, tmp_path / 'both')
-    assert used == LINE and "the config's inspection_score_thr is not used" in stdout
-    stdout, used = _inspect(str(config), path, src, tmp_path / 'flag', '--score-thr', '0.4')
-    assert used == 0.4 and 'score threshold: 0.4 (--score-thr)' in stdout
-    stdout, used = _inspect(str(config), CKPT, src, tmp_path / 'zoo')  # carries none
     assert used == 0.6 and "(the config's inspection_score_thr" in stdout
-    stdout, used = _inspect(CONFIG, CKPT, src, tmp_path / 'none')
+    assert f"over the checkpoint's own ({path})" in stdout  # said once
+    stdout, used = _inspect(str(config), path, src, tmp_path / 'flag', '--score-thr', '0.4')
+    assert used == 0.4 and 'score threshold: 0.4 (--score-thr; over' in stdout
+    bare = _without_thresholds(path, tmp_path / 'bare.pth')
+    stdout, used = _inspect(CONFIG, bare, src, tmp_path / 'none')
     assert used == 0.3 and 'neither checkpoint nor config gives one' in stdout
+    assert 'choose_score_thr.py ... --write-checkpoint' in stdout
 
 
 def test_the_onnx_export_and_its_int8_file_keep_them(published, synth_det, tmp_path):

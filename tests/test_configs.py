@@ -11,6 +11,8 @@ import torch
 from conftest import REPO
 
 CONFIGS = sorted(p for p in glob.glob(osp.join(REPO, 'configs', '**', '*.py'), recursive=True)
+                 + glob.glob(osp.join(REPO, 'projects', '*', 'configs', '**', '*.py'),
+                             recursive=True)
                  if '_base_' not in p)
 
 
@@ -73,8 +75,8 @@ def test_config_trains_one_iteration_and_infers(path, synth_det, synth_cls, tmp_
         assert outs[0].pred_instances.bboxes.shape[-1] == 4
 
 
-DATA_SIZE = {0.25: 'configs/detection/sdn_ssd_neu_train-25pct_240e.py',
-             0.5: 'configs/detection/sdn_ssd_neu_train-50pct_120e.py'}
+DATA_SIZE = {0.25: 'projects/shuffledefectnet_study/configs/sdn_ssd_neu_train-25pct_240e.py',
+             0.5: 'projects/shuffledefectnet_study/configs/sdn_ssd_neu_train-50pct_120e.py'}
 
 
 @pytest.mark.parametrize('fraction', sorted(DATA_SIZE))
@@ -119,12 +121,13 @@ def test_class_names_are_written_once():
 
     from mmdet_shuffledefect.datasets import NEU_CLASSES
     holders = [p for p in glob.glob(osp.join(REPO, 'configs', '**', '*.py'), recursive=True)
+               + glob.glob(osp.join(REPO, 'projects', '**', '*.py'), recursive=True)
                + glob.glob(osp.join(REPO, 'mmdet_shuffledefect', '**', '*.py'), recursive=True)
                + glob.glob(osp.join(REPO, 'tools', '**', '*.py'), recursive=True)
                if "'crazing', 'inclusion'" in open(p).read()]
     assert [osp.relpath(p, REPO) for p in holders] == [
         osp.join('mmdet_shuffledefect', 'datasets', 'neu_classes.py')]
-    for config in ('sdn_ssd_neu.py', 'sdn_rtmdet_neu.py',
+    for config in ('sdn_ssd_neu.py', '_base_/rtmdet_sdn-1.0x_fusion_neu-det.py',
                    'swap_backbone/retinanet_sdn-1.0x_fpn_1x_neu-det.py',
                    'classification/sdn-1.0x_linear_30e_neu-cls.py'):
         cfg = Config.fromfile(osp.join(REPO, 'configs', config))

@@ -11,7 +11,7 @@ from conftest import REPO
 
 DOCS = ['README.md'] + sorted(osp.relpath(p, REPO) for p in glob.glob(osp.join(REPO, 'docs',
                                                                                 '*.md')))
-ROOTS = ('configs', 'tools', 'mmdet_shuffledefect', 'results', 'checkpoints', 'docs', 'tests',
+ROOTS = ('configs', 'projects', 'tools', 'mmdet_shuffledefect', 'results', 'checkpoints', 'docs', 'tests',
          'requirements')
 PATH = re.compile(r'(?<![\w/.-])((?:' + '|'.join(ROOTS) + r')/[\w./{},*+-]*[\w*}])')
 
@@ -41,8 +41,8 @@ def test_readme_is_short_and_has_the_essentials_first():
         and lines[4].startswith('make test'), 'the two commands must open the README'
     head = '\n'.join(lines[:60])
     assert 'mAP@0.5' in head and 'img/s' in head, 'expected accuracy and speed in 60 lines'
-    assert re.search(r'inspect_defects\.py .*\$CKPT', head) and 'checkpoints/' in head, \
-        'the inspect command with the published checkpoint in 60 lines'
+    assert re.search(r'inspect_defects\.py \$LINE \$LINE_CKPT', head) and 'checkpoints/' in head, \
+        'the inspect command with the published line detector in 60 lines'
     assert 'ANNOTATIONS/' in head and 'splits/' in head, 'the own-data layout in 60 lines'
 
 

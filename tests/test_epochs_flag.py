@@ -30,7 +30,7 @@ def test_two_epoch_run_has_a_two_epoch_schedule(synth_det, tmp_path):
 
 
 def test_pipeline_switch_and_intervals_follow_the_epochs():
-    cfg = Config.fromfile(osp.join(REPO, 'configs', 'sdn_rtmdet_neu.py'))
+    cfg = Config.fromfile(osp.join(REPO, 'configs', '_base_', 'rtmdet_sdn-1.0x_fusion_neu-det.py'))
     opts = epoch_overrides(cfg, 12)
     assert opts['custom_hooks.1.switch_epoch'] == 10  # 50 of 60 -> 10 of 12
     assert opts['train_cfg.val_interval'] == 1 and opts['param_scheduler.1.T_max'] == 12
@@ -38,7 +38,7 @@ def test_pipeline_switch_and_intervals_follow_the_epochs():
 
 
 def test_an_explicit_option_wins_over_the_derived_one():
-    cfg = Config.fromfile(osp.join(REPO, 'configs', 'sdn_rtmdet_neu.py'))
+    cfg = Config.fromfile(osp.join(REPO, 'configs', '_base_', 'rtmdet_sdn-1.0x_fusion_neu-det.py'))
     cfg.merge_from_dict({'train_cfg.val_interval': 7})
     opts = epoch_overrides(cfg, 12, given={'train_cfg.val_interval': 7})
     assert 'train_cfg.val_interval' not in opts

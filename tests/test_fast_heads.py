@@ -197,7 +197,7 @@ def test_fast_head_on_cuda_matches_cpu(ssd, steel_batch):
 @pytest.fixture(scope='module')
 def rtmdet():
     torch.manual_seed(0)  # the backbone's initial weights: the same model every run
-    return _detector('configs/sdn_rtmdet_neu.py')
+    return _detector('configs/_base_/rtmdet_sdn-1.0x_fusion_neu-det.py')
 
 
 def test_fast_rtmdet_matches_stock(rtmdet):

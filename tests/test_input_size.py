@@ -42,7 +42,7 @@ def test_bad_resize_scale_is_named(scale):
 
 
 def test_rtmdet_config_follows_the_input_size():
-    cfg = Config.fromfile(osp.join(REPO, 'configs', 'sdn_rtmdet_neu.py'))
+    cfg = Config.fromfile(osp.join(REPO, 'configs', '_base_', 'rtmdet_sdn-1.0x_fusion_neu-det.py'))
     changes = set_input_size(cfg, 320)
     assert config_input_size(cfg) == (320, 320) and cfg.input_size == 320
     train = cfg.train_dataloader.dataset.pipeline
@@ -69,10 +69,10 @@ def test_ssd_config_moves_its_anchors_too():
 
 
 @pytest.mark.parametrize('parent, written, options', [
-    ('configs/sdn_ssd_neu.py', 'configs/detection/ssd_sdn-1.0x_fusion_60e-ema_320px_neu-det.py',
+    ('configs/sdn_ssd_neu.py', 'configs/ssd/ssd_sdn-1.0x_fusion_60e-ema_320px_neu-det.py',
      {}),
     ('configs/sdn_retinanet_neu.py',
-     'configs/detection/retinanet_sdn-1.0x_fusion_60e-ema_320px_neu-det.py',
+     'projects/shuffledefectnet_study/configs/retinanet_sdn-1.0x_fusion_60e-ema_320px_neu-det.py',
      {'model.test_cfg.nms.iou_threshold': 0.4}),
 ])
 def test_320px_configs_are_the_input_size_lever_written_out(parent, written, options):
@@ -91,7 +91,7 @@ def test_anchors_in_pixels_and_bad_sizes_are_refused():
     cfg = Config.fromfile(osp.join(REPO, 'configs', 'sdn_ssd_neu.py'))
     with pytest.raises(ValueError, match='must be >= 32 px, got 16'):
         set_input_size(cfg, 16)
-    proc = run_tool(['tools/train.py', 'configs/detection/'
+    proc = run_tool(['tools/train.py', 'projects/shuffledefectnet_study/configs/'
                      'ssdlite_mobilenetv2_mmdet_60e-ema_neu-det.py', '--input-size', '320'])
     assert proc.returncode == 2
     assert ('--input-size 320: the SSD anchors are written out in pixels for one input size'
@@ -99,10 +99,10 @@ def test_anchors_in_pixels_and_bad_sizes_are_refused():
 
 
 def test_train_tool_trains_at_the_size_given(synth_det, tmp_path):
-    proc = run_tool(['tools/train.py', 'configs/sdn_rtmdet_neu.py', '--input-size', '224',
+    proc = run_tool(['tools/train.py', 'configs/_base_/rtmdet_sdn-1.0x_fusion_neu-det.py', '--input-size', '224',
                      '--work-dir', str(tmp_path)] + small_run_options(synth_det, 1))
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert '--input-size 224: ' in proc.stdout and 'Resize.scale (192, 192) -> (224, 224)' in \
         proc.stdout
-    dumped = Config.fromfile(str(tmp_path / 'sdn_rtmdet_neu.py'))
+    dumped = Config.fromfile(str(tmp_path / 'rtmdet_sdn-1.0x_fusion_neu-det.py'))
     assert config_input_size(dumped) == (224, 224)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from conftest import CONFIG, REPO, run_tool
 
-CKPT = osp.join(REPO, 'checkpoints', 'sdn_ssd_neu_60e-ema-e09973a3.pth')
+CKPT = osp.join(REPO, 'checkpoints', 'sdn_ssd_neu_20261126_120205-48f4e0af.pth')
 
 
 @pytest.fixture(scope='module')

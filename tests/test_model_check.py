@@ -90,7 +90,7 @@ def test_neck_channels_and_classes_are_checked():
 
 
 def test_only_detectors_with_this_package_parts_are_checked():
-    cfg = Config.fromfile(osp.join(REPO, 'configs/detection/ssdlite_mobilenetv2_mmdet_60e-ema_'
+    cfg = Config.fromfile(osp.join(REPO, 'projects/shuffledefectnet_study/configs/ssdlite_mobilenetv2_mmdet_60e-ema_'
                                    'neu-det.py'))
     model = build(cfg)
     model.bbox_head.num_classes = 3  # would be refused if checked; mmdet's own model is not

@@ -170,7 +170,7 @@ def test_rtmdet_detector_exports_and_matches_its_fast_head(tmp_path):
     from conftest import REPO
     from mmdet_shuffledefect.deployment import OnnxDetector, export_onnx
     from mmdet_shuffledefect.deployment.compare import compare_best_untied
-    cfg = Config.fromfile(osp.join(REPO, 'configs', 'sdn_rtmdet_neu.py'))
+    cfg = Config.fromfile(osp.join(REPO, 'configs', '_base_', 'rtmdet_sdn-1.0x_fusion_neu-det.py'))
     torch.manual_seed(0)
     model = init_detector(cfg, None, device='cpu').eval()
     g = torch.Generator().manual_seed(0)

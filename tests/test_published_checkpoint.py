@@ -10,11 +10,11 @@ from conftest import CKPT_40E, RECIPE_40E, REPO
 PUBLISHED = [
     (CKPT_40E, osp.join(REPO, RECIPE_40E)),
     # the final recipe, trained with an EMA: its state_dict holds the averaged weights
-    (osp.join(REPO, 'checkpoints', 'sdn_ssd_neu_60e-ema-e09973a3.pth'),
+    (osp.join(REPO, 'checkpoints', 'sdn_ssd_neu_20261126_120205-48f4e0af.pth'),
      osp.join(REPO, 'configs', 'sdn_ssd_neu.py')),
     # the same recipe at 320 px (anchors scaled with the input)
-    (osp.join(REPO, 'checkpoints', 'ssd_sdn_320px_60e-ema_neu-det-5a057870.pth'),
-     osp.join(REPO, 'configs', 'detection', 'ssd_sdn-1.0x_fusion_60e-ema_320px_neu-det.py')),
+    (osp.join(REPO, 'checkpoints', 'ssd_sdn-1.0x_fusion_60e-ema_320px_neu-det_20261203_005851-64822c29.pth'),
+     osp.join(REPO, 'configs', 'ssd', 'ssd_sdn-1.0x_fusion_60e-ema_320px_neu-det.py')),
 ]
 
 

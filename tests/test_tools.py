@@ -203,7 +203,7 @@ def test_benchmark_times_several_models_in_one_table(trained_ssd, tmp_path):
 
 def test_benchmark_times_classifiers(tmp_path):
     cls_cfg = 'configs/classification/sdn-1.0x_linear_30e_neu-cls.py'
-    ckpt = 'checkpoints/sdn-1.0x_neu-cls_train-split-20d7fa4c.pth'
+    ckpt = 'checkpoints/sdn-1.0x_linear_30e_neu-cls_20261126_101938-0c1e84ef.pth'
     proc = run_tool(['tools/analysis_tools/benchmark.py', f'{cls_cfg}:{ckpt}',
                      'configs/classification/shufflenetv2-1.0x_linear_30e_neu-cls.py',
                      '--batch-size', '1', '2', '--warmup', '0', '--repeats', '1',
@@ -457,7 +457,7 @@ def test_every_tool_help_shows_its_defaults(capsys, monkeypatch):
     text = capsys.readouterr().out
     text = ' '.join(text.split())
     assert '(default: inspection)' in text
-    assert ("unset, the thresholds the checkpoint carries (publish_model.py --score-thr), else "
-            "the config's inspection_score_thr (per class, chosen on the val split), else 0.3 "
-            '(default: None)') in text
+    assert ("unset, the config's inspection_score_thr where it fits the model's classes, else "
+            'the per-class thresholds the checkpoint carries (chosen on its val split), else '
+            '0.3 (default: None)') in text
 

@@ -97,7 +97,8 @@ def main(argv=None):
     summary = inspect_paths(model, paths, args.out_dir, score_thr=args.thresholds,
                             tile_size=args.tile_size, tile_overlap=args.tile_overlap,
                             video_every=args.video_every, save_images=not args.no_images,
-                            batch_size=args.batch_size, overwrite=args.overwrite, db=db)
+                            batch_size=args.batch_size, overwrite=args.overwrite, db=db,
+                            score_thr_source=args.score_thr_source)
     print(json.dumps(summary, indent=1))
     print(f'tiling: {summary["tiling"]}' + (f' ({len(summary["tiled_images"])} tiled)'
                                            if summary['tiled_images'] else ''))

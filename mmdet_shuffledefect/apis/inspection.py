@@ -23,7 +23,7 @@ import cv2
 import numpy as np
 import torch
 
-from .score_thresholds import META_KEY, ScoreThr, as_record, per_class
+from .score_thresholds import META_KEY, ScoreThr, as_record, resolve
 
 IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff')
 VIDEO_SUFFIXES = ('.mp4', '.avi', '.mov', '.mkv')
@@ -183,7 +183,19 @@ def merge_across_tiles(boxes: np.ndarray, scores: np.ndarray, labels: np.ndarray
             np.array([m[2] for m in merged]))
 
 
-def detect_many(model, imgs: Sequence[np.ndarray], score_thr: ScoreThr = 0.3,
+def model_thresholds(model, score_thr: Optional[ScoreThr] = None) -> Tuple[np.ndarray, str]:
+    """One threshold per class of ``model`` and where it comes from: ``score_thr`` where
+    given, else the thresholds its checkpoint carries (``model.inspection_score_thr``), else
+    the default (:func:`.score_thresholds.resolve`).
+
+    Raises:
+        ValueError: Thresholds that do not fit the model's classes.
+    """
+    return resolve(list(model.dataset_meta['classes']), given=score_thr,
+                   carried=getattr(model, 'inspection_score_thr', None))
+
+
+def detect_many(model, imgs: Sequence[np.ndarray], score_thr: Optional[ScoreThr] = None,
                 tile_size: Optional[int] = None, tile_overlap: int = 64,
                 batch_size: int = 1, tile_above: Optional[int] = None
                 ) -> List[Tuple[np.ndarray, np.ndarray, np.ndarray]]:
@@ -195,9 +207,10 @@ def detect_many(model, imgs: Sequence[np.ndarray], score_thr: ScoreThr = 0.3,
     Args:
         model: An mmdet detector or an ``OnnxDetector``.
         imgs (Sequence[np.ndarray]): HxWx3 BGR images.
-        score_thr (float | dict | Sequence[float]): Keep detections scoring at least
-            this: one number, or one per class (a class -> number dict or a sequence by
-            label index; :mod:`.score_thresholds`).
+        score_thr (float | dict | Sequence[float], optional): Keep detections scoring at
+            least this: one number, or one per class (a class -> number dict or a sequence
+            by label index; :mod:`.score_thresholds`). None: the thresholds the checkpoint
+            carries, else 0.3.
         tile_size (int, optional): Tile side in px; None never tiles.
         tile_overlap (int): Overlap between neighbouring tiles in px.
         batch_size (int): Images or tiles per forward pass.
@@ -209,7 +222,7 @@ def detect_many(model, imgs: Sequence[np.ndarray], score_thr: ScoreThr = 0.3,
     """
     if batch_size < 1:
         raise ValueError(f'batch_size must be >= 1, got {batch_size}')
-    thresholds = per_class(score_thr, model.dataset_meta['classes'])
+    thresholds, _ = model_thresholds(model, score_thr)
     jobs = []  # (image index, x0, y0, tile id or -1, crop)
     for i, img in enumerate(imgs):
         h, w = img.shape[:2]
@@ -239,7 +252,7 @@ def detect_many(model, imgs: Sequence[np.ndarray], score_thr: ScoreThr = 0.3,
     return out
 
 
-def detect(model, img: np.ndarray, score_thr: ScoreThr = 0.3, tile_size: Optional[int] = None,
+def detect(model, img: np.ndarray, score_thr: Optional[ScoreThr] = None, tile_size: Optional[int] = None,
            tile_overlap: int = 64, batch_size: int = 1
            ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Detect defects in one BGR image (tiles go ``batch_size`` at a time); see
@@ -450,11 +463,13 @@ def _images(paths: Iterable[str], video_every: int) -> Iterator[Tuple[str, Optio
             yield path, cv2.imread(path, cv2.IMREAD_COLOR)
 
 
-def inspect_paths(model, paths: Sequence[str], out_dir: str, score_thr: ScoreThr = 0.3,
+def inspect_paths(model, paths: Sequence[str], out_dir: str,
+                  score_thr: Optional[ScoreThr] = None,
                   tile_size='auto', tile_overlap: int = 64,
                   video_every: int = 1, save_images: bool = True,
                   progress: bool = True, batch_size: int = 1,
-                  overwrite: bool = False, db=None) -> Dict:
+                  overwrite: bool = False, db=None,
+                  score_thr_source: Optional[str] = None) -> Dict:
     """Inspect images/videos and write the reports under ``out_dir``.
 
     Writes ``report.json`` (every image and its defects), ``report.csv`` (one
@@ -468,8 +483,10 @@ def inspect_paths(model, paths: Sequence[str], out_dir: str, score_thr: ScoreThr
             :class:`~mmdet_shuffledefect.deployment.OnnxDetector`.
         paths (Sequence[str]): Images and videos.
         out_dir (str): Where the reports go.
-        score_thr (float | dict | Sequence[float]): Minimum score, one for every class or
-            one per class (:mod:`.score_thresholds`). Defaults to 0.3.
+        score_thr (float | dict | Sequence[float], optional): Minimum score, one for every
+            class or one per class (:mod:`.score_thresholds`). None (default): the
+            thresholds the checkpoint carries (chosen on its val split), else 0.3; the
+            summary's ``score_thr_source`` says which.
         tile_size (str | int | None): ``'auto'`` (default): resize every picture whole,
             as the config's test pipeline does, unless it is over
             ``AUTO_TILE_FACTOR`` x the model input (then tiles of the input side, said in
@@ -485,6 +502,8 @@ def inspect_paths(model, paths: Sequence[str], out_dir: str, score_thr: ScoreThr
         db (ResultsDB, optional): Also record every image (by content) and its defects
             there, one transaction per batch (:mod:`.results_db`); images it already
             holds for this model are skipped (listed in the summary).
+        score_thr_source (str, optional): Where ``score_thr`` came from, for the summary
+            (the tools pass the one line :func:`.score_thresholds.resolve` wrote).
 
     Returns:
         dict: The summary (also written to ``summary.json``).
@@ -493,7 +512,10 @@ def inspect_paths(model, paths: Sequence[str], out_dir: str, score_thr: ScoreThr
     if batch_size < 1:
         raise ValueError(f'batch_size must be >= 1, got {batch_size}')
     classes = list(model.dataset_meta['classes'])
-    thresholds = per_class(score_thr, classes)  # a bad threshold stops before any work
+    # a bad threshold stops before any work
+    thresholds, source = model_thresholds(model, score_thr)
+    if score_thr_source:
+        source = score_thr_source
     palette = model.dataset_meta.get('palette') or 'random'
     prepare_out_dir(out_dir, overwrite)
     if save_images:
@@ -523,7 +545,7 @@ def inspect_paths(model, paths: Sequence[str], out_dir: str, score_thr: ScoreThr
         imgs = [img for _, img in pending]
         tile, above, how = resolve_tiling(model, tile_size, imgs)
         tiling['how'].add(how)
-        found = detect_many(model, imgs, score_thr, tile, tile_overlap, batch_size, above)
+        found = detect_many(model, imgs, thresholds, tile, tile_overlap, batch_size, above)
         items = []
         for (name, img), (boxes, scores, labels) in zip(pending, found):
             h, w = img.shape[:2]
@@ -580,6 +602,7 @@ def inspect_paths(model, paths: Sequence[str], out_dir: str, score_thr: ScoreThr
                'images_defective': defective, 'images_clean': len(report) - defective,
                'defects_total': sum(counts.values()), 'counts_per_class': counts,
                'unreadable': unreadable, 'score_thr': as_record(thresholds, classes),
+               'score_thr_source': source,
                'tile_size': tile_size, 'tile_overlap': tile_overlap,
                # one sentence for the run: how tiled pictures were cut, if any was
                'tiling': min(tiling['how'], key=lambda h: ('cut into' not in h

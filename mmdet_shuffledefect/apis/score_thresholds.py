@@ -3,13 +3,14 @@
 A detector's scores are not alike across classes: the RTMDet head's quality-aware scores
 are low where its boxes agree little with the annotator's (crazing), so one threshold that
 suits patches (0.3) flags crazing on a third of the pictures that hold it (val split,
-``results/recipe_ablation.md``). A config may therefore carry its own
-``inspection_score_thr``: a number, or a dict of class name -> threshold, chosen on the val
-split by ``tools/analysis_tools/choose_score_thr.py``. Thresholds chosen on one model's scores
-belong to that model, so a checkpoint can carry them too (``meta['inspection_score_thr']``,
-written by ``tools/model_converters/publish_model.py --score-thr``, and kept by the ONNX export).
-The inspection tools use ``--score-thr`` where given, else the checkpoint's, else the
-config's, else :data:`DEFAULT_SCORE_THR`.
+``results/recipe_ablation.md``). Thresholds chosen on one model's scores belong to that
+model, so every published detector checkpoint carries its own (``meta['inspection_score_thr']``, chosen on the val split by
+``tools/analysis_tools/choose_score_thr.py`` and written by its ``--write-checkpoint`` or by
+``tools/model_converters/publish_model.py --score-thr``; the ONNX export keeps them).
+:func:`resolve` picks what a tool applies: ``--score-thr`` where given, else a config's
+``inspection_score_thr`` (a number, or a class -> threshold dict for exactly the model's
+classes; thresholds for other classes are set aside, said), else the checkpoint's, else
+:data:`DEFAULT_SCORE_THR`, and says which in one line.
 
 Example:
     >>> per_class(dict(crazing=0.2, patches=0.3), ('crazing', 'patches')).tolist()
@@ -19,7 +20,7 @@ Example:
     >>> parse_spec('crazing=0.15,patches=0.5')
     {'crazing': 0.15, 'patches': 0.5}
 """
-from typing import Dict, Sequence, Union
+from typing import Dict, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -75,6 +76,81 @@ def as_record(thresholds: np.ndarray, classes: Sequence[str]) -> Union[float, Di
     if is_uniform(thresholds):
         return float(thresholds[0]) if len(thresholds) else DEFAULT_SCORE_THR
     return {c: float(t) for c, t in zip(classes, thresholds)}
+
+
+def fits(score_thr: ScoreThr, classes: Sequence[str]) -> bool:
+    """Whether ``score_thr`` gives a valid threshold for exactly ``classes``."""
+    try:
+        per_class(score_thr, classes)
+    except (ValueError, TypeError):
+        return False
+    return True
+
+
+def resolve(classes: Sequence[str], given: Optional[ScoreThr] = None,
+            config_value: Optional[ScoreThr] = None, carried: Optional[ScoreThr] = None,
+            config_name: Optional[str] = None, checkpoint_name: Optional[str] = None
+            ) -> Tuple[np.ndarray, str]:
+    """The thresholds a tool applies to a model with ``classes``, and where they come from.
+
+    Order: ``given`` (``--score-thr`` or the API's ``score_thr``), else ``config_value`` (a
+    config's ``inspection_score_thr``) where it fits the classes, else ``carried`` (the
+    checkpoint's own), else :data:`DEFAULT_SCORE_THR`. A config's per-class thresholds for
+    other classes (a NEU config used for a model trained on a plant's own classes) are set
+    aside and the source says so; they are never applied.
+
+    Args:
+        classes (Sequence[str]): The model's classes.
+        given (optional): Thresholds given explicitly; they must fit.
+        config_value (optional): The config's ``inspection_score_thr``.
+        carried (optional): The checkpoint's ``meta['inspection_score_thr']``.
+        config_name (str, optional): The config's file, for the source text.
+        checkpoint_name (str, optional): The checkpoint's file, for the source text.
+
+    Returns:
+        tuple: One threshold per class (array) and a one-line source text.
+
+    Raises:
+        ValueError: ``given`` or ``carried`` does not fit ``classes`` (naming which).
+
+    Example:
+        >>> thr, source = resolve(('hole', 'scale'), config_value={'crazing': 0.2})
+        >>> thr.tolist()
+        [0.3, 0.3]
+        >>> print(source.split('; ')[0])
+        the default (neither checkpoint nor config gives one)
+    """
+    config = "the config's inspection_score_thr" + (f' ({config_name})' if config_name else '')
+    own = "the checkpoint's own" + (f' ({checkpoint_name})' if checkpoint_name else '')
+    notes = []
+    if config_value is not None and given is None and not fits(config_value, classes):
+        notes.append(f'{config} names other classes ({describe_value(config_value)}) and is '
+                     'not used')
+        config_value = None
+    if given is not None:
+        value, source = given, '--score-thr'
+    elif config_value is not None:
+        value, source = config_value, config
+    elif carried is not None:
+        value, source = carried, own
+    else:
+        value, source = DEFAULT_SCORE_THR, 'the default (neither checkpoint nor config gives one)'
+        notes.append('choose per-class ones on your val split: '
+                     'tools/analysis_tools/choose_score_thr.py ... --write-checkpoint OUT.pth')
+    if carried is not None and value is not carried:
+        notes.append(f'over {own}')
+    try:
+        thresholds = per_class(value, classes)
+    except ValueError as err:
+        raise ValueError(f'score thresholds from {source}: {err}') from None
+    return thresholds, '; '.join([source] + notes)
+
+
+def describe_value(score_thr: ScoreThr) -> str:
+    """A short text of a threshold value as written (a number or the classes it names)."""
+    if isinstance(score_thr, dict):
+        return 'classes ' + ', '.join(sorted(map(str, score_thr)))
+    return repr(score_thr)
 
 
 def parse_spec(text: str) -> ScoreThr:

@@ -38,9 +38,9 @@ import cv2
 import numpy as np
 
 from .inspection import (IMAGE_SUFFIXES, defect_records, detect_many, model_input_side,
-                         predict_batch, resolve_tiling)
+                         model_thresholds, predict_batch, resolve_tiling)
 from .results_db import picture_key
-from .score_thresholds import ScoreThr, per_class
+from .score_thresholds import ScoreThr
 
 #: Names a camera writes to before renaming them: never taken, whatever they end with.
 TEMP_SUFFIXES = ('.tmp', '.part', '.partial', '.crdownload', '.filepart', '.temp', '.swp')
@@ -196,9 +196,9 @@ class InspectionStation:
             exported one (``OnnxDetector``, ``OpenVINODetector``).
         db (ResultsDB): Where every picture, its defects and the model are recorded.
         folder (str): The folder the camera writes into.
-        score_thr (float | dict | Sequence[float]): Minimum score of a recorded defect,
-            one for every class or one per class (:mod:`.score_thresholds`).
-            Defaults to 0.3.
+        score_thr (float | dict | Sequence[float], optional): Minimum score of a recorded
+            defect, one for every class or one per class (:mod:`.score_thresholds`).
+            None (default): the thresholds the checkpoint carries, else 0.3.
         batch_size (int): Most pictures per forward pass and per transaction.
             Defaults to 32.
         tile_size: As :func:`~.inspection.inspect_paths` (``'auto'``: line-scan strips
@@ -214,20 +214,22 @@ class InspectionStation:
         ValueError: A bad argument (named with its value).
     """
 
-    def __init__(self, model, db, folder: str, score_thr: ScoreThr = 0.3, batch_size: int = 32,
+    def __init__(self, model, db, folder: str, score_thr: Optional[ScoreThr] = None,
+                 batch_size: int = 32,
                  tile_size='auto', tile_overlap: int = 64, poll_interval: float = 0.1,
                  settle: float = 0.25, empty_settle: float = 2.0,
                  progress: bool = True) -> None:
         if batch_size < 1:
             raise ValueError(f'batch_size must be >= 1, got {batch_size}')
-        per_class(score_thr, model.dataset_meta['classes'])  # ValueError names a bad one
+        # ValueError names a bad one
+        self.thresholds, self.score_thr_source = model_thresholds(model, score_thr)
         if poll_interval <= 0:
             raise ValueError(f'poll_interval must be > 0 s, got {poll_interval}')
         self.model = model
         self.db = db
         self.watcher = FolderWatcher(folder, settle, empty_settle)
         self.classes = list(model.dataset_meta['classes'])
-        self.score_thr = score_thr
+        self.score_thr = self.thresholds
         self.batch_size = batch_size
         self.tile_size = tile_size
         self.tile_overlap = tile_overlap

@@ -5,7 +5,7 @@ import argparse
 import os.path as osp
 
 from mmdet_shuffledefect.apis.score_thresholds import (DEFAULT_SCORE_THR, describe, is_uniform,
-                                                       per_class)
+                                                       resolve)
 from mmdet_shuffledefect.utils.cli import fail, run_guarded
 
 
@@ -46,8 +46,8 @@ def add_score_thr_arg(parser: argparse.ArgumentParser) -> None:
     """``--score-thr``: one threshold for every class, over the checkpoint's and config's."""
     parser.add_argument('--score-thr', type=float, default=None,
                         help='minimum score, the same for every class; unset, the '
-                        "thresholds the checkpoint carries (publish_model.py --score-thr), "
-                        "else the config's inspection_score_thr (per class, chosen on the "
+                        "config's inspection_score_thr where it fits the model's classes, "
+                        'else the per-class thresholds the checkpoint carries (chosen on its '
                         f'val split), else {DEFAULT_SCORE_THR}')
 
 
@@ -59,32 +59,22 @@ def check_score_thr_arg(args) -> None:
 
 def resolve_score_thr(args, model) -> None:
     """Set ``args.thresholds`` (one per class of ``model``), ``args.score_thr_text`` and
-    ``args.score_thr_source``: ``--score-thr`` where given, else the thresholds the
-    checkpoint (or exported file) carries (``model.inspection_score_thr``, chosen on its
-    scores), else the config's ``inspection_score_thr``, else :data:`DEFAULT_SCORE_THR`.
-    Exits 2 where the thresholds do not fit the model's classes (e.g. a config's, for a
-    model trained with ``--classes``)."""
+    ``args.score_thr_source`` by :func:`~mmdet_shuffledefect.apis.score_thresholds.resolve`:
+    ``--score-thr``, else the config's ``inspection_score_thr`` where it fits the model's
+    classes (one for other classes is set aside, said), else the thresholds the checkpoint
+    (or exported file) carries, else the default. Exits 2 where
+    thresholds the checkpoint carries do not fit its own classes."""
     from mmengine.config import Config
     classes = list(model.dataset_meta['classes'])
-    config_value = None if args.score_thr is not None else \
-        Config.fromfile(args.config).get('inspection_score_thr')
-    own = getattr(model, 'inspection_score_thr', None)
-    if args.score_thr is not None:
-        value, source = args.score_thr, '--score-thr'
-    elif own is not None:
-        value, source = own, f"the checkpoint's own ({args.checkpoint})"
-        if config_value is not None and config_value != own:
-            source += "; the config's inspection_score_thr is not used"
-    elif config_value is not None:
-        value, source = config_value, f"the config's inspection_score_thr ({args.config})"
-    else:
-        value, source = DEFAULT_SCORE_THR, 'the default; neither checkpoint nor config gives one'
+    config_value = Config.fromfile(args.config).get('inspection_score_thr')
     try:
-        args.thresholds = per_class(value, classes)
+        args.thresholds, args.score_thr_source = resolve(
+            classes, given=args.score_thr, config_value=config_value,
+            carried=getattr(model, 'inspection_score_thr', None),
+            config_name=args.config, checkpoint_name=args.checkpoint)
     except ValueError as err:
-        fail(f'{source}: {err}; give --score-thr for the classes of this model')
+        fail(f'{err}; give --score-thr for the classes of this model')
     args.score_thr_text = describe(args.thresholds, classes)
-    args.score_thr_source = source
 
 
 def tile_arg(text: str):

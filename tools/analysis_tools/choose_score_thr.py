@@ -6,7 +6,8 @@ per class the chosen threshold, its picture recall and false alarms (pictures wi
 class flagged for it) and the same at the one-for-all default 0.3, then the config line
 ``inspection_score_thr = {...}`` that ``tools/inspect_defects.py`` and
 ``tools/inspection_station.py`` read when ``--score-thr`` is not given, and the
-``publish_model.py --score-thr`` command that stores them in the checkpoint. Choose on val;
+``publish_model.py --score-thr`` command that stores them in the checkpoint
+(``--write-checkpoint OUT.pth`` writes that copy at once). Choose on val;
 ``--read-test`` then reads the test split once with the chosen thresholds.
 ``--margin-steps N`` chooses N grid thresholds lower than that edge: with 30-36 val
 pictures per class the edge often loses a picture or two on test; ``--max-false-alarm F``
@@ -14,8 +15,8 @@ then raises a class's threshold until it flags at most F of the val pictures wit
 
 Example:
     python tools/analysis_tools/choose_score_thr.py \\
-        configs/detection/sdn_rtmdet_no-mosaic_120e_neu-det.py \\
-        checkpoints/sdn_rtmdet_neu_120e-ema-a3a4cb2a.pth --min-recall 0.95 --read-test
+        configs/rtmdet/rtmdet_sdn-1.0x_fusion_120e-ema_neu-det.py \\
+        checkpoints/rtmdet_sdn-1.0x_fusion_120e-ema_neu-det_20261202_105041-787deb4d.pth --min-recall 0.95 --read-test
 """
 import argparse
 import copy
@@ -95,6 +96,10 @@ def parse_args(argv=None):
                         help='then read the test split once with the chosen thresholds (the '
                         'honest check of a choice made on a small val split)')
     parser.add_argument('--out', help='also write the table to this .md file')
+    parser.add_argument('--write-checkpoint', metavar='OUT.pth',
+                        help='write a copy of the checkpoint that carries the chosen thresholds '
+                        '(and its classes) as OUT-<hash>.pth: the inspection tools and the '
+                        'station then apply them with no flag')
     add_common_args(parser)
     add_data_args(parser)
     return parser.parse_args(argv)
@@ -139,7 +144,7 @@ def main(argv=None) -> int:
         rows.append(f'| {name} | {thr:g}{note} | {recall[thr][i]:.1%} | {alarms[thr][i]:.1%} '
                     f'| {recall[d][i]:.1%} | {alarms[d][i]:.1%} |')
     rows += ['', 'Config line (read by tools/inspect_defects.py and tools/inspection_station.py '
-             'when --score-thr is not given):', '',
+             'when --score-thr is not given, over the checkpoint\'s own):', '',
              'inspection_score_thr = {' + ', '.join(f"'{k}': {v:g}" for k, v in line.items())
              + '}', '', 'Or carried in the checkpoint itself (they were chosen on its scores; '
              'the inspection tools and the ONNX export then take them from it):', '',
@@ -158,6 +163,13 @@ def main(argv=None) -> int:
                         f'{t_alarms[thr][i]:.1%} | {t_recall[d][i]:.1%} | '
                         f'{t_alarms[d][i]:.1%} |')
     print_report(rows, args.out)
+    if args.write_checkpoint:
+        from mmdet_shuffledefect.utils.publish import publish
+        try:
+            final, _ = publish(args.checkpoint, args.write_checkpoint, line)
+        except ValueError as err:
+            fail(str(err), code=1)
+        print(f'wrote {final}: it carries these thresholds and the classes {classes}')
     return 0
 
 

@@ -11,11 +11,11 @@ detector is timed with the fast post-processing where the head has it. With
 
 Example:
     python tools/analysis_tools/benchmark.py configs/sdn_ssd_neu.py:SDN.pth \\
-        configs/detection/ssd_shufflenetv2-1.0x_fusion_60e-ema_neu-det.py:W/best.pth \\
+        configs/ssd/ssd_shufflenetv2-1.0x_fusion_60e-ema_neu-det.py:W/best.pth \\
         --threads 2 --images data/NEU-DET/IMAGES --json work_dirs/cmp/benchmark.json
     python tools/analysis_tools/compare_detectors.py \\
         "SDN=configs/sdn_ssd_neu.py:work_dirs/sdn:work_dirs/sdn/test" \\
-        "SNV2=configs/detection/ssd_shufflenetv2-1.0x_fusion_60e-ema_neu-det.py:W:W/test" \\
+        "SNV2=configs/ssd/ssd_shufflenetv2-1.0x_fusion_60e-ema_neu-det.py:W:W/test" \\
         --benchmark work_dirs/cmp/benchmark.json --out results/neu_det_detection.md
 """
 import argparse

@@ -21,7 +21,7 @@ whose batch-32 rate meets it. Time it on a quiet machine (nothing else running).
 
 Example:
     python tools/analysis_tools/deployment_table.py configs/sdn_ssd_neu.py \\
-        checkpoints/sdn_ssd_neu_60e-ema-e09973a3.pth --onnx sdn.onnx --int8 sdn_int8.onnx \\
+        checkpoints/sdn_ssd_neu_20261126_120205-48f4e0af.pth --onnx sdn.onnx --int8 sdn_int8.onnx \\
         --images data/NEU-DET/IMAGES --threads 2 --out results/deployment_speed.md
 """
 import argparse

@@ -12,8 +12,8 @@ and the other schedules' tables, is kept).
 
 Example:
     python tools/analysis_tools/screen_recipe.py \\
-        configs/detection/ssd_sdn-1.0x_fusion_40e_neu-det.py \\
-        configs/detection/recipe_ablation/ssd_sdn_ema.py --epochs 20 \\
+        configs/ssd/ssd_sdn-1.0x_fusion_40e_neu-det.py \\
+        projects/shuffledefectnet_study/configs/recipe_ablation/ssd_sdn_ema.py --epochs 20 \\
         --out results/recipe_ablation.md
     python tools/analysis_tools/screen_recipe.py CONFIGS... --epochs 20 --summarize-only
 """

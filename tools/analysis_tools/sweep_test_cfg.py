@@ -9,8 +9,8 @@ model.test_cfg.nms.iou_threshold=0.5``, or the value written into the config).
 
 Example:
     python tools/analysis_tools/sweep_test_cfg.py \\
-        configs/detection/sdn_rtmdet_no-mosaic_120e_neu-det.py \\
-        checkpoints/sdn_rtmdet_neu_120e-ema-a3a4cb2a.pth \\
+        configs/rtmdet/rtmdet_sdn-1.0x_fusion_120e-ema_neu-det.py \\
+        checkpoints/rtmdet_sdn-1.0x_fusion_120e-ema_neu-det_20261202_105041-787deb4d.pth \\
         --values nms.iou_threshold=0.3,0.4,0.45,0.5,0.6,0.7 --out nms_sweep.md
 """
 import argparse

@@ -1,9 +1,12 @@
 """The model zoo from its metafiles: print or write the README table, check, verify.
 
-  table          print the model-zoo table rendered from model-index.yml
-  update-readme  write it into README.md (between the marker lines)
-  check          exit 1 naming every problem: README table out of date, weights
-                 missing, sha256 not matching the file name suffix or the metafile
+  table          print the role table and the model-zoo table rendered from model-index.yml
+                 (the role table's speeds from --speed, one benchmark.py --json run)
+  update-readme  write them into README.md (between the marker lines)
+  check          exit 1 naming every problem: README tables out of date, weights
+                 missing, sha256 not matching the file name suffix or the metafile,
+                 weights not named <config stem>_<tag>-<hash>.pth, a detector checkpoint
+                 without its classes and alarm thresholds
   verify NAME    test the published checkpoint NAME on its config's test split
                  (tools/test.py) and compare with the metafile metric
 
@@ -36,6 +39,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('name', nargs='?', help='model name (verify)')
     parser.add_argument('--index', default=osp.join(REPO, 'model-index.yml'))
     parser.add_argument('--readme', default=osp.join(REPO, 'README.md'))
+    parser.add_argument('--speed', help='benchmark.py --json record of every published detector '
+                        f'(default: {zoo.SPEED_FILE} beside the index)')
     parser.add_argument('--data-root', help='test data (verify; default: the config\'s)')
     parser.add_argument('--tolerance', type=float, default=0.002,
                         help='largest |measured - metafile| that verify accepts')
@@ -79,27 +84,47 @@ def main(argv=None) -> int:
         models = zoo.load_models(args.index)
     except (FileNotFoundError, ValueError) as err:
         fail(str(err))
+    root = osp.dirname(osp.abspath(args.index))
+    speed = args.speed or osp.join(root, zoo.SPEED_FILE)
+    has_roles = any('Role' in m['Metadata'] for m in models)
+    role_table = None
+    if has_roles and args.command in ('table', 'update-readme'):
+        try:
+            role_table = zoo.render_role_table(models, zoo.load_speed(speed),
+                                               osp.relpath(speed, root))
+        except (FileNotFoundError, ValueError) as err:
+            fail(str(err))
     if args.command == 'table':
-        print(zoo.render_table(models))
+        print((role_table + '\n\n' if role_table else '') + zoo.render_table(models))
         return 0
     if args.command == 'update-readme':
         with open(args.readme) as f:
             text = f.read()
         try:
             text = zoo.replace_readme_table(text, zoo.render_table(models))
+            if role_table is not None:
+                text = zoo.replace_readme_role_table(text, role_table)
         except ValueError as err:
             fail(f'{args.readme}: {err}')
         with open(args.readme, 'w') as f:
             f.write(text)
-        print(f'wrote the model-zoo table ({len(models)} models) into {args.readme}')
+        for path, own in zoo.folder_readmes(models).items():
+            with open(path) as f:
+                folder = zoo.replace_readme_table(f.read(), zoo.render_table(own))
+            with open(path, 'w') as f:
+                f.write(folder)
+            print(f'wrote the table of {len(own)} models into {path}')
+        print(f'wrote the model-zoo table ({len(models)} models)'
+              + (' and the role table' if role_table else '') + f' into {args.readme}')
         return 0
     if args.command == 'check':
-        problems = zoo.check_zoo(args.index, args.readme)
+        problems = zoo.check_zoo(args.index, args.readme, args.speed)
         for p in problems:
             print(f'error: {p}', file=sys.stderr)
         if not problems:
-            print(f'model zoo OK: {len(models)} models, README table up to date, weights and '
-                  'sha256 match')
+            print(f'model zoo OK: {len(models)} models, README tables up to date, weights and '
+                  'sha256 match, named after their configs, detectors carry classes and '
+                  'thresholds')
         return 1 if problems else 0
     if not args.name:
         fail('verify needs a model NAME')

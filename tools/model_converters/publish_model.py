@@ -3,7 +3,9 @@
 Drops the optimizer, the message hub and the scheduler states, and the EMA hook's
 copy of the raw weights (``ema_state_dict``: with ``EMAHook`` the checkpoint's
 ``state_dict`` already holds the averaged weights, which validation used), saves the rest as
-``<name>-<first 8 of sha256>.pth``, verifies that the file loads (with the safe
+``<name>-<first 8 of sha256>.pth`` (for the model zoo, name it the mmdet way:
+``<config stem>_<the training run's YYYYMMDD_HHMMSS>``, which ``tools/misc/model_zoo.py check``
+enforces), verifies that the file loads (with the safe
 loader) and, given the config, that the model builds from it and runs, then
 prints the metafile entry. ``--score-thr`` stores the alarm thresholds chosen on these
 weights (``tools/analysis_tools/choose_score_thr.py``) in ``meta['inspection_score_thr']``;
@@ -11,67 +13,22 @@ the inspection tools and the ONNX export then take them from the checkpoint.
 
 Example:
     python tools/model_converters/publish_model.py work_dirs/sdn/best.pth \
-        checkpoints/sdn_ssd_neu.pth --config configs/sdn_ssd_neu.py \
+        checkpoints/sdn_ssd_neu_20261126_120205.pth --config configs/sdn_ssd_neu.py \
         --score-thr 'crazing=0.15,inclusion=0.2,patches=0.5,pitted_surface=0.25,rolled-in_scale=0.2,scratches=0.15'
 """
 import argparse
 import os
 import os.path as osp
 import sys
-from typing import Optional, Tuple
-
 import torch
 
 import mmdet_shuffledefect  # noqa: F401
-from mmdet_shuffledefect.apis.score_thresholds import (META_KEY, ScoreThr, as_record, parse_spec,
-                                                       per_class)
-from mmdet_shuffledefect.datasets.neu_classes import NEU_CLASSES
-from mmdet_shuffledefect.utils.checkpoint_fit import meta_classes
+from mmdet_shuffledefect.apis.score_thresholds import META_KEY, ScoreThr, parse_spec
 from mmdet_shuffledefect.utils.cli import DefaultsHelpFormatter, fail
+from mmdet_shuffledefect.utils.publish import DROPPED, publish
 from mmdet_shuffledefect.utils.work_dir import stale_best_warning
-from mmdet_shuffledefect.reporting.model_zoo import sha256_of
 from mmdet_shuffledefect.compat import (CorruptCheckpointError, UnsafeCheckpointError,
                                         load_checkpoint_file)
-
-DROPPED = ('optimizer', 'message_hub', 'param_schedulers', 'ema_state_dict')
-
-
-def publish(in_file: str, out_file: str,
-            score_thr: Optional[ScoreThr] = None) -> Tuple[str, str]:
-    """Write the stripped checkpoint; return its final hashed path and sha256.
-
-    Args:
-        in_file (str): Checkpoint written by the Runner (or an already published one).
-        out_file (str): Output path; the hash is appended to its name.
-        score_thr (float | dict, optional): Alarm thresholds to carry in
-            ``meta['inspection_score_thr']``, over any the checkpoint already holds.
-
-    Raises:
-        ValueError: Not an mmengine checkpoint, or thresholds that do not fit its classes.
-    """
-    ckpt = load_checkpoint_file(in_file, map_location='cpu')
-    if not isinstance(ckpt, dict) or 'state_dict' not in ckpt:
-        raise ValueError(f'{in_file} has no state_dict: not an mmengine checkpoint')
-    for key in DROPPED:
-        ckpt.pop(key, None)
-    meta = ckpt.get('meta', {})
-    ckpt['meta'] = {k: meta[k] for k in ('epoch', 'iter', 'dataset_meta', 'mmengine_version',
-                                         'experiment_name', 'seed', META_KEY) if k in meta}
-    if score_thr is not None:
-        classes = meta_classes(meta) or list(NEU_CLASSES)
-        try:
-            thresholds = per_class(score_thr, classes)
-        except ValueError as err:
-            raise ValueError(f'--score-thr for the classes of {in_file}: {err}')
-        ckpt['meta'][META_KEY] = as_record(thresholds, classes)
-    os.makedirs(osp.dirname(osp.abspath(out_file)), exist_ok=True)
-    tmp = out_file + '.tmp'
-    torch.save(ckpt, tmp)
-    stem = osp.splitext(out_file)[0]
-    digest = sha256_of(tmp)
-    final = f'{stem}-{digest[:8]}.pth'
-    os.replace(tmp, final)
-    return final, digest
 
 
 def verify(path: str, config: str) -> str:
@@ -146,9 +103,13 @@ def main(argv=None) -> int:
     print(f'published {final} ({size_mb:.2f} MB, sha256 {digest}); {status}')
     carried = load_checkpoint_file(final)['meta'].get(META_KEY)
     print(f'alarm thresholds carried: {carried}' if carried is not None else
-          'alarm thresholds carried: none (the inspection tools use the config\'s, or 0.3)')
+          'alarm thresholds carried: none (the inspection tools use 0.3, said; choose them with '
+          'choose_score_thr.py --write-checkpoint)')
     print('metafile entry:')
-    print(f'  - Name: {name.rsplit("-", 1)[0]}')
+    # the mmdet rule: the model is named after its config, the file after both and a tag
+    model_name = (osp.splitext(osp.basename(args.config))[0] if args.config
+                  else name.rsplit('-', 1)[0])
+    print(f'  - Name: {model_name}')
     print(f'    Config: {args.config or "?"}')
     print(f'    Weights: {osp.basename(final)}')
     print(f'    Metadata:\n      File size (MB): {size_mb:.2f}')
