@@ -59,3 +59,26 @@ def test_bad_tile_size_is_refused(pictures, tmp_path):
     with pytest.raises(ValueError, match="tile_size must be 'auto', a positive int or 0/None, "
                        "got -3"):
         resolve_tiling(None, -3, [])
+
+
+def test_the_api_and_the_station_apply_the_checkpoints_thresholds_by_default(pictures, tmp_path):
+    """No threshold given: the per-class ones the published checkpoint carries, said in the
+    summary; a checkpoint that carries none: 0.3, said to be the default."""
+    from mmdet_shuffledefect.apis import init_inspection_model, inspect_paths
+    from mmdet_shuffledefect.apis.station import InspectionStation
+    from mmdet_shuffledefect.utils.checkpoint_fit import checkpoint_meta
+    carried = checkpoint_meta(CKPT)['inspection_score_thr']
+    assert isinstance(carried, dict) and len(set(carried.values())) > 1  # per class
+    model = init_inspection_model(osp.join(REPO, CONFIG), CKPT)
+    paths = [str(pictures / 'own_400px.png')]
+    summary = inspect_paths(model, paths, str(tmp_path / 'own'), save_images=False,
+                            progress=False)
+    assert summary['score_thr'] == carried
+    assert summary['score_thr_source'] == "the checkpoint's own"
+    station = InspectionStation(model, None, str(tmp_path), progress=False)
+    assert dict(zip(model.dataset_meta['classes'], station.thresholds.tolist())) == carried
+    model.inspection_score_thr = None
+    summary = inspect_paths(model, paths, str(tmp_path / 'none'), save_images=False,
+                            progress=False)
+    assert summary['score_thr'] == 0.3
+    assert summary['score_thr_source'].startswith('the default (neither checkpoint nor config')

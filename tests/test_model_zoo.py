@@ -116,7 +116,7 @@ def test_the_role_table_comes_from_the_metafiles_and_one_benchmark_run():
     assert [line.split(' | ')[0] for line in body] == ['| **line**', '| **accurate**',
                                                        '| **paper**']
     assert '| 500 (2.50x) | 501 |' in body[0] and '| 200 (1.00x) |' in body[2]  # within the run
-    assert '0.700 [0.1-0.9] | 0.30 | 0.50 | 0.5 M | 250 |' in body[0]
+    assert '0.7000 [0.1-0.9] | 0.30 | 0.50 | 0.5 M | 250 |' in body[0]
     assert '- **line**: when line' in lines
     with pytest.raises(ValueError, match=r"missing \['accurate'\]"):
         role_entries(models[:2])

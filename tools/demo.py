@@ -117,7 +117,7 @@ def prepare_data(args, out):
 
 
 #: what the demo's mAP is, said beside it (docs/demo.md keeps the runs)
-DEMO_MAP_NOTE = ('the same command gave 0.189-0.232 on the CPUs measured so far (Intel Xeon, '
+DEMO_MAP_NOTE = ('the same command gave 0.189-0.252 on the CPUs measured so far (Intel Xeon, '
                  'AMD EPYC; docs/demo.md); the model zoo holds the accuracy of full trainings')
 
 

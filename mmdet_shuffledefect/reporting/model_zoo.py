@@ -174,7 +174,7 @@ def render_role_table(models: List[Dict], record: Dict, speed_file: str = SPEED_
         ort = speeds['onnxruntime']
         ratio = f' ({ort / base:.2f}x)' if ort and base else ''
         cells = [f"**{meta['Role']}**", f"`{m['Config']}`", f"`{m['Weights']}`",
-                 f"{value:.3f} [{meta.get('Test Interval', '?')}]",
+                 f"{value:.4f} [{meta.get('Test Interval', '?')}]",
                  _ap(m, 'crazing'), _ap(m, 'rolled-in_scale'),
                  f"{meta.get('Parameters (M)', '?')} M",
                  *(f'{speeds[c]:.0f}' + (ratio if c == 'onnxruntime' else '')

@@ -56,7 +56,7 @@ def publish(in_file: str, out_file: str,
         try:
             thresholds = per_class(score_thr, classes)
         except ValueError as err:
-            raise ValueError(f'score thresholds for the classes of {in_file}: {err}')
+            raise ValueError(f'--score-thr for the classes of {in_file}: {err}')
         ckpt['meta'][META_KEY] = as_record(thresholds, classes)
     os.makedirs(osp.dirname(osp.abspath(out_file)), exist_ok=True)
     tmp = out_file + '.tmp'

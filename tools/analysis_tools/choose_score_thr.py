@@ -60,6 +60,17 @@ def with_picture_grid(cfg, grid: Sequence[float], config: str):
     return cfg
 
 
+def check_writable(path: str) -> None:
+    """Exit 2 naming ``--write-checkpoint`` where its folder cannot be made or written."""
+    import os
+    import os.path as osp
+    folder = osp.dirname(osp.abspath(path))
+    while not osp.exists(folder):
+        folder = osp.dirname(folder)
+    if not osp.isdir(folder) or not os.access(folder, os.W_OK):
+        fail(f'--write-checkpoint {path}: {folder} is not a writable folder')
+
+
 def picture_rates(cfg, args, grid: Sequence[float]) -> Tuple[dict, dict, List[str]]:
     """One test run of ``cfg``: threshold -> picture recall per class, the same for false
     alarms, and the classes."""
@@ -113,6 +124,8 @@ def main(argv=None) -> int:
         fail(f'--margin-steps must be >= 0, got {args.margin_steps}')
     if args.max_false_alarm is not None and not 0 <= args.max_false_alarm <= 1:
         fail(f'--max-false-alarm must be in [0, 1], got {args.max_false_alarm}')
+    if args.write_checkpoint:  # before the val run: a target that cannot be written costs nothing
+        check_writable(args.write_checkpoint)
     apply_trust(args.trust_checkpoint)
     grid = sorted(set(args.grid) | {DEFAULT_SCORE_THR})
     cfg = load_config(args.config, args.cfg_options, args.data_root, args.classes)
@@ -167,8 +180,8 @@ def main(argv=None) -> int:
         from mmdet_shuffledefect.utils.publish import publish
         try:
             final, _ = publish(args.checkpoint, args.write_checkpoint, line)
-        except ValueError as err:
-            fail(str(err), code=1)
+        except (ValueError, OSError) as err:
+            fail(f'--write-checkpoint {args.write_checkpoint}: {err}', code=1)
         print(f'wrote {final}: it carries these thresholds and the classes {classes}')
     return 0
 
