@@ -9,7 +9,8 @@ REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIG = 'configs/sdn_ssd_neu.py'
 # The published 40-epoch checkpoint and the config it was trained with.
 RECIPE_40E = 'configs/ssd/ssd_sdn-1.0x_fusion_40e_neu-det.py'
-CKPT_40E = osp.join(REPO, 'checkpoints', 'ssd_sdn-1.0x_fusion_40e_neu-det_20261125_180427-aed12e3b.pth')
+CKPT_40E = osp.join(REPO, 'checkpoints',
+                    'ssd_sdn-1.0x_fusion_40e_neu-det_20261125_180427-aed12e3b.pth')
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -11,8 +11,8 @@ from conftest import REPO
 
 DOCS = ['README.md'] + sorted(osp.relpath(p, REPO) for p in glob.glob(osp.join(REPO, 'docs',
                                                                                 '*.md')))
-ROOTS = ('configs', 'projects', 'tools', 'mmdet_shuffledefect', 'results', 'checkpoints', 'docs', 'tests',
-         'requirements')
+ROOTS = ('configs', 'projects', 'tools', 'mmdet_shuffledefect', 'results', 'checkpoints', 'docs',
+         'tests', 'requirements')
 PATH = re.compile(r'(?<![\w/.-])((?:' + '|'.join(ROOTS) + r')/[\w./{},*+-]*[\w*}])')
 
 

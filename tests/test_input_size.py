@@ -99,7 +99,8 @@ def test_anchors_in_pixels_and_bad_sizes_are_refused():
 
 
 def test_train_tool_trains_at_the_size_given(synth_det, tmp_path):
-    proc = run_tool(['tools/train.py', 'configs/_base_/rtmdet_sdn-1.0x_fusion_neu-det.py', '--input-size', '224',
+    proc = run_tool(['tools/train.py', 'configs/_base_/rtmdet_sdn-1.0x_fusion_neu-det.py',
+                     '--input-size', '224',
                      '--work-dir', str(tmp_path)] + small_run_options(synth_det, 1))
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert '--input-size 224: ' in proc.stdout and 'Resize.scale (192, 192) -> (224, 224)' in \

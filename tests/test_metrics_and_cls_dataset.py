@@ -110,7 +110,8 @@ def test_classifier_test_tool_writes_the_confusion_picture_into_the_work_dir(cls
     cwd.mkdir()
     proc = run_tool([osp.join(REPO, 'tools', 'test.py'),
                      osp.join(REPO, 'configs', 'classification', 'sdn-1.0x_linear_30e_neu-cls.py'),
-                     osp.join(REPO, 'checkpoints', 'sdn-1.0x_linear_30e_neu-cls_20261126_101938-0c1e84ef.pth'),
+                     osp.join(REPO, 'checkpoints',
+                              'sdn-1.0x_linear_30e_neu-cls_20261126_101938-0c1e84ef.pth'),
                      '--data-root', str(root), '--work-dir', str(work), '--cfg-options',
                      'test_dataloader.num_workers=0', 'test_dataloader.persistent_workers=False'],
                     cwd=str(cwd))

@@ -90,8 +90,8 @@ def test_neck_channels_and_classes_are_checked():
 
 
 def test_only_detectors_with_this_package_parts_are_checked():
-    cfg = Config.fromfile(osp.join(REPO, 'projects/shuffledefectnet_study/configs/ssdlite_mobilenetv2_mmdet_60e-ema_'
-                                   'neu-det.py'))
+    cfg = Config.fromfile(osp.join(REPO, 'projects/shuffledefectnet_study/configs/'
+                                   'ssdlite_mobilenetv2_mmdet_60e-ema_neu-det.py'))
     model = build(cfg)
     model.bbox_head.num_classes = 3  # would be refused if checked; mmdet's own model is not
     check_if_ours(model, cfg)

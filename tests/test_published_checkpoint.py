@@ -13,7 +13,8 @@ PUBLISHED = [
     (osp.join(REPO, 'checkpoints', 'sdn_ssd_neu_20261126_120205-48f4e0af.pth'),
      osp.join(REPO, 'configs', 'sdn_ssd_neu.py')),
     # the same recipe at 320 px (anchors scaled with the input)
-    (osp.join(REPO, 'checkpoints', 'ssd_sdn-1.0x_fusion_60e-ema_320px_neu-det_20261203_005851-64822c29.pth'),
+    (osp.join(REPO, 'checkpoints',
+              'ssd_sdn-1.0x_fusion_60e-ema_320px_neu-det_20261203_005851-64822c29.pth'),
      osp.join(REPO, 'configs', 'ssd', 'ssd_sdn-1.0x_fusion_60e-ema_320px_neu-det.py')),
 ]
 

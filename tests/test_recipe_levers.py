@@ -8,7 +8,8 @@ import torch
 
 from conftest import RECIPE_40E, REPO, run_tool
 
-LEVERS = sorted(glob.glob(osp.join(REPO, 'projects', 'shuffledefectnet_study', 'configs', 'recipe_ablation', '*.py')))
+STUDY = osp.join(REPO, 'projects', 'shuffledefectnet_study', 'configs')
+LEVERS = sorted(glob.glob(osp.join(STUDY, 'recipe_ablation', '*.py')))
 ANCHORS = dict(type='SSDAnchorGenerator', scale_major=False, input_size=64, strides=[16, 32],
                ratios=[[2], [2]], min_sizes=[16, 32], max_sizes=[32, 64])
 TRAIN_CFG = dict(assigner=dict(type='MaxIoUAssigner', pos_iou_thr=0.5, neg_iou_thr=0.5,
@@ -140,7 +141,7 @@ def test_schedule_overrides_shorten_the_epoch_schedulers_only():
 
 
 def test_screen_recipe_trains_records_tabulates_and_skips_finished_runs(synth_det, tmp_path):
-    ema = osp.join(REPO, 'projects', 'shuffledefectnet_study', 'configs', 'recipe_ablation', 'ssd_sdn_ema.py')
+    ema = osp.join(STUDY, 'recipe_ablation', 'ssd_sdn_ema.py')
     out = tmp_path / 'ablation.md'
     out.write_text('# Ablation\n\nOur discussion stays.\n')
     opts = ['train_cfg.val_interval=1', 'default_hooks.logger.interval=1']

@@ -17,7 +17,8 @@ SCREEN = 'projects/shuffledefectnet_study/configs/rtmdet_screen/sdn_rtmdet_no-mo
     (FINAL, SCREEN),
     # the line detector (#25's speed goal): the 2-4-2 backbone under the 0k3 head
     ('configs/rtmdet/rtmdet_sdn-2-4-2_fusion_head-0k3_120e-ema_neu-det.py',
-     'projects/shuffledefectnet_study/configs/rtmdet_screen/sdn-2-4-2_rtmdet_no-mosaic_head-0k3_neu.py'),
+     'projects/shuffledefectnet_study/configs/rtmdet_screen/'
+     'sdn-2-4-2_rtmdet_no-mosaic_head-0k3_neu.py'),
 ])
 def test_final_config_is_the_screen_config_at_120_epochs(final_name, screen_name):
     final = Config.fromfile(osp.join(REPO, final_name))
@@ -52,7 +53,8 @@ def test_the_light_head_screen_configs_change_the_head_only():
              'sdn-0.5x_rtmdet_no-mosaic_head-0k3_neu.py': dict(stacked_convs=0,
                                                                pred_kernel_size=3)}
     for name, change in heads.items():
-        cfg = Config.fromfile(osp.join(REPO, 'projects/shuffledefectnet_study/configs/rtmdet_screen', name))
+        cfg = Config.fromfile(osp.join(REPO, 'projects', 'shuffledefectnet_study', 'configs',
+                                       'rtmdet_screen', name))
         for key in ('train_dataloader', 'val_dataloader', 'test_dataloader', 'train_cfg',
                     'param_scheduler', 'optim_wrapper', 'custom_hooks', 'randomness'):
             assert cfg[key] == screen[key], (name, key)

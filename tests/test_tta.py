@@ -12,7 +12,8 @@ import torch
 from conftest import REPO, no_worker_options, run_tool
 
 FINAL = 'configs/rtmdet/rtmdet_sdn-1.0x_fusion_120e-ema_neu-det.py'
-CKPT = osp.join(REPO, 'checkpoints', 'rtmdet_sdn-1.0x_fusion_120e-ema_neu-det_20261202_105041-787deb4d.pth')
+CKPT = osp.join(REPO, 'checkpoints',
+                'rtmdet_sdn-1.0x_fusion_120e-ema_neu-det_20261202_105041-787deb4d.pth')
 
 
 def test_views_follow_the_test_pipeline():
@@ -191,7 +192,8 @@ def test_a_checkpoint_that_does_not_fit_is_still_refused_under_tta(synth_det, tm
     """The checkpoint fit check looks through mmdet's TTA wrapper (as mmengine's loader
     does): a checkpoint of another detector is refused, not loaded in part. The synthetic
     tree stands in for data/NEU-DET, which a fresh clone does not have."""
-    ssd = osp.join(REPO, 'checkpoints', 'ssd_sdn-1.0x_fusion_40e_neu-det_20261125_180427-aed12e3b.pth')
+    ssd = osp.join(REPO, 'checkpoints',
+                   'ssd_sdn-1.0x_fusion_40e_neu-det_20261125_180427-aed12e3b.pth')
     proc = run_tool(['tools/test.py', FINAL, ssd, '--tta', '--data-root', synth_det,
                      '--work-dir', str(tmp_path), '--cfg-options'] + no_worker_options())
     assert proc.returncode != 0

@@ -1,10 +1,12 @@
-# Issue #25's final recipe: the RTMDet design (configs/_base_/rtmdet_sdn-1.0x_fusion_neu-det.py: RTMDetSepBNHead with
+# Issue #25's final recipe: the RTMDet design (configs/_base_/rtmdet_sdn-1.0x_fusion_neu-det.py:
+# RTMDetSepBNHead with
 # BatchNorm, DynamicSoftLabelAssigner, QualityFocalLoss + GIoU on ShuffleDefectNet 1.0x and the
 # fusion neck, 192 px, EMA) without Mosaic/MixUp -- the plain random resize/crop/HSV/flip
 # pipeline from the first epoch -- for 120 epochs (cosine over 120). The leave-one-out screen
 # (results/recipe_ablation.md) found Mosaic/MixUp costing accuracy on these 200-px textures at
 # 60 and at 120 epochs. The same training as
-#   python tools/train.py projects/shuffledefectnet_study/configs/rtmdet_screen/sdn_rtmdet_no-mosaic_neu.py --epochs 120
+#   python tools/train.py
+#   projects/shuffledefectnet_study/configs/rtmdet_screen/sdn_rtmdet_no-mosaic_neu.py --epochs 120
 # with a checkpoint every epoch (resumable: tools/train.py ... --resume), and NMS at IoU 0.5
 # instead of the design's 0.6, chosen on the val split after training (the IoU only acts at
 # inference; tools/analysis_tools/sweep_test_cfg.py, results/recipe_ablation.md).

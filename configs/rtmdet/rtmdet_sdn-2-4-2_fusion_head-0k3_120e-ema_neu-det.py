@@ -5,7 +5,9 @@
 # epoch, so `tools/train.py ... --resume` continues a stopped run). 0.45 M parameters,
 # 0.070 GFLOPs; exported, 1.5-2.5x the 192-px SSD's img/s on onnxruntime (2 threads, batch 32).
 # The same training as
-#   python tools/train.py projects/shuffledefectnet_study/configs/rtmdet_screen/sdn-2-4-2_rtmdet_no-mosaic_head-0k3_neu.py --epochs 120
+#   python tools/train.py
+#   projects/shuffledefectnet_study/configs/rtmdet_screen/sdn-2-4-2_rtmdet_no-mosaic_head-0k3_neu.py
+#   --epochs 120
 # written out, with NMS at IoU 0.5 (the 4-8-4 0k3 detector's choice on val; the IoU only acts
 # at inference). results/recipe_ablation.md ("The speed goal at 192 px: a faster backbone").
 #

@@ -1,5 +1,6 @@
 # The 40-epoch recipe (the first published SSD + ShuffleDefectNet 1.0x model, test mAP@0.5
-# 0.583 with checkpoints/ssd_sdn-1.0x_fusion_40e_neu-det_20261125_180427-aed12e3b.pth): depthwise SSD head + fusion neck,
+# 0.583 with checkpoints/ssd_sdn-1.0x_fusion_40e_neu-det_20261125_180427-aed12e3b.pth): depthwise
+# SSD head + fusion neck,
 # 192x192, 40 epochs of AdamW from scratch, photometric + flip augmentation only.
 # Kept as it was trained; configs/sdn_ssd_neu.py holds the current recipe. Written out in
 # full on purpose (no configs/_base_/models/ piece): a change to the current recipe's

@@ -252,8 +252,8 @@ def detect_many(model, imgs: Sequence[np.ndarray], score_thr: Optional[ScoreThr]
     return out
 
 
-def detect(model, img: np.ndarray, score_thr: Optional[ScoreThr] = None, tile_size: Optional[int] = None,
-           tile_overlap: int = 64, batch_size: int = 1
+def detect(model, img: np.ndarray, score_thr: Optional[ScoreThr] = None,
+           tile_size: Optional[int] = None, tile_overlap: int = 64, batch_size: int = 1
            ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Detect defects in one BGR image (tiles go ``batch_size`` at a time); see
     :func:`detect_many`.

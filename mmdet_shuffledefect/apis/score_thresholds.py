@@ -4,7 +4,8 @@ A detector's scores are not alike across classes: the RTMDet head's quality-awar
 are low where its boxes agree little with the annotator's (crazing), so one threshold that
 suits patches (0.3) flags crazing on a third of the pictures that hold it (val split,
 ``results/recipe_ablation.md``). Thresholds chosen on one model's scores belong to that
-model, so every published detector checkpoint carries its own (``meta['inspection_score_thr']``, chosen on the val split by
+model, so every published detector checkpoint carries its own
+(``meta['inspection_score_thr']``, chosen on the val split by
 ``tools/analysis_tools/choose_score_thr.py`` and written by its ``--write-checkpoint`` or by
 ``tools/model_converters/publish_model.py --score-thr``; the ONNX export keeps them).
 :func:`resolve` picks what a tool applies: ``--score-thr`` where given, else a config's

@@ -35,7 +35,8 @@ same config at two sizes in one run), as ``tools/train.py --input-size`` sets it
 checkpoint (what ``tools/analysis_tools/compare_detectors.py`` reads).
 
 Example:
-    python tools/analysis_tools/benchmark.py configs/sdn_ssd_neu.py:checkpoints/ssd_sdn-1.0x_fusion_40e_neu-det_20261125_180427-aed12e3b.pth --threads 2
+    python tools/analysis_tools/benchmark.py \
+        configs/sdn_ssd_neu.py:checkpoints/sdn_ssd_neu_20261126_120205-48f4e0af.pth --threads 2
     python tools/analysis_tools/benchmark.py configs/sdn_ssd_neu.py:sdn.onnx --backend onnxruntime
     python tools/analysis_tools/benchmark.py configs/sdn_ssd_neu.py configs/sdn_retinanet_neu.py --device cuda
     python tools/analysis_tools/benchmark.py configs/sdn_ssd_neu.py configs/sdn_ssd_neu.py --input-size 0 320

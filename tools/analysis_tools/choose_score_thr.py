@@ -16,7 +16,8 @@ then raises a class's threshold until it flags at most F of the val pictures wit
 Example:
     python tools/analysis_tools/choose_score_thr.py \\
         configs/rtmdet/rtmdet_sdn-1.0x_fusion_120e-ema_neu-det.py \\
-        checkpoints/rtmdet_sdn-1.0x_fusion_120e-ema_neu-det_20261202_105041-787deb4d.pth --min-recall 0.95 --read-test
+        checkpoints/rtmdet_sdn-1.0x_fusion_120e-ema_neu-det_20261202_105041-787deb4d.pth \
+        --min-recall 0.95 --read-test
 """
 import argparse
 import copy

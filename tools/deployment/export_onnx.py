@@ -8,7 +8,7 @@ detections must equal PyTorch's up to exact score ties, boxes within 1e-4 px.
 
 Example:
     python tools/deployment/export_onnx.py configs/sdn_ssd_neu.py \\
-        checkpoints/ssd_sdn-1.0x_fusion_40e_neu-det_20261125_180427-aed12e3b.pth work_dirs/sdn_ssd_neu.onnx
+        checkpoints/sdn_ssd_neu_20261126_120205-48f4e0af.pth work_dirs/sdn_ssd_neu.onnx
     python tools/test.py configs/sdn_ssd_neu.py work_dirs/sdn_ssd_neu.onnx --backend onnxruntime
 """
 import argparse

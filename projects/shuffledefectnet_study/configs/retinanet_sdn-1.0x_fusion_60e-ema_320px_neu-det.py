@@ -8,7 +8,8 @@
 #       --cfg-options model.test_cfg.nms.iou_threshold=0.4
 # Test mAP@0.5 0.656 (seed 0; 192 px: 0.609), results/recipe_ablation.md (item 5).
 #
-#   python tools/train.py projects/shuffledefectnet_study/configs/retinanet_sdn-1.0x_fusion_60e-ema_320px_neu-det.py
+#   python tools/train.py
+#   projects/shuffledefectnet_study/configs/retinanet_sdn-1.0x_fusion_60e-ema_320px_neu-det.py
 _base_ = '../../../configs/sdn_retinanet_neu.py'
 
 input_size = 320

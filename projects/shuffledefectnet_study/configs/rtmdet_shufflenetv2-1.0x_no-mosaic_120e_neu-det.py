@@ -2,7 +2,8 @@
 # with mmpretrain's ShuffleNetV2 1.0x instead of ShuffleDefectNet 1.0x; same neck, head, data
 # and schedule. From scratch.
 #
-#   python tools/train.py projects/shuffledefectnet_study/configs/rtmdet_shufflenetv2-1.0x_no-mosaic_120e_neu-det.py
+#   python tools/train.py
+#   projects/shuffledefectnet_study/configs/rtmdet_shufflenetv2-1.0x_no-mosaic_120e_neu-det.py
 _base_ = '../../../configs/_base_/rtmdet_sdn-1.0x_fusion_neu-det.py'
 
 # the final recipe's training (configs/rtmdet/rtmdet_sdn-1.0x_fusion_120e-ema_neu-det.py), repeated

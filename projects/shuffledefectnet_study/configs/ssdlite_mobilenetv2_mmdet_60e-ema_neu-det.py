@@ -6,7 +6,8 @@
 # this project's 2-core CPU. Changed from mmdet's file, and nothing else: num_classes, the
 # anchor sizes and strides scaled from 320 to 192 px, the datasets, the schedule.
 #
-#   python tools/train.py projects/shuffledefectnet_study/configs/ssdlite_mobilenetv2_mmdet_60e-ema_neu-det.py
+#   python tools/train.py
+#   projects/shuffledefectnet_study/configs/ssdlite_mobilenetv2_mmdet_60e-ema_neu-det.py
 _base_ = 'mmdet::ssd/ssdlite_mobilenetv2-scratch_8xb24-600e_coco.py'
 
 custom_imports = dict(imports=['mmdet_shuffledefect'], allow_failed_imports=False)

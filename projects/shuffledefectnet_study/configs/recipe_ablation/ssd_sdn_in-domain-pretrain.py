@@ -9,4 +9,5 @@ _base_ = '../../../../configs/ssd/ssd_sdn-1.0x_fusion_40e_neu-det.py'
 model = dict(
     backbone=dict(
         init_cfg=dict(_delete_=True, type='Pretrained', prefix='backbone.',
-                      checkpoint='checkpoints/sdn-1.0x_linear_30e_neu-cls_20261126_101938-0c1e84ef.pth')))
+                      checkpoint='checkpoints/'
+                      'sdn-1.0x_linear_30e_neu-cls_20261126_101938-0c1e84ef.pth')))

@@ -5,7 +5,8 @@
 # onnxruntime, short of the 1.6x; this one: 0.042 G, 0.24 M parameters.
 # results/recipe_ablation.md ("a lighter head").
 #
-#   python tools/train.py projects/shuffledefectnet_study/configs/rtmdet_screen/sdn-0.5x_rtmdet_no-mosaic_head-0k3_neu.py
+#   python tools/train.py
+#   projects/shuffledefectnet_study/configs/rtmdet_screen/sdn-0.5x_rtmdet_no-mosaic_head-0k3_neu.py
 _base_ = '../../../../configs/_base_/rtmdet_sdn-1.0x_fusion_neu-det.py'
 
 model = dict(

@@ -7,7 +7,8 @@
 # trained 0k3 checkpoint loads into it with --partial-load. results/recipe_ablation.md
 # ("a faster backbone").
 #
-#   python tools/train.py projects/shuffledefectnet_study/configs/rtmdet_screen/sdn-2-4-2_rtmdet_no-mosaic_head-0k3_neu.py
+#   python tools/train.py
+#   projects/shuffledefectnet_study/configs/rtmdet_screen/sdn-2-4-2_rtmdet_no-mosaic_head-0k3_neu.py
 _base_ = '../../../../configs/_base_/rtmdet_sdn-1.0x_fusion_neu-det.py'
 
 model = dict(

@@ -1,9 +1,11 @@
-# Issue #25 screen, the input-size lever: configs/_base_/rtmdet_sdn-1.0x_fusion_neu-det.py at 256 px (NEU pictures
+# Issue #25 screen, the input-size lever: configs/_base_/rtmdet_sdn-1.0x_fusion_neu-det.py at 256
+# px (NEU pictures
 # are 200 px: upsampled, thin scratches and small inclusions get more feature cells). Only
 # input_size changes; the pipelines are restated because they are computed from it when the
 # parent file is read.
 #
-#   python tools/train.py projects/shuffledefectnet_study/configs/rtmdet_screen/sdn_rtmdet_256px_neu.py
+#   python tools/train.py
+#   projects/shuffledefectnet_study/configs/rtmdet_screen/sdn_rtmdet_256px_neu.py
 _base_ = '../../../../configs/_base_/rtmdet_sdn-1.0x_fusion_neu-det.py'
 
 input_size = 256

@@ -5,7 +5,8 @@
 # the full design 0.348 G), 0.80 M parameters. Timed against the SSD in
 # results/recipe_ablation.md ("a lighter head").
 #
-#   python tools/train.py projects/shuffledefectnet_study/configs/rtmdet_screen/sdn_rtmdet_no-mosaic_head-0k3_neu.py
+#   python tools/train.py
+#   projects/shuffledefectnet_study/configs/rtmdet_screen/sdn_rtmdet_no-mosaic_head-0k3_neu.py
 _base_ = '../../../../configs/_base_/rtmdet_sdn-1.0x_fusion_neu-det.py'
 
 model = dict(bbox_head=dict(stacked_convs=0, pred_kernel_size=3))

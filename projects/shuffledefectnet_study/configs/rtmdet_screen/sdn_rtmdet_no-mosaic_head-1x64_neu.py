@@ -4,7 +4,8 @@
 # (0.348 G at 192 px, the SSD 0.106 G); this one: 0.180 G, 0.88 M parameters. The exported
 # whole detector is timed against the SSD in results/recipe_ablation.md ("a lighter head").
 #
-#   python tools/train.py projects/shuffledefectnet_study/configs/rtmdet_screen/sdn_rtmdet_no-mosaic_head-1x64_neu.py
+#   python tools/train.py
+#   projects/shuffledefectnet_study/configs/rtmdet_screen/sdn_rtmdet_no-mosaic_head-1x64_neu.py
 _base_ = '../../../../configs/_base_/rtmdet_sdn-1.0x_fusion_neu-det.py'
 
 model = dict(bbox_head=dict(stacked_convs=1, feat_channels=64))
