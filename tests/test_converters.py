@@ -1,5 +1,6 @@
 """YOLO and COCO converters: lossless round trips and every reported problem."""
 import json
+import re
 import shutil
 import xml.etree.ElementTree as ET
 
@@ -102,7 +103,8 @@ def test_coco_round_trip_and_problems(tmp_path):
     assert _objects(tmp_path / 'out' / 'ANNOTATIONS' / 'a.xml') == [
         ('inclusion', (1, 10, 30, 50)), ('patches', (101, 51, 150, 100))]
     assert report['problem_counts'] == {'label_without_image': 2, 'space_in_name': 1,
-                                        'out_of_range': 2, 'image_without_label': 1}
+                                        'out_of_range': 2, 'image_without_label': 1,
+                                        'all_boxes_rejected': 1}  # b 2.jpg: both refused
     assert report['converted'] == 3
 
 
@@ -124,3 +126,57 @@ def test_converted_tree_loads_in_dataset(yolo_tree, tmp_path):
     assert len(ds) == 2
     assert [i['bbox'] for i in ds.get_data_info(0)['instances']] == [[0., 80., 116., 145.],
                                                                       [149., 0., 199., 199.]]
+
+
+def test_yolo_names_every_picture_it_alters_or_refuses(yolo_tree, tmp_path):
+    """Suffixes in any case, TIFF, two pictures with one stem, a picture whose every box
+    was rejected: each reported by name with what was done."""
+    from PIL import Image
+    img, lab = yolo_tree
+    picture = np.random.default_rng(2).integers(0, 255, (200, 200, 3), np.uint8)
+    cv2.imwrite(str(img / 'upper.Jpg'), picture)
+    (lab / 'upper.txt').write_text('0 0.5 0.5 0.2 0.2\n')
+    Image.fromarray(picture).save(img / 'scan.tif')
+    (lab / 'scan.txt').write_text('1 0.5 0.5 0.2 0.2\n')
+    cv2.imwrite(str(img / 'twin.jpg'), picture)
+    cv2.imwrite(str(img / 'twin.png'), picture[::-1])
+    (lab / 'twin.txt').write_text('0 0.5 0.5 0.2 0.2\n')
+    cv2.imwrite(str(img / 'lost.png'), picture[:, ::-1])
+    (lab / 'lost.txt').write_text('5 0.5 0.5 0.2 0.2\n')  # its only box: an unknown class
+    out = tmp_path / 'out'
+    report = yolo_to_neu(str(img), str(lab), CLASSES, str(out))
+    problems = {(p['kind'], p['item'].rsplit('/', 1)[-1]): p['detail']
+                for p in report['problems']}
+    assert problems[('suffix_case', 'upper.Jpg')] == 'written with the suffix .jpg'
+    assert (out / 'IMAGES' / 'upper.jpg').is_file()
+    assert _objects(out / 'ANNOTATIONS' / 'upper.xml') == [('crazing', (81, 81, 120, 120))]
+    assert 'TIFF written as PNG' in problems[('converted_format', 'scan.tif')]
+    assert Image.open(out / 'IMAGES' / 'scan.png').size == (200, 200)
+    shared = [p for p in report['problems'] if p['kind'] == 'shared_stem']
+    assert len(shared) == 1 and 'twin.jpg' in shared[0]['item'] and 'twin.png' in \
+        shared[0]['item'] and "share the name 'twin'" in shared[0]['detail']
+    assert not list((out / 'IMAGES').glob('twin.*'))
+    assert 'written as a defect-free image' in problems[('all_boxes_rejected', 'lost.png')]
+    assert _objects(out / 'ANNOTATIONS' / 'lost.xml') == []
+    assert report['problem_counts']['shared_stem'] == 1
+    assert report['converted'] == 5  # the two originals, upper, scan, lost
+
+
+@pytest.mark.parametrize('images,categories,message', [
+    ([{'id': 1, 'file_name': 'a.jpg'}, {'id': 1, 'file_name': 'b.jpg'}], [],
+     "image id 1 is given twice (a.jpg and b.jpg); COCO image ids must be unique"),
+    ([{'id': 1}], [], 'images[0] has no "file_name"'),
+    ([], [{'id': 1}], 'categories[0] has no "name"'),
+    (['a.jpg'], [], 'images[0] is not an object'),
+])
+def test_coco_refuses_ambiguous_or_incomplete_files_by_name(tmp_path, images, categories,
+                                                            message):
+    path = tmp_path / 'c.json'
+    path.write_text(json.dumps({'images': images, 'annotations': [],
+                                'categories': categories}))
+    with pytest.raises(ValueError, match=re.escape(message)):
+        coco_to_neu(str(path), str(tmp_path), str(tmp_path / 'o'))
+    proc = run_tool(['tools/dataset_converters/coco2neu.py', str(path), str(tmp_path),
+                     str(tmp_path / 'o2')])
+    assert proc.returncode != 0 and message in proc.stderr
+    assert 'Traceback' not in proc.stderr

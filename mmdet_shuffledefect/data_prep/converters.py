@@ -10,7 +10,15 @@ with the same configs. Problems are reported, never silently fixed or lost:
 * byte-identical images under two names: both kept (the split tool keeps them
   in one split) and reported;
 * out-of-range values (unknown class id, coordinates outside the image, a
-  malformed line, an empty box): that object is skipped.
+  malformed line, an empty box): that object is skipped; a picture whose every box was
+  skipped is written as defect-free and reported so (``all_boxes_rejected``);
+* picture suffixes in any case (``a.Jpg``): written lower-case (the datasets look for
+  ``.jpg``/``.JPG``), reported; TIFF pictures are written as PNG (the datasets read no
+  TIFF), reported;
+* two pictures with one stem (``a.jpg`` and ``a.png``): which one ``a.txt`` labels is
+  unknown, so both are refused by name (``shared_stem``);
+* COCO: an image id given twice, or an image or category without its ``id`` /
+  ``file_name`` / ``name``: the whole file is refused with one line naming it.
 
 Box convention: a continuous pixel box ``[x1, x2)`` becomes VOC
 ``xmin = round(x1) + 1``, ``xmax = round(x2)``, the inverse of the usual
@@ -30,8 +38,10 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 from PIL import Image, UnidentifiedImageError
 
-from mmdet_shuffledefect.datasets.neu_det import IMAGE_EXTENSIONS
 from .voc_xml import write_voc_xml
+
+#: picture suffixes the converters read, in any case; TIFF is written as PNG
+READ_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff')
 
 Obj = Tuple[str, Tuple[int, int, int, int], int]
 
@@ -71,9 +81,39 @@ def _voc_box(x1: float, y1: float, x2: float, y2: float, w: int, h: int
     return xmin, ymin, xmax, ymax
 
 
+def _out_suffix(src_img: str, report: ConversionReport) -> str:
+    """The suffix a picture is written with: lower-case, ``.png`` for TIFF (reported)."""
+    ext = osp.splitext(src_img)[1]
+    if ext.lower() in ('.tif', '.tiff'):
+        report.problem('converted_format', src_img, 'TIFF written as PNG (the datasets read '
+                       '.jpg/.jpeg/.png/.bmp)')
+        return '.png'
+    if ext != ext.lower():
+        report.problem('suffix_case', src_img, f'written with the suffix {ext.lower()}')
+    return ext.lower()
+
+
+def list_pictures(img_dir: str, report: ConversionReport) -> Dict[str, str]:
+    """stem -> picture path for every picture of ``img_dir`` (suffixes in any case); stems
+    shared by two pictures are refused by name (which one a label belongs to is unknown)."""
+    by_stem: Dict[str, List[str]] = defaultdict(list)
+    for name in sorted(os.listdir(img_dir)):
+        if osp.splitext(name)[1].lower() in READ_SUFFIXES:
+            by_stem[osp.splitext(name)[0]].append(name)
+    images = {}
+    for stem, names in by_stem.items():
+        if len(names) > 1:
+            report.problem('shared_stem', ', '.join(osp.join(img_dir, n) for n in names),
+                           f'{len(names)} pictures share the name {stem!r}, so which one its '
+                           'labels belong to is unknown; none converted (rename them)')
+            continue
+        images[stem] = osp.join(img_dir, names[0])
+    return images
+
+
 def _write(out_dir: str, src_img: str, stem: str, size: Tuple[int, int], objects: List[Obj],
            digests: Dict[str, str], report: ConversionReport) -> None:
-    ext = osp.splitext(src_img)[1]
+    ext = _out_suffix(src_img, report)
     dst = osp.join(out_dir, 'IMAGES', stem + ext)
     if osp.exists(dst) or osp.exists(osp.join(out_dir, 'ANNOTATIONS', stem + '.xml')):
         report.problem('name_clash', src_img, f'{stem} already written; skipped')
@@ -84,7 +124,11 @@ def _write(out_dir: str, src_img: str, stem: str, size: Tuple[int, int], objects
         report.problem('identical_image', src_img,
                        f'byte-identical to {digests[digest]}; both kept (same split)')
     digests.setdefault(digest, src_img)
-    shutil.copyfile(src_img, dst)
+    if ext == '.png' and osp.splitext(src_img)[1].lower() in ('.tif', '.tiff'):
+        with Image.open(src_img) as im:
+            im.save(dst)
+    else:
+        shutil.copyfile(src_img, dst)
     write_voc_xml(osp.join(out_dir, 'ANNOTATIONS', stem + '.xml'), stem + ext, size[0],
                   size[1], objects)
     report.converted.append(stem)
@@ -136,8 +180,7 @@ def yolo_to_neu(img_dir: str, label_dir: str, class_names: Sequence[str],
     os.makedirs(osp.join(out_dir, 'IMAGES'), exist_ok=True)
     os.makedirs(osp.join(out_dir, 'ANNOTATIONS'), exist_ok=True)
     report, digests = ConversionReport(), {}
-    images = {osp.splitext(f)[0]: osp.join(img_dir, f) for f in sorted(os.listdir(img_dir))
-              if f.endswith(IMAGE_EXTENSIONS)}
+    images = list_pictures(img_dir, report)
     labels = {osp.splitext(f)[0]: osp.join(label_dir, f) for f in sorted(os.listdir(label_dir))
               if f.endswith('.txt')}
     for stem in sorted(set(labels) - set(images)):
@@ -179,9 +222,21 @@ def yolo_to_neu(img_dir: str, label_dir: str, class_names: Sequence[str],
                                    f'{w}x{h} image or is empty')
                     continue
                 objects.append((class_names[cls_id], box, 0))
+            if lines and not objects:
+                report.problem('all_boxes_rejected', img_path, f'every box of {labels[stem]} '
+                               'was rejected (above); written as a defect-free image')
         _write(out_dir, img_path, _safe_stem(osp.basename(img_path), report), size, objects,
                digests, report)
     return _finish(out_dir, report)
+
+
+def _need(item, keys: Sequence[str], where: str, json_path: str) -> None:
+    """Refuse a COCO entry that is not a mapping with ``keys``, naming the first missing."""
+    if not isinstance(item, dict):
+        raise ValueError(f'{json_path}: {where} is not an object')
+    for key in keys:
+        if key not in item:
+            raise ValueError(f'{json_path}: {where} has no "{key}"')
 
 
 def coco_to_neu(json_path: str, img_dir: str, out_dir: str) -> dict:
@@ -189,6 +244,11 @@ def coco_to_neu(json_path: str, img_dir: str, out_dir: str) -> dict:
 
     Returns:
         dict: The conversion report (also in ``conversion_report.json``).
+
+    Raises:
+        FileNotFoundError: No such file.
+        ValueError: Not JSON, no images/annotations/categories lists, an image id given
+            twice, or an entry without its id / file_name / name (named in the message).
     """
     if not osp.isfile(json_path):
         raise FileNotFoundError(f'COCO annotation file {json_path} does not exist')
@@ -197,14 +257,26 @@ def coco_to_neu(json_path: str, img_dir: str, out_dir: str) -> dict:
             coco = json.load(f)
     except json.JSONDecodeError as err:
         raise ValueError(f'{json_path} is not valid JSON: {err}') from None
+    if not isinstance(coco, dict):
+        raise ValueError(f'{json_path} is not a JSON object: not a COCO detection file')
     for key in ('images', 'annotations', 'categories'):
         if key not in coco:
             raise ValueError(f'{json_path} has no "{key}" list: not a COCO detection file')
     os.makedirs(osp.join(out_dir, 'IMAGES'), exist_ok=True)
     os.makedirs(osp.join(out_dir, 'ANNOTATIONS'), exist_ok=True)
     report, digests = ConversionReport(), {}
-    cats = {c['id']: c['name'] for c in coco['categories']}
-    images = {im['id']: im for im in coco['images']}
+    cats = {}
+    for i, cat in enumerate(coco['categories']):
+        _need(cat, ('id', 'name'), f'categories[{i}]', json_path)
+        cats[cat['id']] = cat['name']
+    images = {}
+    for i, im in enumerate(coco['images']):
+        _need(im, ('id', 'file_name'), f'images[{i}]', json_path)
+        if im['id'] in images:
+            raise ValueError(f"{json_path}: image id {im['id']!r} is given twice "
+                             f"({images[im['id']]['file_name']} and {im['file_name']}); "
+                             'COCO image ids must be unique')
+        images[im['id']] = im
     anns = defaultdict(list)
     for ann in coco['annotations']:
         if ann.get('image_id') not in images:
@@ -241,6 +313,9 @@ def coco_to_neu(json_path: str, img_dir: str, out_dir: str) -> dict:
                                f'bbox {ann["bbox"]} leaves the {w}x{h} image or is empty')
                 continue
             objects.append((cats[ann['category_id']], box, int(ann.get('iscrowd', 0))))
+        if anns[im_id] and not objects:
+            report.problem('all_boxes_rejected', path, 'every annotation of it was rejected '
+                           '(above); written as a defect-free image')
         _write(out_dir, path, _safe_stem(osp.basename(path), report), size, objects, digests,
                report)
     return _finish(out_dir, report)
