@@ -42,6 +42,8 @@ from .voc_xml import write_voc_xml
 
 #: picture suffixes the converters read, in any case; TIFF is written as PNG
 READ_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff')
+#: the suffixes written as PNG (the datasets read no TIFF)
+TIFF_SUFFIXES = ('.tif', '.tiff')
 
 Obj = Tuple[str, Tuple[int, int, int, int], int]
 
@@ -84,7 +86,7 @@ def _voc_box(x1: float, y1: float, x2: float, y2: float, w: int, h: int
 def _out_suffix(src_img: str, report: ConversionReport) -> str:
     """The suffix a picture is written with: lower-case, ``.png`` for TIFF (reported)."""
     ext = osp.splitext(src_img)[1]
-    if ext.lower() in ('.tif', '.tiff'):
+    if ext.lower() in TIFF_SUFFIXES:
         report.problem('converted_format', src_img, 'TIFF written as PNG (the datasets read '
                        '.jpg/.jpeg/.png/.bmp)')
         return '.png'
@@ -124,7 +126,7 @@ def _write(out_dir: str, src_img: str, stem: str, size: Tuple[int, int], objects
         report.problem('identical_image', src_img,
                        f'byte-identical to {digests[digest]}; both kept (same split)')
     digests.setdefault(digest, src_img)
-    if ext == '.png' and osp.splitext(src_img)[1].lower() in ('.tif', '.tiff'):
+    if osp.splitext(src_img)[1].lower() in TIFF_SUFFIXES:
         with Image.open(src_img) as im:
             im.save(dst)
     else:

@@ -4,11 +4,11 @@ kept in ``meta``, written as ``<name>-<first 8 hex of its sha256>.pth`` (the mmd
 Used by ``tools/model_converters/publish_model.py`` and by
 ``tools/analysis_tools/choose_score_thr.py --write-checkpoint``.
 """
-import hashlib
 import os
 import os.path as osp
 from typing import Optional, Tuple
 
+from mmdet_shuffledefect.apis.results_db import sha256_file
 from mmdet_shuffledefect.apis.score_thresholds import META_KEY, ScoreThr, as_record, per_class
 from mmdet_shuffledefect.compat import load_checkpoint_file
 from mmdet_shuffledefect.datasets.neu_classes import NEU_CLASSES
@@ -19,15 +19,6 @@ DROPPED = ('optimizer', 'message_hub', 'param_schedulers', 'ema_state_dict')
 #: the ``meta`` keys a published checkpoint keeps
 KEPT_META = ('epoch', 'iter', 'dataset_meta', 'mmengine_version', 'experiment_name', 'seed',
              META_KEY)
-
-
-def sha256_of(path: str) -> str:
-    """The sha256 hex digest of a file."""
-    digest = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for chunk in iter(lambda: f.read(1 << 20), b''):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def publish(in_file: str, out_file: str,
@@ -62,10 +53,10 @@ def publish(in_file: str, out_file: str,
     tmp = out_file + '.tmp'
     torch.save(ckpt, tmp)
     stem = osp.splitext(out_file)[0]
-    digest = sha256_of(tmp)
+    digest = sha256_file(tmp)
     final = f'{stem}-{digest[:8]}.pth'
     os.replace(tmp, final)
     return final, digest
 
 
-__all__ = ['DROPPED', 'KEPT_META', 'publish', 'sha256_of']
+__all__ = ['DROPPED', 'KEPT_META', 'publish']

@@ -84,14 +84,10 @@ def main(argv=None) -> int:
         models = zoo.load_models(args.index)
     except (FileNotFoundError, ValueError) as err:
         fail(str(err))
-    root = osp.dirname(osp.abspath(args.index))
-    speed = args.speed or osp.join(root, zoo.SPEED_FILE)
-    has_roles = any('Role' in m['Metadata'] for m in models)
     role_table = None
-    if has_roles and args.command in ('table', 'update-readme'):
+    if args.command in ('table', 'update-readme'):
         try:
-            role_table = zoo.render_role_table(models, zoo.load_speed(speed),
-                                               osp.relpath(speed, root))
+            role_table = zoo.role_table(models, args.index, args.speed)
         except (FileNotFoundError, ValueError) as err:
             fail(str(err))
     if args.command == 'table':
