@@ -2,6 +2,7 @@
 crash safety under SIGKILL, bad files recorded or refused with a message, one station per
 (database, folder), Ctrl-C after the current batch."""
 import os
+import os.path as osp
 import signal
 import sqlite3
 import subprocess
@@ -25,23 +26,26 @@ class Clock:
         return self.t
 
 
-def test_watcher_takes_a_picture_once_it_is_complete(tmp_path, capsys):
+def test_watcher_takes_a_picture_once_it_has_stayed_unchanged_on_its_own_clock(tmp_path, capsys):
     from mmdet_shuffledefect.apis.station import FolderWatcher
-    clock = Clock(time.time() + 100)
+    clock = Clock(1000.0)  # the station's clock: nothing to do with the files' times
     watcher = FolderWatcher(str(tmp_path), settle=0.5, empty_settle=3.0, clock=clock)
     (tmp_path / 'a.jpg').write_bytes(b'x' * 10)
     (tmp_path / 'b.jpg.tmp').write_bytes(b'x' * 10)   # still being written by the camera
     (tmp_path / 'empty.jpg').write_bytes(b'')          # created, not yet written
     (tmp_path / 'notes.txt').write_text('shift log')
     (tmp_path / '.hidden.jpg').write_bytes(b'x')
-    os.utime(tmp_path / 'a.jpg', (clock.t - 0.2, clock.t - 0.2))  # changed 0.2 s ago
-    assert watcher.poll() == []  # a.jpg not settled, empty.jpg given time to grow
-    assert 'ignoring' in capsys.readouterr().err and 'notes.txt' in watcher.ignored
+    assert watcher.poll() == []  # first sight: nothing has stayed unchanged yet
+    assert 'ignoring' in capsys.readouterr().err
+    assert [n for n, _ in watcher.ignored] == ['notes.txt']
     clock.t += 0.4
+    assert watcher.poll() == []  # 0.4 s of 0.5
+    clock.t += 0.2
     assert [a.path for a in watcher.poll()] == [str(tmp_path / 'a.jpg')]
     assert watcher.poll() == []  # handed out once
     os.replace(tmp_path / 'b.jpg.tmp', tmp_path / 'b.jpg')  # write-then-rename
-    os.utime(tmp_path / 'b.jpg', (clock.t - 1, clock.t - 1))
+    assert watcher.poll() == []
+    clock.t += 0.6
     assert [a.path for a in watcher.poll()] == [str(tmp_path / 'b.jpg')]
     clock.t += 3.0
     got = watcher.poll()
@@ -68,8 +72,8 @@ def test_read_picture_says_what_is_wrong_with_a_file(tmp_path):
              'empty.jpg': b'', 'junk.jpg': b'GIF89a not a picture at all' * 3}
     for name, data in files.items():
         (tmp_path / name).write_bytes(data)
-    data, got, error = read_picture(str(tmp_path / 'ok.jpg'))
-    assert error is None and got.shape == (40, 60, 3) and data == jpg
+    data, got, error, truncated = read_picture(str(tmp_path / 'ok.jpg'))
+    assert error is None and got.shape == (40, 60, 3) and data == jpg and not truncated
     assert 'truncated JPEG' in read_picture(str(tmp_path / 'cut.jpg'))[2]
     assert 'truncated PNG' in read_picture(str(tmp_path / 'cut.png'))[2]
     assert read_picture(str(tmp_path / 'empty.jpg'))[2] == 'empty file (0 bytes)'
@@ -137,17 +141,21 @@ def test_a_file_removed_between_arrival_and_reading_is_reported_and_the_rest_rec
     assert db.counts()['images'] == 2 and db.check_integrity() == []
 
 
-def test_the_same_picture_twice_is_recorded_once(model, tmp_path):
+def test_the_same_picture_under_two_names_is_recorded_under_each(model, tmp_path):
+    """#47 row 7: identical bytes under two names (a camera's duplicate frame) are two
+    arrivals, each recorded under its own name; the second row says which it equals."""
     from mmdet_shuffledefect.apis.station import InspectionStation
     from mmdet_shuffledefect.data_prep.line_camera import LineCamera
     cam = tmp_path / 'cam'
     first, = LineCamera(str(cam), pool=1).shoot(1)
-    (cam / 'copy of frame.jpg').write_bytes(open(first, 'rb').read())
+    (cam / 'dupB_coil8.jpg').write_bytes(open(first, 'rb').read())
     db = _db(tmp_path / 'r.sqlite')
     stats = InspectionStation(model, db, str(cam), settle=0.0, progress=False).run(
         stop_when_idle=0.0, handle_signals=False)
-    assert stats['recorded'] == 1 and stats['skipped_recorded'] == 1
-    assert db.counts()['images'] == 1
+    assert stats['recorded'] == 2 and stats['skipped_recorded'] == 0
+    rows = db.conn.execute('SELECT id, path, same_as FROM images ORDER BY id').fetchall()
+    assert {osp.basename(p) for _, p, _ in rows} == {osp.basename(first), 'dupB_coil8.jpg'}
+    assert rows[0][2] is None and rows[1][2] == rows[0][0]
 
 
 def _station(cam, db, *more, env=None):

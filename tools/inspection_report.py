@@ -5,6 +5,7 @@ text from the database is shown as text.
 
 Example:
     python tools/inspection_report.py line1.sqlite --out shift.html --since 8h
+    python tools/inspection_report.py postgresql://qa@plant-db/inspection --model all
     python tools/inspection_report.py line1.sqlite --out shift.html --screenshot shift.png
     python tools/inspection_report.py line1.sqlite --out day.html --since '2026-12-02 06:00' \\
         --until '2026-12-02 14:00'
@@ -27,8 +28,12 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         formatter_class=DefaultsHelpFormatter,
         description='HTML report of an inspection database')
-    parser.add_argument('db', help='the SQLite file of tools/inspection_station.py or '
-                        'inspect_defects.py --db')
+    parser.add_argument('db', help='the SQLite file or postgresql:// URL of '
+                        'tools/inspection_station.py or inspect_defects.py --db')
+    parser.add_argument('--model', default='latest', metavar='latest|all|ID',
+                        help='whose results: the newest model with pictures in the window, '
+                        'every model broken down by model, or one model id (the page lists '
+                        'them)')
     parser.add_argument('--out', default='inspection_report.html', help='the page to write')
     parser.add_argument('--since', type=when_arg, metavar='WHEN',
                         help="pictures inspected from then on: local '2026-12-02 06:00' or "
@@ -52,14 +57,16 @@ def main(argv=None):
         print('error: --since is after --until', file=sys.stderr)
         return 2
     try:
-        shown = write_report(args.db, args.out, args.since, args.until, args.latest)
+        shown = write_report(args.db, args.out, args.since, args.until, args.latest,
+                             args.model)
     except ValueError as err:
         print(f'error: {err}', file=sys.stderr)
         return 1
     except OSError as err:
         print(f'error: cannot write {args.out}: {err}', file=sys.stderr)
         return 1
-    print(f'{args.out}: {shown["pictures"]} pictures, {shown["defects"]} defects '
+    print(f'{args.out}: {shown["pictures"]} pictures, {shown["defects"]} defects of model '
+          f'{", ".join(map(str, shown["models"]))} '
           f'({shown["bytes"] / 1e6:.1f} MB, self-contained)')
     if args.screenshot:
         try:

@@ -23,6 +23,7 @@ import cv2
 import numpy as np
 import torch
 
+from .picture_files import read_picture, shown_name
 from .score_thresholds import META_KEY, ScoreThr, as_record, resolve
 
 IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff')
@@ -232,12 +233,14 @@ def detect_many(model, imgs: Sequence[np.ndarray], score_thr: Optional[ScoreThr]
         tile_id = 0
         for y0 in tile_origins(h, tile_size, tile_overlap):
             for x0 in tile_origins(w, tile_size, tile_overlap):
-                crop = np.ascontiguousarray(img[y0:y0 + tile_size, x0:x0 + tile_size])
-                jobs.append((i, x0, y0, tile_id, crop))
+                jobs.append((i, x0, y0, tile_id, None))  # cut when its batch runs
                 tile_id += 1
     preds = []
-    for start in range(0, len(jobs), batch_size):
-        preds += predict_batch(model, [job[4] for job in jobs[start:start + batch_size]])
+    for start in range(0, len(jobs), batch_size):  # tiles cut a batch at a time: memory
+        part = jobs[start:start + batch_size]      # bounded by the batch, not the picture
+        preds += predict_batch(model, [job[4] if job[3] < 0 else np.ascontiguousarray(
+            imgs[job[0]][job[2]:job[2] + tile_size, job[1]:job[1] + tile_size])
+            for job in part])
     parts: List[List] = [[] for _ in imgs]
     for (i, x0, y0, tile_id, _), (b, s, l) in zip(jobs, preds):
         keep = s >= thresholds[l.astype(np.int64)]
@@ -459,8 +462,8 @@ def _images(paths: Iterable[str], video_every: int) -> Iterator[Tuple[str, Optio
     for path in paths:
         if path.lower().endswith(VIDEO_SUFFIXES):
             yield from _frames(path, video_every)
-        else:
-            yield path, cv2.imread(path, cv2.IMREAD_COLOR)
+        else:  # read as bytes (any file name), size checked from the header first
+            yield path, read_picture(path).img
 
 
 def inspect_paths(model, paths: Sequence[str], out_dir: str,
@@ -526,20 +529,32 @@ def inspect_paths(model, paths: Sequence[str], out_dir: str,
 
     tiling = {'tiled_images': [], 'how': set()}
     hashes, skipped = {}, []
+    stats = {}
     if db is not None:
-        from .results_db import content_hashes
+        from .results_db import arrival_key, content_hashes, legacy_key
         hashes = content_hashes(paths)
-        done = db.recorded(h for h in hashes.values() if h)
-        skipped = [p for p in paths if hashes[p] in done]
-        paths = [p for p in paths if hashes[p] not in done]
+        for p in paths:
+            try:
+                stats[p] = os.stat(p)
+            except OSError:
+                pass
+        arrivals = {p: arrival_key(p, stats[p].st_size, stats[p].st_mtime_ns, hashes[p])
+                    for p in paths if hashes[p] and p in stats}
+        done = db.recorded(list(arrivals.values()) +
+                           [legacy_key(p, h) for p, h in hashes.items() if h])
+        recorded = {p for p in paths if arrivals.get(p) in done or
+                    (hashes[p] and legacy_key(p, hashes[p]) in done)}
+        skipped = [shown_name(p) for p in paths if p in recorded]
+        paths = [p for p in paths if p not in recorded]
         bar.total = len(paths)
 
     def db_item(name, **fields):
         base, _, frame = name.partition('#frame')
         digest = hashes.get(base) or 'unhashed:' + base
-        size = osp.getsize(base) if osp.isfile(base) else None
+        st = stats.get(base)
         return dict(path=name, sha256=digest + (f'#frame{frame}' if frame else ''),
-                    size_bytes=size, **fields)
+                    size_bytes=st.st_size if st else None,
+                    mtime_ns=st.st_mtime_ns if st else None, **fields)
 
     def flush(pending):
         imgs = [img for _, img in pending]
@@ -550,23 +565,24 @@ def inspect_paths(model, paths: Sequence[str], out_dir: str,
         for (name, img), (boxes, scores, labels) in zip(pending, found):
             h, w = img.shape[:2]
             if tile and max(h, w) > above:
-                tiling['tiled_images'].append(name)
+                tiling['tiled_images'].append(shown_name(name))
             records = defect_records(boxes, scores, labels, classes, w, h)
-            report.append({'image': name, 'width': w, 'height': h, 'defects': records})
+            shown = shown_name(name)  # readable and writable text of any file name
+            report.append({'image': shown, 'width': w, 'height': h, 'defects': records})
             items.append(db_item(name, width=w, height=h,
                                  status='defect' if records else 'clean',
                                  defects=[dict(r, cls=r['class']) for r in records]))
             if not records:
-                rows.append({'image': name, 'status': 'clean', 'defects_in_image': 0})
+                rows.append({'image': shown, 'status': 'clean', 'defects_in_image': 0})
             for r in records:
                 counts[r['class']] += 1
-                rows.append({'image': name, 'status': 'defect',
+                rows.append({'image': shown, 'status': 'defect',
                              'defects_in_image': len(records), 'class': r['class'],
                              'score': r['score'], 'x1': r['box'][0], 'y1': r['box'][1],
                              'x2': r['box'][2], 'y2': r['box'][3], 'area_px': r['area_px'],
                              'area_pct': r['area_pct']})
             if save_images:
-                base = osp.basename(name).replace('#', '_')
+                base = shown_name(osp.basename(name)).replace('#', '_').replace('\\', '_')
                 if not base.lower().endswith(IMAGE_SUFFIXES):
                     base += '.jpg'
                 cv2.imwrite(osp.join(out_dir, 'annotated', base),
@@ -582,12 +598,13 @@ def inspect_paths(model, paths: Sequence[str], out_dir: str,
             if pending:  # keep the rows in input order whatever the batch size
                 flush(pending)
                 pending = []
-            unreadable.append(name)
-            rows.append({'image': name, 'status': 'unreadable', 'defects_in_image': ''})
+            unreadable.append(shown_name(name))
+            rows.append({'image': shown_name(name), 'status': 'unreadable',
+                         'defects_in_image': ''})
             if db is not None:
                 db.record_batch([db_item(name, status='unreadable',
                                          error='cannot be read as an image')])
-            bar.write(f'warning: cannot read {name} as an image; skipped')
+            bar.write(f'warning: cannot read {shown_name(name)} as an image; skipped')
             bar.update(1)
             continue
         pending.append((name, img))

@@ -1,20 +1,22 @@
 """An inspection station: watch the folder a line camera writes into, inspect every
 picture once it is complete, and record it in the results database.
 
-A picture is taken when it is complete: its size and modification time have not changed
-for ``settle`` seconds (a camera that writes in place), or at once after a
-write-then-rename (``frame.jpg.tmp`` -> ``frame.jpg``: names with a temporary suffix
-are never taken). A zero-byte file gets ``empty_settle`` seconds to grow before it is
-recorded as unreadable. Whatever has arrived is inspected ``batch_size`` at a time, so a
-backlog goes in full batches and a slow line in small ones; each batch is one database
-transaction (:class:`~.results_db.ResultsDB`), so a station killed at any point leaves
-every committed picture recorded once and nothing half-written: after a restart, the
-pictures of the folder whose content is recorded for this model are skipped and the rest
-inspected.
+A picture is taken when it is complete: its size and modification time have stayed
+unchanged for ``settle`` seconds **of the station's own clock** (a file server's clock is
+never compared with it); names with a temporary suffix (``frame.jpg.tmp`` before its
+rename) are never taken. A JPEG/PNG still cut short when read is read again as it grows,
+until ``write_timeout``, and only then recorded unreadable (once; a later complete write
+of it replaces that row). Every arrival is its own picture (:func:`.results_db.arrival_key`):
+a name the camera reuses for a new picture is inspected again, the same bytes under a new
+name are recorded under that name. Links and subfolders are not followed (each reported
+once); a picture's size is read from its header and one over the pixel cap or under the
+smallest side is recorded as refused before it is decoded.
 
-The bytes are read once: the content hash (the picture's identity) and the decoded
-picture come from the same read, so a file rewritten while it is inspected cannot be
-recorded under another content's hash.
+Whatever has arrived is inspected ``batch_size`` at a time; each batch is one database
+transaction (:class:`~.results_db.ResultsDB`), so a station killed at any point leaves
+every committed picture recorded once and nothing half-written. A database that cannot be
+written (locked, read-only, full, server down) stops nothing: the inspected batch is kept
+and its recording retried with backoff, said on the terminal.
 
 Example:
     >>> station = InspectionStation(model, db, 'camera/', batch_size=32)  # doctest: +SKIP
@@ -34,12 +36,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Callable, Deque, Dict, List, Optional, Tuple
 
-import cv2
 import numpy as np
 
+from .db_dialects import DatabaseFault, is_url
 from .inspection import (IMAGE_SUFFIXES, defect_records, detect_many, model_input_side,
                          model_thresholds, predict_batch, resolve_tiling)
-from .results_db import picture_key
+from .picture_files import (DEFAULT_MAX_PIXELS, DEFAULT_MIN_SIDE, read_picture, shown_name)
+from .results_db import arrival_key, legacy_key, picture_key
 from .score_thresholds import ScoreThr
 
 #: Names a camera writes to before renaming them: never taken, whatever they end with.
@@ -48,26 +51,37 @@ TEMP_SUFFIXES = ('.tmp', '.part', '.partial', '.crdownload', '.filepart', '.temp
 
 @dataclass
 class Arrival:
-    """A complete picture in the watched folder."""
+    """A complete picture in the watched folder: one arrival of a name."""
     path: str
     size: int
-    arrived_at: float  # when it was complete: its last modification (epoch seconds)
+    arrived_at: float  # its last modification (epoch seconds, the file system's clock)
+    mtime_ns: int = 0
+    first_seen: float = 0.0  # when the station first saw this write (the station's clock)
+
+
+def _say(message: str) -> None:
+    print(f'station: {message}', file=sys.stderr, flush=True)
 
 
 class FolderWatcher:
-    """Polls a folder and hands out each complete picture once.
+    """Polls a folder and hands out each arrival of a picture once.
 
     Polling works on every file system (network shares included, where change events
-    often do not arrive); one ``os.scandir`` of 10,000 names takes milliseconds, and names
-    handed out before are not stat'ed again.
+    often do not arrive); one ``os.scandir`` of 10,000 names takes milliseconds. A name is
+    handed out again when its size, modification time or inode changes (a camera reusing
+    names): that is a new arrival.
 
     Args:
         folder (str): The folder the camera writes into (not its subfolders).
-        settle (float): Seconds a file's size and modification time must stay unchanged
-            before it is taken. Defaults to 0.25.
+        settle (float): Seconds of the station's clock a file's size and modification
+            time must stay unchanged before it is taken; 0 takes a file at first sight.
+            Defaults to 0.25.
         empty_settle (float): Seconds a zero-byte file may take to grow before it is
             taken (and recorded as unreadable). Defaults to 2.0.
-        clock (Callable): The time source (tests pass their own). Defaults to time.time.
+        clock (Callable): The station's clock (tests pass their own). Defaults to
+            time.monotonic.
+        follow_links (bool): Take symbolic links whose target is a file inside the watch
+            folder (links are never followed out of it). Defaults to False.
 
     Raises:
         ValueError: ``folder`` is not a folder, or a negative settle time.
@@ -83,91 +97,109 @@ class FolderWatcher:
     """
 
     def __init__(self, folder: str, settle: float = 0.25, empty_settle: float = 2.0,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.monotonic,
+                 follow_links: bool = False) -> None:
         if not osp.isdir(folder):
-            raise ValueError(f'watch folder {folder} does not exist or is not a folder')
+            raise ValueError(f'watch folder {shown_name(folder)} does not exist or is not a '
+                             'folder')
         if settle < 0 or empty_settle < 0:
             raise ValueError(f'settle times must be >= 0 s, got settle={settle}, '
                              f'empty_settle={empty_settle}')
-        self.folder = folder
+        self.folder = osp.abspath(folder)
+        self.real_folder = osp.realpath(folder)
         self.settle = settle
         self.empty_settle = empty_settle
         self.clock = clock
-        self.taken: set = set()
-        self.ignored: set = set()  # names that are not pictures (said once)
-        self.first_seen: Dict[str, float] = {}
+        self.follow_links = follow_links
+        self.taken: Dict[str, tuple] = {}  # name -> (size, mtime_ns, inode) handed out
+        self.watching: Dict[str, Tuple[tuple, float]] = {}  # name -> (that, since)
+        self.first_seen: Dict[str, float] = {}  # name -> when its write was first seen
+        self.ignored: set = set()  # (name, reason) said once
+
+    def _skip(self, name: str, reason: str) -> None:
+        """Report a skipped entry once per name and reason."""
+        if (name, reason) not in self.ignored:
+            self.ignored.add((name, reason))
+            _say(f'ignoring {shown_name(osp.join(self.folder, name))}: {reason}')
+
+    def _entry_stat(self, entry) -> Optional[os.stat_result]:
+        """The entry's own status (a link's target's where links are taken), None where
+        it is skipped (reported once) or gone."""
+        name = entry.name
+        try:
+            if entry.is_symlink():
+                if not self.follow_links:
+                    self._skip(name, 'a symbolic link, not followed (--follow-links takes '
+                               'links to pictures inside the watch folder)')
+                    return None
+                target = osp.realpath(entry.path)
+                if osp.commonpath([target, self.real_folder]) != self.real_folder:
+                    self._skip(name, f'a link to {shown_name(target)}, outside the watch '
+                               'folder: not followed')
+                    return None
+            if entry.is_dir():
+                self._skip(name, 'a folder (subfolders are not watched)')
+                return None
+            if not entry.is_file():
+                self._skip(name, 'not a regular file')
+                return None
+            return entry.stat()
+        except (FileNotFoundError, NotADirectoryError):  # gone since the listing
+            return None
 
     def poll(self) -> List[Arrival]:
-        """The pictures that became complete since the last call, oldest first."""
+        """The arrivals that became complete since the last call, oldest first."""
         now = self.clock()
         ready = []
         try:
             entries = list(os.scandir(self.folder))
         except FileNotFoundError as err:
-            raise RuntimeError(f'watch folder {self.folder} disappeared') from err
+            raise RuntimeError(f'watch folder {shown_name(self.folder)} disappeared') from err
+        present = set()
         for entry in entries:
             name = entry.name
+            present.add(name)
             low = name.lower()
-            if name in self.taken or name.startswith('.') or low.endswith(TEMP_SUFFIXES):
-                continue  # done, hidden, or still being written by the camera
+            if name.startswith('.') or low.endswith(TEMP_SUFFIXES):
+                continue  # hidden, or still being written by the camera
             if not low.endswith(IMAGE_SUFFIXES):
-                if name not in self.ignored:
-                    self.ignored.add(name)
-                    print(f'station: ignoring {entry.path}: not a picture name '
-                          f'({", ".join(IMAGE_SUFFIXES)})', file=sys.stderr)
+                self._skip(name, f'not a picture name ({", ".join(IMAGE_SUFFIXES)})')
                 continue
-            try:
-                st = entry.stat()
-            except FileNotFoundError:  # renamed or deleted since the listing
+            st = self._entry_stat(entry)
+            if st is None:
                 continue
-            if not entry.is_file():
-                continue
-            seen = self.first_seen.setdefault(name, now)
-            if st.st_size == 0:
-                if now - seen < self.empty_settle:
+            sig = (st.st_size, st.st_mtime_ns, st.st_ino)
+            if self.taken.get(name) == sig:
+                continue  # this arrival was handed out
+            seen = self.watching.get(name)
+            if seen is None or seen[0] != sig:  # new, or changed since the last look
+                self.watching[name] = (sig, now)
+                self.first_seen.setdefault(name, now)
+                if self.settle > 0 or st.st_size == 0:
                     continue
-            elif now - st.st_mtime < self.settle:
+                seen = (sig, now)
+            wait = self.empty_settle if st.st_size == 0 else self.settle
+            if now - seen[1] < wait:
                 continue
-            self.taken.add(name)
-            self.first_seen.pop(name, None)
-            ready.append(Arrival(entry.path, st.st_size, st.st_mtime))
-        ready.sort(key=lambda a: (a.arrived_at, a.path))
+            self.taken[name] = sig
+            del self.watching[name]
+            ready.append(Arrival(entry.path, st.st_size, st.st_mtime, st.st_mtime_ns,
+                                 self.first_seen.pop(name, now)))
+        for gone in [n for n in self.taken if n not in present]:  # a later file of the
+            del self.taken[gone]                                   # name is a new arrival
+        for gone in [n for n in self.watching if n not in present]:
+            del self.watching[gone]
+            self.first_seen.pop(gone, None)
+        ready.sort(key=lambda a: (a.mtime_ns, a.path))
         return ready
 
-
-def read_picture(path: str) -> Tuple[Optional[bytes], Optional[np.ndarray], Optional[str]]:
-    """The bytes of a file, the BGR picture decoded from them, and what is wrong.
-
-    Returns:
-        tuple: ``(data, img, error)``: ``data`` None when the file is gone (``error``
-        says so); ``img`` None when the bytes are not a complete picture (``error`` says
-        why: empty, truncated, or not decodable).
-
-    Example:
-        >>> import tempfile
-        >>> path = osp.join(tempfile.mkdtemp(), 'cut.jpg')
-        >>> ok, jpg = cv2.imencode('.jpg', np.zeros((8, 8, 3), np.uint8))
-        >>> _ = open(path, 'wb').write(jpg.tobytes()[:-20])
-        >>> read_picture(path)[2]
-        'truncated JPEG: no end-of-image marker (the file was cut short)'
-    """
-    try:
-        with open(path, 'rb') as f:
-            data = f.read()
-    except FileNotFoundError:
-        return None, None, 'the file was removed before it could be read'
-    except OSError as err:
-        return None, None, f'cannot read the file: {err}'
-    if not data:
-        return data, None, 'empty file (0 bytes)'
-    if data[:3] == b'\xff\xd8\xff' and b'\xff\xd9' not in data[-64:]:
-        return data, None, 'truncated JPEG: no end-of-image marker (the file was cut short)'
-    if data[:8] == b'\x89PNG\r\n\x1a\n' and b'IEND' not in data[-16:]:
-        return data, None, 'truncated PNG: no IEND chunk (the file was cut short)'
-    img = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
-    if img is None:
-        return data, None, 'not a readable picture (corrupt, or not an image format)'
-    return data, img, None
+    def retry(self, arrival: Arrival) -> None:
+        """Hand ``arrival``'s name out again once it changes and settles (a picture read
+        while the camera was still writing it), keeping when its write was first seen."""
+        name = osp.basename(arrival.path)
+        self.taken.pop(name, None)
+        self.watching[name] = ((arrival.size, arrival.mtime_ns, None), self.clock())
+        self.first_seen[name] = arrival.first_seen
 
 
 def _glibc_trim() -> Optional[Callable[[int], int]]:
@@ -207,17 +239,27 @@ class InspectionStation:
         poll_interval (float): Seconds between looks at an idle folder. Defaults to 0.1.
         settle (float): See :class:`FolderWatcher`. Defaults to 0.25.
         empty_settle (float): See :class:`FolderWatcher`. Defaults to 2.0.
+        write_timeout (float): Seconds a picture still cut short is read again as the
+            camera writes on, before it is recorded unreadable. Defaults to 10.
+        max_pixels (int): Pictures with more pixels are refused from their header, before
+            decoding. Defaults to 40 MP.
+        min_side (int): Pictures with a side under this (px) are refused. Defaults to 32.
+        follow_links (bool): See :class:`FolderWatcher`. Defaults to False.
         progress (bool): A status line on the terminal (pictures done, backlog, img/s).
             Defaults to True.
 
     Raises:
         ValueError: A bad argument (named with its value).
     """
+    #: seconds between tries to record into a database that failed: doubling up to the last
+    RETRY_DELAYS = (0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0)
 
     def __init__(self, model, db, folder: str, score_thr: Optional[ScoreThr] = None,
                  batch_size: int = 32,
                  tile_size='auto', tile_overlap: int = 64, poll_interval: float = 0.1,
                  settle: float = 0.25, empty_settle: float = 2.0,
+                 write_timeout: float = 10.0, max_pixels: int = DEFAULT_MAX_PIXELS,
+                 min_side: int = DEFAULT_MIN_SIDE, follow_links: bool = False,
                  progress: bool = True) -> None:
         if batch_size < 1:
             raise ValueError(f'batch_size must be >= 1, got {batch_size}')
@@ -225,21 +267,31 @@ class InspectionStation:
         self.thresholds, self.score_thr_source = model_thresholds(model, score_thr)
         if poll_interval <= 0:
             raise ValueError(f'poll_interval must be > 0 s, got {poll_interval}')
+        if write_timeout < 0:
+            raise ValueError(f'write_timeout must be >= 0 s, got {write_timeout}')
+        if max_pixels < 1 or min_side < 1:
+            raise ValueError(f'max_pixels and min_side must be >= 1, got {max_pixels} and '
+                             f'{min_side}')
         self.model = model
         self.db = db
-        self.watcher = FolderWatcher(folder, settle, empty_settle)
+        self.watcher = FolderWatcher(folder, settle, empty_settle, follow_links=follow_links)
         self.classes = list(model.dataset_meta['classes'])
         self.score_thr = self.thresholds
         self.batch_size = batch_size
         self.tile_size = tile_size
         self.tile_overlap = tile_overlap
         self.poll_interval = poll_interval
+        self.write_timeout = write_timeout
+        self.max_pixels = max_pixels
+        self.min_side = min_side
         self.progress = progress
         self.name = f'{socket.gethostname()}:{os.getpid()}'
         self.backlog: Deque[Arrival] = deque()
+        self.unrecorded: Optional[Tuple[float, list]] = None  # (started, items) to retry
         self.stop_requested = False
         self.stats = dict(recorded=0, skipped_recorded=0, defective=0, unreadable=0,
-                          vanished=0, batches=0, backlog=0)
+                          refused=0, vanished=0, rereads=0, batches=0, backlog=0,
+                          db_faults=0, unrecorded_at_stop=0)
 
     def request_stop(self, *_) -> None:
         """Stop after the batch in hand (what Ctrl-C and SIGTERM call)."""
@@ -256,42 +308,56 @@ class InspectionStation:
 
     def _read(self, batch: List[Arrival]) -> Tuple[float, list]:
         """Read and decode a batch (in the prefetch thread, while the previous batch is
-        inferred): ``(started, [(arrival, key, data, img, error), ...])``."""
+        inferred): ``(started, [(arrival, sha256, key, data, img, error), ...])``. A
+        picture still cut short, within ``write_timeout`` of its first sight, goes back
+        to the watcher to be read again when the camera has written on."""
         started = time.time()
         read = []
         for arrival in batch:
-            data, img, error = read_picture(arrival.path)
+            data, img, error, truncated = read_picture(arrival.path, self.max_pixels,
+                                                       self.min_side)
             if data is None:
                 self.stats['vanished'] += 1
-                print(f'station: {arrival.path}: {error}; not recorded', file=sys.stderr)
+                _say(f'{shown_name(arrival.path)}: {error}; not recorded')
                 continue
-            read.append((arrival, picture_key(data, arrival.path), data, img, error))
+            if truncated and self.watcher.clock() - arrival.first_seen < self.write_timeout:
+                self.stats['rereads'] += 1
+                self.watcher.retry(arrival)
+                continue
+            sha = picture_key(data, arrival.path)
+            key = arrival_key(arrival.path, len(data), arrival.mtime_ns, sha)
+            read.append((arrival, sha, key, data, img, error))
         return started, read
 
     def _record(self, started: float, read: list) -> None:
-        """Inspect what :meth:`_read` read and record it in one transaction."""
-        seen = self.db.recorded(key for _, key, _, _, _ in read)
+        """Inspect what :meth:`_read` read and record it in one transaction (kept for a
+        retry when the database cannot take it now)."""
+        try:
+            seen = self.db.recorded([e[2] for e in read] +
+                                    [legacy_key(e[0].path, e[1]) for e in read])
+        except DatabaseFault:
+            seen = set()  # recorded anyway: the database ignores an arrival it holds
         fresh = []
         for entry in read:
-            if entry[1] in seen:  # recorded before, or twice in this batch: recorded once
-                self.stats['skipped_recorded'] += 1
+            if entry[2] in seen or legacy_key(entry[0].path, entry[1]) in seen:
+                self.stats['skipped_recorded'] += 1  # this arrival is recorded
             else:
-                seen.add(entry[1])
+                seen.add(entry[2])
                 fresh.append(entry)
-        pictures = [img for _, _, _, img, _ in fresh if img is not None]
+        pictures = [e[4] for e in fresh if e[4] is not None]
         found = iter(())
         if pictures:
             tile, above, _ = resolve_tiling(self.model, self.tile_size, pictures)
             found = iter(detect_many(self.model, pictures, self.score_thr, tile,
                                      self.tile_overlap, self.batch_size, above))
         items = []
-        for arrival, key, data, img, error in fresh:
-            item = dict(path=arrival.path, sha256=key, size_bytes=len(data),
-                        arrived_at=arrival.arrived_at)
+        for arrival, sha, key, data, img, error in fresh:
+            item = dict(path=arrival.path, sha256=sha, arrival=key, size_bytes=len(data),
+                        mtime_ns=arrival.mtime_ns, arrived_at=arrival.arrived_at)
             if img is None:
-                self.stats['unreadable'] += 1
-                print(f'station: {arrival.path}: {error}; recorded as unreadable',
-                      file=sys.stderr)
+                refused = error.startswith(('too large', 'too small'))
+                self.stats['refused' if refused else 'unreadable'] += 1
+                _say(f'{shown_name(arrival.path)}: {error}; recorded as unreadable')
                 items.append(dict(item, status='unreadable', error=error))
                 continue
             h, w = img.shape[:2]
@@ -300,11 +366,41 @@ class InspectionStation:
             items.append(dict(item, width=w, height=h, status='defect' if records else 'clean',
                               defects=[dict(r, cls=r['class']) for r in records]))
         if items:
-            self.db.record_batch(items, station=self.name, started_at=started)
-            self.stats['batches'] += 1
-        self.stats['recorded'] += len(items)
+            self.unrecorded = (started, items)
+            self._commit()
         if MALLOC_TRIM is not None:
             MALLOC_TRIM(0)
+
+    def _commit(self) -> bool:
+        """Record the batch in hand; on a database fault keep it and say so once per
+        cause (True: recorded, or nothing to record)."""
+        if self.unrecorded is None:
+            return True
+        started, items = self.unrecorded
+        try:
+            batch = self.db.record_batch(items, station=self.name, started_at=started)
+        except DatabaseFault as err:
+            self.stats['db_faults'] += 1
+            delay = self.RETRY_DELAYS[min(self._tries, len(self.RETRY_DELAYS) - 1)]
+            if str(err) != self._last_fault:
+                print(f'error: {err}; {len(items)} inspected pictures kept and their record '
+                      f'retried every {delay:g}-{self.RETRY_DELAYS[-1]:g} s (the station '
+                      'goes on watching)', file=sys.stderr, flush=True)
+                self._last_fault = str(err)
+            self._tries += 1
+            self._retry_at = time.monotonic() + delay
+            return False
+        if self._tries:
+            _say(f'the database took the {len(items)} kept pictures after {self._tries} '
+                 'failed tries; recording again')
+        self.unrecorded, self._tries, self._last_fault = None, 0, None
+        self.stats['batches'] += batch is not None
+        self.stats['recorded'] += len(items)
+        return True
+
+    _tries = 0
+    _retry_at = 0.0
+    _last_fault: Optional[str] = None
 
     def run(self, stop_when_idle: Optional[float] = None, max_images: Optional[int] = None,
             handle_signals: bool = True) -> Dict:
@@ -318,9 +414,13 @@ class InspectionStation:
                 Defaults to True.
 
         Returns:
-            dict: Counts: ``recorded``, ``skipped_recorded`` (content recorded before for
-            this model), ``defective``, ``unreadable``, ``vanished`` (removed before they
-            could be read), ``batches``, ``backlog`` (left when stopped), ``seconds``.
+            dict: Counts: ``recorded``, ``skipped_recorded`` (arrivals recorded before for
+            this model), ``defective``, ``unreadable``, ``refused`` (too large or small,
+            recorded as unreadable), ``vanished`` (removed before they could be read),
+            ``rereads`` (pictures read again while being written), ``batches``,
+            ``backlog`` (left when stopped), ``db_faults`` (failed tries to record),
+            ``unrecorded_at_stop`` (inspected, not recorded: the database was down when
+            stopped; inspected again at the next start), ``seconds``.
         """
         from tqdm import tqdm
         self.warm_up()
@@ -354,10 +454,15 @@ class InspectionStation:
                 if arrivals:
                     self.backlog.extend(arrivals)
                     last_arrival = time.time()
+            if self.unrecorded is not None:  # the database failed: retry before more work
+                if time.monotonic() < self._retry_at or not self._commit():
+                    time.sleep(self.poll_interval)
+                    continue
             if ahead is None:
                 ahead = next_batch()
             if ahead is None:
-                if stop_when_idle is not None and time.time() - last_arrival >= stop_when_idle:
+                if (stop_when_idle is not None and time.time() - last_arrival >= stop_when_idle
+                        and not self.watcher.watching):
                     break
                 time.sleep(self.poll_interval)
                 continue
@@ -378,6 +483,11 @@ class InspectionStation:
             ahead[0].result()
         reader.shutdown()
         bar.close()
+        if self.unrecorded is not None and not self._commit():
+            self.stats['unrecorded_at_stop'] = len(self.unrecorded[1])
+            print(f'error: stopped with {len(self.unrecorded[1])} inspected pictures not '
+                  f'recorded ({self._last_fault}); their files are left as they are and the '
+                  'next start inspects them', file=sys.stderr, flush=True)
         self.stats['backlog'] += len(self.backlog)
         self.stats['seconds'] = round(time.time() - start, 3)
         return dict(self.stats)
@@ -386,13 +496,14 @@ class InspectionStation:
 class StationLock:
     """One station per (database, watched folder): a second one is refused by name.
 
-    An advisory ``fcntl`` lock on a file beside the database, which the operating system
-    drops when its process ends, however it ends (SIGKILL and power loss included): a
-    crashed station never blocks its restart. Stations watching other folders may share
-    the database (SQLite serialises their transactions).
+    SQLite: an advisory ``fcntl`` lock on a file beside the database. PostgreSQL: a
+    session advisory lock on the server, keyed by the station's host and the folder's
+    real path, held by a connection of its own. Either is dropped when its process ends,
+    however it ends (SIGKILL and power loss included): a crashed station never blocks its
+    restart. Stations watching other folders may share the database.
 
     Args:
-        db_path (str): The results database.
+        db_path (str): The results database (a file or a ``postgresql://`` URL).
         folder (str): The watched folder.
 
     Raises:
@@ -407,15 +518,31 @@ class StationLock:
         ...
         RuntimeError: ...
     """
+    #: first key of the PostgreSQL advisory locks of stations (the second: the folder)
+    PG_LOCK_CLASS = 0x5D1E
 
     def __init__(self, db_path: str, folder: str) -> None:
-        tag = hashlib.sha1(osp.realpath(folder).encode()).hexdigest()[:10]
+        real = osp.realpath(folder)
+        tag = hashlib.sha1(real.encode(errors='surrogateescape')).hexdigest()[:10]
         self.path = f'{db_path}.station-{tag}.lock'
         self.db_path = db_path
         self.folder = folder
         self.handle = None
+        where = f'{socket.gethostname()}:{real}'.encode(errors='surrogateescape')
+        self.pg_key = int.from_bytes(hashlib.sha1(where).digest()[:4], 'big', signed=True)
+
+    def _refuse(self, holder: str, where: str):
+        raise RuntimeError(
+            f'another station ({holder}) is already watching {shown_name(self.folder)} into '
+            f'{self.describe()}; stop it first, or watch another folder ({where})')
+
+    def describe(self) -> str:
+        from .db_dialects import dialect_for
+        return dialect_for(self.db_path).describe()
 
     def acquire(self) -> 'StationLock':
+        if is_url(self.db_path):
+            return self._acquire_pg()
         import fcntl
         handle = open(self.path, 'a+')
         try:
@@ -424,10 +551,7 @@ class StationLock:
             handle.seek(0)
             holder = handle.read().strip() or 'unknown'
             handle.close()
-            raise RuntimeError(
-                f'another station ({holder}) is already watching {self.folder} into '
-                f'{self.db_path}; stop it first, or watch another folder (lock file '
-                f'{self.path})')
+            self._refuse(holder, f'lock file {self.path}')
         handle.seek(0)
         handle.truncate()
         handle.write(f'{socket.gethostname()}:{os.getpid()} since '
@@ -436,9 +560,29 @@ class StationLock:
         self.handle = handle
         return self
 
+    def _acquire_pg(self) -> 'StationLock':
+        from .db_dialects import dialect_for
+        conn = dialect_for(self.db_path).connect()
+        me = (f'station {socket.gethostname()}:{os.getpid()} since '
+              f'{time.strftime("%Y-%m-%d %H:%M:%S")}')
+        conn.execute('SELECT set_config(%s, %s, false)', ('application_name', me[:63]))
+        got = conn.execute('SELECT pg_try_advisory_lock(%s, %s)',
+                           (self.PG_LOCK_CLASS, self.pg_key)).fetchone()[0]
+        if not got:
+            row = conn.execute(
+                "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON "
+                "a.pid = l.pid WHERE l.locktype = 'advisory' AND l.classid = %s AND "
+                "l.objid = %s::oid AND l.granted", (self.PG_LOCK_CLASS,
+                                                    self.pg_key & 0xFFFFFFFF)).fetchone()
+            conn.close()
+            self._refuse(row[0] if row else 'unknown',
+                         f'advisory lock ({self.PG_LOCK_CLASS}, {self.pg_key}) on the server')
+        self.handle = conn
+        return self
+
     def release(self) -> None:
         if self.handle is not None:
-            self.handle.close()  # closing drops the lock
+            self.handle.close()  # closing drops the lock (file or server session)
             self.handle = None
 
     def __enter__(self) -> 'StationLock':

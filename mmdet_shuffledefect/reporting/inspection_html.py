@@ -60,59 +60,106 @@ def parse_when(text: str, now: Optional[float] = None) -> float:
                      f"as '8h' / '30m' / '2d', got {text!r}")
 
 
-def open_readonly(db_path: str) -> sqlite3.Connection:
-    """The database, read only; refuses a file that is not an inspection database.
+def open_readonly(db_path: str):
+    """The database, read only, opened by its path (never as a URI built from the text)
+    or by its ``postgresql://`` URL; refuses one that is not an inspection database.
+
+    Returns:
+        tuple: ``(dialect, connection)``.
 
     Raises:
-        ValueError: Missing file, not SQLite, or without the inspection tables (named).
+        ValueError: Missing file, not a database, or without the inspection tables (named).
     """
-    if not osp.isfile(db_path):
+    from mmdet_shuffledefect.apis.db_dialects import DatabaseFault, dialect_for
+    dialect = dialect_for(db_path)
+    if dialect.name == 'sqlite' and not osp.isfile(db_path):
         raise ValueError(f'database {db_path} does not exist')
     try:
-        conn = sqlite3.connect(f'file:{osp.abspath(db_path)}?mode=ro', uri=True, timeout=30)
-        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        conn = dialect.connect(read_only=True)
+        tables = dialect.tables(conn)
+    except DatabaseFault as err:
+        raise ValueError(str(err)) from err
     except sqlite3.DatabaseError as err:
         raise ValueError(f'{db_path} is not an SQLite database: {err}') from err
     missing = {'models', 'images', 'detections'} - tables
     if missing:
         conn.close()
-        raise ValueError(f'{db_path} is not an inspection database (written by '
+        raise ValueError(f'{dialect.describe()} is not an inspection database (written by '
                          f'tools/inspection_station.py or inspect_defects.py --db): no '
                          f'{", ".join(sorted(missing))} table')
-    return conn
+    return dialect, conn
+
+
+def _model_choice(model, models: Sequence, counts: Dict[int, int]) -> List[int]:
+    """The model ids the page shows: ``'latest'`` (the newest model with pictures in the
+    window), ``'all'``, or one id."""
+    ids = [m[0] for m in models]
+    if model == 'all':
+        return ids
+    if model == 'latest':
+        with_pictures = [i for i in ids if counts.get(i)]
+        return [max(with_pictures)] if with_pictures else ids[-1:]
+    try:
+        wanted = int(model)
+    except (TypeError, ValueError):
+        raise ValueError(f"model: expected 'latest', 'all' or a model id, got {model!r}")
+    if wanted not in ids:
+        raise ValueError(f'model {wanted} is not in the database (ids: '
+                         f'{", ".join(map(str, ids)) or "none"})')
+    return [wanted]
 
 
 def load_report_data(db_path: str, since: Optional[float] = None,
-                     until: Optional[float] = None) -> Dict:
-    """What the page shows, read from the database: images and detections inspected in
-    ``[since, until]`` (epoch seconds; None: no bound), the models, the class names.
+                     until: Optional[float] = None, model='latest') -> Dict:
+    """What the page shows, read from the database: pictures and detections inspected in
+    ``[since, until]`` (epoch seconds; None: no bound) by the chosen model(s), the models,
+    the class names.
+
+    Args:
+        db_path (str): An SQLite file or a ``postgresql://`` URL.
+        since, until (float, optional): The window.
+        model: ``'latest'`` (default: the newest model with pictures in the window; the
+            same pictures recorded again by another model or threshold are not counted
+            twice), ``'all'`` (every model, broken down by model) or a model id.
 
     Returns:
-        dict: ``images`` (id, path, inspected_at, status, error, width, height, model_id),
-        ``detections`` (image_id, class, score, x1, y1, x2, y2, area_pct), ``by_image``
-        (image id -> its detections), ``models``,
-        ``classes`` (sorted), ``db``, ``since``, ``until``.
+        dict: ``images`` (id, path, inspected_at, status, error, width, height, model_id,
+        sha256, path_raw), ``detections`` (image_id, class, score, x1, y1, x2, y2,
+        area_pct), ``by_image`` (image id -> its detections), ``models`` (with a picture
+        count each), ``shown_models`` (ids), ``classes`` (sorted), ``db``, ``since``,
+        ``until``.
     """
-    conn = open_readonly(db_path)
+    from mmdet_shuffledefect.apis.db_dialects import run
+    dialect, conn = open_readonly(db_path)
     try:
         lo = -1e300 if since is None else since
         hi = 1e300 if until is None else until
-        images = conn.execute(
-            'SELECT id, path, inspected_at, status, error, width, height, model_id FROM images '
-            'WHERE inspected_at BETWEEN ? AND ? ORDER BY inspected_at, id', (lo, hi)).fetchall()
-        detections = conn.execute(
-            'SELECT d.image_id, d.class, d.score, d.x1, d.y1, d.x2, d.y2, d.area_pct FROM '
-            'detections d JOIN images i ON d.image_id = i.id WHERE i.inspected_at BETWEEN ? '
-            'AND ? ORDER BY i.inspected_at, i.id, d.score DESC', (lo, hi)).fetchall()
-        models = conn.execute('SELECT id, config, weights_sha256, backend, precision, '
-                              'score_thr FROM models ORDER BY id').fetchall()
+        models = run(dialect, conn, 'SELECT id, config, weights_sha256, backend, precision, '
+                     'score_thr FROM models ORDER BY id').fetchall()
+        counts = dict(run(dialect, conn, 'SELECT model_id, COUNT(*) FROM images WHERE '
+                          'inspected_at BETWEEN ? AND ? GROUP BY model_id', (lo, hi)).fetchall())
+        shown = _model_choice(model, models, counts)
+        marks = ', '.join('?' * len(shown)) or 'NULL'
+        images = run(dialect, conn,
+                     'SELECT id, path, inspected_at, status, error, width, height, model_id, '
+                     f'sha256, path_raw FROM images WHERE inspected_at BETWEEN ? AND ? AND '
+                     f'model_id IN ({marks}) ORDER BY inspected_at, id',
+                     (lo, hi, *shown)).fetchall()
+        detections = run(dialect, conn,
+                         'SELECT d.image_id, d.class, d.score, d.x1, d.y1, d.x2, d.y2, '
+                         'd.area_pct FROM detections d JOIN images i ON d.image_id = i.id '
+                         f'WHERE i.inspected_at BETWEEN ? AND ? AND i.model_id IN ({marks}) '
+                         'ORDER BY i.inspected_at, i.id, d.score DESC',
+                         (lo, hi, *shown)).fetchall()
     finally:
         conn.close()
     by_image: Dict[int, list] = {}
     for det in detections:
         by_image.setdefault(det[0], []).append(det)
-    return dict(db=db_path, since=since, until=until, images=images, detections=detections,
-                by_image=by_image, models=models, classes=sorted({d[1] for d in detections}))
+    return dict(db=dialect.describe(), since=since, until=until, images=images,
+                detections=detections, by_image=by_image,
+                models=[tuple(m) + (counts.get(m[0], 0), ) for m in models],
+                shown_models=shown, classes=sorted({d[1] for d in detections}))
 
 
 def _local(t: float, fmt: str = '%Y-%m-%d %H:%M:%S') -> str:
@@ -210,14 +257,29 @@ def plot_svg(data: Dict) -> str:
     return '\n'.join(parts) + f'<div class="legend">{legend}</div>'
 
 
-def thumbnail(path: str, boxes: List[tuple], classes: Sequence[str], side: int = 220) -> str:
+def thumbnail(path, boxes: List[tuple], classes: Sequence[str], side: int = 220,
+              sha256: Optional[str] = None) -> str:
     """A picture with its boxes: a JPEG data URI under an SVG of the boxes (labels in
-    tooltips), or a grey box saying the file is gone."""
-    img = cv2.imread(path, cv2.IMREAD_COLOR) if osp.isfile(path) else None
+    tooltips), or a grey box saying the file is gone or holds other bytes than the
+    ones inspected (``sha256``, when given, is checked)."""
+    import hashlib
+
+    from mmdet_shuffledefect.apis.picture_files import shown_name
+    try:
+        with open(path, 'rb') as f:
+            data = f.read()
+    except OSError:
+        data = None
+    img = None
+    note = f'picture no longer at {shown_name(path)}'
+    if data is not None:
+        if sha256 and len(sha256) == 64 and hashlib.sha256(data).hexdigest() != sha256:
+            note = f'file changed since inspection: {shown_name(path)} holds other bytes now'
+        else:
+            img = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
     if img is None:
-        body = (f'<div class="gone" style="width:{side}px;height:{side}px">picture no longer '
-                f'at {html.escape(path)}</div>')
-        return body
+        return (f'<div class="gone" style="width:{side}px;height:{side}px">'
+                f'{html.escape(note)}</div>')
     h, w = img.shape[:2]
     scale = side / max(h, w)
     small = cv2.resize(img, (max(1, round(w * scale)), max(1, round(h * scale))),
@@ -309,7 +371,7 @@ SCRIPT = """
       cell(tr, r[4] === null ? '' : r[4].toFixed(3), true);
       cell(tr, r[5] ? r[5].map(function (v) { return v.toFixed(1); }).join(', ') : '');
       cell(tr, r[6] === null ? '' : r[6].toFixed(2), true);
-      cell(tr, r[7] || '');
+      cell(tr, r[7] || ''); cell(tr, String(r[8]), true);
       body.appendChild(tr);
     });
     document.getElementById('page-info').textContent = 'page ' + (page + 1) + ' of ' + pages +
@@ -332,18 +394,18 @@ def table_rows(data: Dict) -> Dict:
     """The table's data: one row per defect, and one per clean or unreadable picture:
     ``[time, name index, status, class, score, box, area %, error]``."""
     names, name_index, rows = [], {}, []
-    for img_id, path, t, status, error, *_ in data['images']:
+    for img_id, path, t, status, error, _, _, model_id, *_ in data['images']:
         if path not in name_index:
             name_index[path] = len(names)
             names.append(path)
         n = name_index[path]
         dets = data['by_image'].get(img_id, [])
         if not dets:
-            rows.append([round(t, 3), n, status, None, None, None, None, error])
+            rows.append([round(t, 3), n, status, None, None, None, None, error, model_id])
         for _, cls, score, x1, y1, x2, y2, area_pct in dets:
             rows.append([round(t, 3), n, status, cls, round(score, 4),
                          [round(x1, 1), round(y1, 1), round(x2, 1), round(y2, 1)],
-                         None if area_pct is None else round(area_pct, 3), None])
+                         None if area_pct is None else round(area_pct, 3), None, model_id])
     return dict(names=names, rows=rows, classes=data['classes'])
 
 
@@ -368,13 +430,40 @@ def render_report(data: Dict, latest: int = 12, title: str = 'Inspection report'
         ('defects', len(data['detections']))])
     class_rows = ''.join(f'<tr><td>{esc(c)}</td><td class="num">{k}</td></tr>'
                          for c, k in sorted(per_class.items(), key=lambda x: -x[1]))
-    models = ''.join(
-        f'<tr><td>{m[0]}</td><td>{esc(str(m[1]))}</td><td>{esc(str(m[2])[:16])}</td>'
-        f'<td>{esc(str(m[3]))}</td><td>{esc(str(m[4]))}</td><td>{esc(str(m[5]))}</td></tr>'
-        for m in data['models'])
+    shown_ids = data.get('shown_models') or [m[0] for m in data['models']]
+    per_model = {}
+    for r in images:
+        got = per_model.setdefault(r[7], [0, 0, 0])
+        got[0] += 1
+        got[1] += r[3] == 'defect'
+        got[2] += r[3] == 'unreadable'
+
+    def model_row(m) -> str:
+        n_m, bad, unread = per_model.get(m[0], [m[-1], None, None])
+        rate_m = f'{100 * bad / n_m:.1f}%' if bad is not None and n_m else '-'
+        return (f'<tr><td>{m[0]}{" (shown)" if m[0] in shown_ids else ""}</td>'
+                f'<td>{esc(str(m[1]))}</td><td>{esc(str(m[2])[:16])}</td>'
+                f'<td>{esc(str(m[3]))}</td><td>{esc(str(m[4]))}</td><td>{esc(str(m[5]))}</td>'
+                f'<td class="num">{n_m}</td><td class="num">{"-" if bad is None else bad}</td>'
+                f'<td class="num">{rate_m}</td>'
+                f'<td class="num">{"-" if unread is None else unread}</td></tr>')
+    models = ''.join(model_row(m) for m in data['models'])
+    if len(shown_ids) == 1:
+        which = next((m for m in data['models'] if m[0] == shown_ids[0]), None)
+        scope = (f'model {shown_ids[0]}' + (f' ({esc(osp.basename(str(which[1])))}, '
+                                            f'{esc(str(which[3]))}, score &ge; '
+                                            f'{esc(str(which[5]))})' if which else '')
+                 + (f'; {len(data["models"]) - 1} other model(s) in the database, listed '
+                    'below (--model all or --model ID)' if len(data['models']) > 1 else ''))
+    else:
+        scope = (f'models {", ".join(map(str, shown_ids))}, each picture once per model '
+                 '(broken down by model below)')
+
     def figure(row) -> str:
         boxes = [d[1:7] for d in data['by_image'].get(row[0], [])]  # class, score, box
-        return (f'<figure>{thumbnail(row[1], boxes, data["classes"])}<figcaption>'
+        where = row[9] if len(row) > 9 and row[9] is not None else row[1]
+        sha = row[8] if len(row) > 8 else None
+        return (f'<figure>{thumbnail(bytes(where) if not isinstance(where, str) else where, boxes, data["classes"], sha256=sha)}<figcaption>'
                 f'{esc(osp.basename(row[1]))}<br>{_local(row[2])}: '
                 + esc(', '.join(f'{c} {s:.2f}' for c, s, *_ in boxes))
                 + '</figcaption></figure>')
@@ -389,7 +478,7 @@ def render_report(data: Dict, latest: int = 12, title: str = 'Inspection report'
 <title>{esc(title)}</title><style>{STYLE}</style></head>
 <body>
 <h1>{esc(title)}</h1>
-<p>{esc(osp.abspath(data['db']))}: pictures inspected {esc(span)}{' (' + esc(asked) + ')' if asked else ''};
+<p>{esc(data['db'] if '://' in data['db'] else osp.abspath(data['db']))}: pictures inspected by {scope}, {esc(span)}{' (' + esc(asked) + ')' if asked else ''};
 page written {_local(time.time())} ({esc(time.strftime('%Z'))}).</p>
 <div class="cards">{cards}</div>
 <h2>Over time</h2>
@@ -408,13 +497,14 @@ page written {_local(time.time())} ({esc(time.strftime('%Z'))}).</p>
 <label>file name contains<input id="f-name" type="search"></label>
 </div>
 <table><thead><tr><th>time</th><th>picture</th><th>status</th><th>class</th><th>score</th>
-<th>box (x1, y1, x2, y2 px)</th><th>area %</th><th>error</th></tr></thead>
+<th>box (x1, y1, x2, y2 px)</th><th>area %</th><th>error</th><th>model</th></tr></thead>
 <tbody id="rows"></tbody></table>
 <div class="pager"><button id="prev" type="button">previous</button><button id="next" type="button">next</button>
 <span id="page-info"></span></div>
 <h2>Models</h2>
 <table class="models"><tr><th>id</th><th>config</th><th>weights sha256</th><th>backend</th>
-<th>precision</th><th>score threshold</th></tr>{models}</table>
+<th>precision</th><th>score threshold</th><th>pictures</th><th>defective</th><th>defect rate</th>
+<th>unreadable</th></tr>{models}</table>
 <script type="application/json" id="table-data">{_json_for_script(table_rows(data))}</script>
 <script>{SCRIPT}</script>
 </body></html>
@@ -422,14 +512,15 @@ page written {_local(time.time())} ({esc(time.strftime('%Z'))}).</p>
 
 
 def write_report(db_path: str, out: str, since: Optional[float] = None,
-                 until: Optional[float] = None, latest: int = 12) -> Dict:
-    """Write the page for ``db_path`` to ``out``; return what it shows in numbers."""
-    data = load_report_data(db_path, since, until)
+                 until: Optional[float] = None, latest: int = 12, model='latest') -> Dict:
+    """Write the page for ``db_path`` to ``out``; return what it shows in numbers
+    (``model``: as :func:`load_report_data`)."""
+    data = load_report_data(db_path, since, until, model)
     page = render_report(data, latest=latest)
     with open(out, 'w', encoding='utf-8') as f:
         f.write(page)
     return dict(pictures=len(data['images']), defects=len(data['detections']),
-                bytes=len(page.encode()))
+                bytes=len(page.encode()), models=data['shown_models'])
 
 
 #: Headless Chromium on a machine without network: no background fetches, no sandbox (root

@@ -91,12 +91,20 @@ def tile_arg(text: str):
 
 
 def check_db_path(db: str) -> None:
-    """Refuse a database URL (exit 2): the record is an SQLite file; a server
-    (``postgresql://...``) is not supported yet. The tools call it before the model
-    loads."""
-    if '://' in db:
-        fail(f'--db {db}: database servers are not supported yet; give an SQLite file path '
-             '(e.g. line1.sqlite; one file per line, the reports read each)')
+    """Refuse a database name that is neither an SQLite file path nor a
+    ``postgresql://`` URL (exit 2), and a URL when psycopg 3 is missing. The tools call
+    it before the model loads."""
+    from mmdet_shuffledefect.apis.db_dialects import dialect_for, is_url
+    try:
+        dialect_for(db)
+    except ValueError as err:
+        fail(f'--db {err}')
+    if is_url(db):
+        try:
+            import psycopg  # noqa: F401 -- the optional PostgreSQL driver
+        except ImportError:
+            fail(f'--db {db}: a PostgreSQL database needs psycopg 3 (pip install '
+                 '"psycopg[binary]")')
 
 
 def _db_score_thr(args):
@@ -115,13 +123,14 @@ def open_results_db(args, model):
     """The results database ``args.db`` for this model: config, weights (by content),
     backend, precision and score threshold. Exits 1 where the file is not one."""
     from mmdet_shuffledefect.apis.results_db import ResultsDB, sha256_file
+    from mmdet_shuffledefect.apis.db_dialects import DatabaseFault
     runtime = runtime_of(model)
     try:
         return ResultsDB(args.db, dict(
             config=osp.abspath(args.config), weights_sha256=sha256_file(args.checkpoint),
             backend=runtime.split(',')[0], precision=args.precision,
-            score_thr=_db_score_thr(args)))
-    except ValueError as err:
+            score_thr=_db_score_thr(args)), timeout=getattr(args, 'db_timeout', 30.0))
+    except (ValueError, DatabaseFault) as err:
         fail(str(err), code=1)
 
 

@@ -1,0 +1,61 @@
+# NEU-CLS recipe for convergence (issue #49): the picture at its native 200 px, every
+# label-preserving turn of a texture (both flips, 90-degree rotations), random-resized crops
+# within texture scale, label smoothing, an EMA of the weights and a long cosine schedule.
+# The network configs set only the backbone (configs/classification/*_convergence_*).
+_base_ = ['./datasets/neu_cls.py', './default_runtime_cls.py']
+from mmdet_shuffledefect.datasets.neu_classes import NEU_CLASSES as classes  # noqa: E402
+
+input_size = 200
+max_epochs = 100
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='RandomResizedCrop', scale=input_size, crop_ratio_range=(0.5, 1.0),
+         aspect_ratio_range=(0.8, 1.25)),
+    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
+    dict(type='RandomFlip', prob=0.5, direction='vertical'),
+    # with both flips, a +-90-degree turn at p=0.5 reaches all eight symmetries of a square
+    dict(type='Rotate', angle=90.0, prob=0.5, interpolation='nearest'),
+    dict(type='PackInputs'),
+]
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='Resize', scale=(input_size, input_size)),
+    dict(type='PackInputs'),
+]
+train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
+val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
+test_dataloader = dict(dataset=dict(pipeline=test_pipeline))
+
+model = dict(
+    type='ImageClassifier',
+    backbone=dict(type='ShuffleDefectNet', widen_factor=1.0, out_indices=(3, )),
+    neck=dict(type='GlobalAveragePooling'),
+    head=dict(
+        type='LinearClsHead',
+        num_classes=len(classes),
+        in_channels=1024,
+        loss=dict(type='LabelSmoothLoss', label_smooth_val=0.1, mode='original',
+                  loss_weight=1.0),
+        topk=(1, )))
+data_preprocessor = dict(
+    num_classes=len(classes),
+    mean=[127.5, 127.5, 127.5],
+    std=[64.0, 64.0, 64.0],
+    to_rgb=True)
+
+optim_wrapper = dict(
+    constructor='GroupedOptimWrapperConstructor',
+    optimizer=dict(type='AdamW', lr=0.002, weight_decay=0.05),
+    paramwise_cfg=dict(norm_decay_mult=0.0, bias_decay_mult=0.0))
+param_scheduler = [
+    dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=200),
+    dict(type='CosineAnnealingLR', T_max=max_epochs, eta_min=1e-5, by_epoch=True,
+         begin=0, end=max_epochs),
+]
+train_cfg = dict(by_epoch=True, max_epochs=max_epochs, val_interval=5)
+val_cfg = dict()
+test_cfg = dict()
+auto_scale_lr = dict(enable=False, base_batch_size=32)
+# the EMA weights (a horizon of about 330 iterations, 8 epochs) are the ones validated,
+# kept and tested
+custom_hooks = [dict(type='EMAHook', momentum=0.003, priority='ABOVE_NORMAL')]
