@@ -89,6 +89,8 @@ setup(
         'deploy': ['onnx', 'onnxruntime', 'openvino>=2025.1'],
         # mmdet_shuffledefect.classical (the texture baselines of the paper's Table 2)
         'classical': ['scikit-image>=0.22', 'scikit-learn>=1.4'],
+        # the station's record on a PostgreSQL server (--db postgresql://...)
+        'postgresql': ['psycopg[binary]>=3.1,<4'],
     },
     ext_modules=EXT_MODULES,
     cmdclass={'build_py': BuildPyWithConfigs, **EXT_CMDCLASS},

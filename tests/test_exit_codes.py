@@ -38,7 +38,7 @@ USAGE = [
     (['tools/inspection_station.py', CONFIG, CKPT_40E, '--watch', 'no/such', '--db', 'x.sqlite'],
      '--watch no/such does not exist or is not a folder'),
     (['tools/inspection_station.py', CONFIG, CKPT_40E, '--watch', '.', '--db',
-      'postgresql://line@plant/qa'], 'database servers are not supported yet'),
+      'mysql://line@plant/qa'], 'expected an SQLite file path or a postgresql:// URL'),
     (['tools/inspection_report.py', 'x.sqlite', '--latest', '-1'],
      '--latest must be >= 0, got -1'),
 ]

@@ -203,7 +203,10 @@ def dialect_for(target: str, timeout: float = 30.0):
 
 
 def run(dialect, conn, text: str, params: Sequence = ()):
-    """Execute one statement in the dialect's words; the cursor."""
+    """Execute one statement in the dialect's words; the cursor. Without parameters the
+    text is sent as it is (a ``%`` in a ``LIKE`` pattern is not a placeholder then)."""
+    if not params:
+        return conn.execute(text)
     return conn.execute(dialect.sql(text), tuple(params))
 
 

@@ -103,9 +103,16 @@ class ResultsDB:
             raise ValueError(f'model description lacks {missing}')
         self.path = path
         self.dialect = dialect_for(path, timeout)
+        self.model = dict(model)
+        self._open()
+
+    def _open(self) -> None:
+        """Connect, create or update the tables, find (or add) this model's row."""
+        path, model = self.path, self.model
         try:
             self.conn = self.dialect.connect()
             self._create()
+            self._file_id = self._current_file_id()
             values = [model[k] if k != 'score_thr' or not is_url(path) else str(model[k])
                       for k in MODEL_FIELDS]
             with self.dialect.transaction(self.conn):
@@ -122,6 +129,28 @@ class ResultsDB:
                     and 'malformed' not in str(err):
                 raise DatabaseFault(fault_text(self.dialect, err, 'cannot open')) from err
             raise ValueError(f'{path} is not a usable results database: {err}') from err
+
+    def _current_file_id(self) -> Optional[tuple]:
+        """The SQLite file's identity (device, inode); None for a server or in memory."""
+        if self.dialect.name != 'sqlite' or self.path == ':memory:':
+            return None
+        try:
+            st = os.stat(self.path)
+        except FileNotFoundError:
+            return ('missing', )
+        return st.st_dev, st.st_ino
+
+    def _check_file(self) -> None:
+        """A file removed or replaced under an open connection would take every later
+        record with it: reopen at the path and say so (a :class:`DatabaseFault`; the
+        station retries into the new file)."""
+        if self._file_id is None or self._current_file_id() == self._file_id:
+            return
+        self.conn.close()
+        self._open()
+        raise DatabaseFault(f'{self.path}: the database file was removed or replaced while '
+                            'in use; a new record is started at that path (the removed '
+                            "file's records are not in it)")
 
     def _run(self, text: str, params: Sequence = ()):
         return run(self.dialect, self.conn, text, params)
@@ -243,6 +272,7 @@ class ResultsDB:
             DatabaseFault: The database cannot be written now (nothing of the batch is).
         """
         try:
+            self._check_file()
             return self._record_batch(items, station, started_at)
         except Exception as err:  # noqa: BLE001
             raise self._fault(err, f'cannot record {len(items)} pictures') from err

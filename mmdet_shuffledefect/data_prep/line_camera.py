@@ -91,4 +91,24 @@ class LineCamera:
         return self.write(self.encode(n, quality))
 
 
-__all__ = ['LineCamera']
+def png_bomb(width: int, height: int) -> bytes:
+    """A valid 1-bit greyscale PNG of ``width`` x ``height``: a few hundred KB on disk,
+    ``width * height * 3`` bytes once decoded to BGR (what a station must refuse from the
+    header).
+
+    Example:
+        >>> len(png_bomb(20000, 20000)) < 200_000
+        True
+    """
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return (len(body).to_bytes(4, 'big') + kind + body +
+                zlib.crc32(kind + body).to_bytes(4, 'big'))
+    row = b'\0' + bytes((width + 7) // 8)
+    ihdr = width.to_bytes(4, 'big') + height.to_bytes(4, 'big') + bytes([1, 0, 0, 0, 0])
+    return (b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', ihdr) +
+            chunk(b'IDAT', zlib.compress(row * height, 9)) + chunk(b'IEND', b''))
+
+
+__all__ = ['LineCamera', 'png_bomb']

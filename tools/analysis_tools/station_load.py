@@ -15,18 +15,24 @@ line camera, in one run:
 5. **report**: ``tools/inspection_report.py`` on the line run's database and the time the
    page takes to load in headless Chromium (where one is installed).
 
+``--database postgresql`` runs every phase against a PostgreSQL server started for the run
+(Debian's binaries, on a local socket in the work folder) instead of SQLite files. A
+20000 x 20000 PNG decompression bomb is dropped into the line phase's folder half-way
+(``--no-bomb``: not), so the memory series shows what it costs.
+
 Nothing else should run on the machine (a training shares the cores: no figure).
 
 Example:
     python tools/analysis_tools/station_load.py configs/sdn_ssd_neu.py sdn.onnx \\
         --backend onnxruntime --threads 2 --out results/inspection_station.md
+    python tools/analysis_tools/station_load.py configs/sdn_ssd_neu.py sdn.onnx \\
+        --backend onnxruntime --threads 2 --database postgresql
 """
 import argparse
 import os
 import os.path as osp
 import shutil
 import signal
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -62,6 +68,11 @@ def parse_args(argv=None):
     parser.add_argument('--work-dir', help='folder for the camera folders and databases '
                         '(unset: a temporary one, removed at the end)')
     parser.add_argument('--out', help='also write the markdown table here')
+    parser.add_argument('--database', default='sqlite', choices=['sqlite', 'postgresql'],
+                        help='where the stations record: SQLite files, or a PostgreSQL server '
+                        'started for the run')
+    parser.add_argument('--no-bomb', action='store_true',
+                        help='no decompression bomb in the line phase')
     parser.add_argument('--seed', type=int, default=0)
     return parser.parse_args(argv)
 
@@ -149,18 +160,48 @@ def reference_rate(args, camera) -> float:
     return float(np.median(rates))
 
 
+def query(db: str, text: str) -> list:
+    """Rows of one read-only query on an SQLite file or a PostgreSQL URL."""
+    from mmdet_shuffledefect.apis.db_dialects import dialect_for, run
+    dialect = dialect_for(db)
+    conn = dialect.connect(read_only=True)
+    try:
+        return run(dialect, conn, text).fetchall()
+    finally:
+        conn.close()
+
+
+class Databases:
+    """A database per phase: an SQLite file in the work folder, or a database on a
+    PostgreSQL server started for the run."""
+
+    def __init__(self, kind: str, root: str) -> None:
+        self.kind, self.root, self.server = kind, root, None
+        if kind == 'postgresql':
+            from mmdet_shuffledefect.utils.postgres_server import LocalPostgres
+            self.server = LocalPostgres(tempfile.mkdtemp(prefix='pg', dir='/tmp'),
+                                        port=5440).start()
+
+    def new(self, phase: str) -> str:
+        if self.server is not None:
+            return self.server.create_database(phase)
+        return osp.join(self.root, f'{phase}.sqlite')
+
+    def close(self) -> None:
+        if self.server is not None:
+            self.server.stop()
+
+
 def latencies(db: str) -> np.ndarray:
-    conn = sqlite3.connect(db)
-    rows = conn.execute('SELECT b.committed_at - i.arrived_at FROM images i JOIN batches b '
-                        'ON i.batch_id = b.id').fetchall()
-    conn.close()
+    rows = query(db, 'SELECT b.committed_at - i.arrived_at FROM images i JOIN batches b '
+                     "ON i.batch_id = b.id WHERE i.status <> 'unreadable'")
     return np.array([r[0] for r in rows])
 
 
-def crash_phase(args, root, camera_cls, rng):
+def crash_phase(args, root, camera_cls, rng, db):
     """Kill/restart cycles; return (pictures, recorded, lost, duplicated, problems)."""
-    from mmdet_shuffledefect.apis.results_db import ResultsDB, content_hashes
-    folder, db = osp.join(root, 'crash'), osp.join(root, 'crash.sqlite')
+    from mmdet_shuffledefect.apis.results_db import ResultsDB
+    folder = osp.join(root, 'crash')
     cam = camera_cls(folder, pool=64, seed=args.seed + 2)
     per_cycle = args.crash_images // (args.kill_cycles + 1)
     for cycle in range(args.kill_cycles):
@@ -181,10 +222,8 @@ def crash_phase(args, root, camera_cls, rng):
     time.sleep(1.0)
     station.stop()
     files = sorted(osp.join(folder, f) for f in os.listdir(folder) if f.endswith('.jpg'))
-    wanted = set(content_hashes(files).values())
-    conn = sqlite3.connect(db)
-    keys = [r[0] for r in conn.execute('SELECT sha256 FROM images')]
-    conn.close()
+    wanted = set(files)  # every picture is its own arrival: recorded under its own path
+    keys = [r[0] for r in query(db, 'SELECT path FROM images')]
     check = ResultsDB(db, dict(config='-', weights_sha256='-', backend='-', precision='-',
                                score_thr=0.0))
     problems = check.check_integrity()
@@ -220,7 +259,7 @@ def report_load_seconds(db: str, root: str):
 def main(argv=None):
     args = parse_args(argv)
     sys.path.insert(0, REPO)
-    from mmdet_shuffledefect.data_prep.line_camera import LineCamera
+    from mmdet_shuffledefect.data_prep.line_camera import LineCamera, png_bomb
     from mmdet_shuffledefect.utils.env import environment_info
     rng = np.random.default_rng(args.seed)
     root = args.work_dir or tempfile.mkdtemp(prefix='station_load_')
@@ -236,8 +275,11 @@ def main(argv=None):
     say(f'reference: {ref:.1f} pictures/s ({args.backend}, {args.threads} threads, batches of '
         '32 decoded pictures in memory)')
 
+    databases = Databases(args.database, root)
+    say(f'database: {args.database}' + (f' (a local server, {databases.server.bin})'
+                                        if databases.server else ' (files in the work folder)'))
     # backlog: a running, idle station gets args.backlog pictures at once
-    back_dir, back_db = osp.join(root, 'backlog'), osp.join(root, 'backlog.sqlite')
+    back_dir, back_db = osp.join(root, 'backlog'), databases.new('backlog')
     back_cam = LineCamera(back_dir, pool=64, seed=args.seed + 1)
     station = Station(args, back_dir, back_db, osp.join(root, 'backlog.log'))
     station.wait_ready(back_db)
@@ -247,29 +289,32 @@ def main(argv=None):
     dropped = time.time() - t0
     while recorded(back_db) < args.backlog and station.proc.poll() is None:
         time.sleep(0.25)  # the observer stays light: the end time comes from the database
-    conn = sqlite3.connect(back_db)
-    last = conn.execute('SELECT MAX(committed_at) FROM batches').fetchone()[0]
-    conn.close()
+    last = query(back_db, 'SELECT MAX(committed_at) FROM batches')[0][0]
     station.stop()
     throughput = args.backlog / (last - t0)
     say(f'backlog: {args.backlog} pictures written in {dropped:.1f} s; station '
         f'{throughput:.1f} pictures/s = {throughput / ref:.2f}x the reference')
 
     # line: a line slower than the station, in bursts
-    line_db = osp.join(root, 'line.sqlite')
+    line_db = databases.new('line')
     station = Station(args, cam.folder, line_db, osp.join(root, 'line.log'))
     station.wait_ready(line_db)
     rate = args.line_load * ref
     frames = cam.encode(args.images)  # encoded before the clock starts
     start_line = time.time()
     marks = []  # (pictures written, station RSS MB)
+    bomb_at = None if args.no_bomb else (args.images // 2) // args.burst * args.burst
     for k in range(0, args.images, args.burst):
         due = start_line + k / rate
         time.sleep(max(0.0, due - time.time()))
         cam.write(frames[k:k + args.burst])
+        if k == bomb_at:
+            with open(osp.join(cam.folder, 'bomb_20000x20000.png'), 'wb') as f:
+                f.write(png_bomb(20000, 20000))
         if station.memory:
             marks.append((k, station.memory[-1][1]))
-    while recorded(line_db) < args.images and station.proc.poll() is None:
+    while recorded(line_db) < args.images + (bomb_at is not None) and \
+            station.proc.poll() is None:
         time.sleep(0.25)
     line_seconds = time.time() - start_line
     time.sleep(1.0)
@@ -285,12 +330,17 @@ def main(argv=None):
     say(f'memory (station RSS): {first_k:.0f} MB after the first '
         f'{min(1000, args.images // 10)} pictures, {marks[-1][1]:.0f} MB after '
         f'{args.images} ({marks[-1][1] - first_k:+.1f} MB), peak {peak:.0f} MB')
+    if bomb_at is not None:
+        refused = query(line_db, "SELECT error FROM images WHERE path LIKE '%bomb_20000x20000%'")
+        say(f'bomb: a 20000 x 20000 PNG ({len(png_bomb(20000, 20000)) / 1e3:.0f} KB) dropped '
+            f'after {bomb_at} pictures: ' + (refused[0][0] if refused else 'NOT recorded'))
     say('memory over time (pictures written: MB): ' + ', '.join(
         f'{k}: {mb:.0f}' for k, mb in sorted(set(marks[::max(1, len(marks) // 10)]
                                                   + [marks[-1]]))))
 
     if args.kill_cycles:
-        files, keys, lost, twice, problems = crash_phase(args, root, LineCamera, rng)
+        files, keys, lost, twice, problems = crash_phase(args, root, LineCamera, rng,
+                                                         databases.new('crash'))
         say(f'crash: {args.kill_cycles} SIGKILL/restart cycles, {files} pictures: {keys} '
             f'recorded, {lost} lost, {twice} recorded twice, batches not whole: '
             f'{len(problems)}' + (f' ({problems[:3]})' if problems else ''))
@@ -307,6 +357,7 @@ def main(argv=None):
         with open(args.out, 'a') as f:
             f.write('\n```text\n$ python tools/analysis_tools/station_load.py '
                     + ' '.join(sys.argv[1:]) + '\n' + '\n'.join(lines) + '\n```\n')
+    databases.close()
     if not args.work_dir:
         shutil.rmtree(root, ignore_errors=True)
     return 0
