@@ -236,12 +236,35 @@ class ResultsDB:
                 item.get('width'), item.get('height'), item['status'], item.get('error'),
                 None]
 
-    def _replaced_unfinished(self, row: list) -> Optional[int]:
+    def _select_in(self, text: str, values: list) -> list:
+        """Rows of ``text`` (with one ``{}`` for an ``IN`` list after ``model_id=?``) for
+        ``values``, 500 at a time: one query per 500, not one per picture."""
+        rows = []
+        for i in range(0, len(values), 500):
+            part = values[i:i + 500]
+            rows += self._run(text.format(', '.join('?' * len(part))),
+                              [self.model_id] + part).fetchall()
+        return rows
+
+    def _earlier_rows(self, rows: list) -> tuple:
+        """For a batch's rows: path_raw -> (id, error, size) of that name's latest
+        unreadable row, and sha256 -> [(id, path_raw)] of the rows with that content."""
+        unreadable = {bytes(raw): (i, err, size) for i, raw, err, size in self._select_in(
+            "SELECT id, path_raw, error, size_bytes FROM images WHERE model_id=? AND "
+            "status='unreadable' AND path_raw IN ({}) ORDER BY id", list({r[3] for r in rows}))}
+        content: Dict[str, list] = {}
+        shas = list({r[5] for r in rows if r[5] and not r[5].startswith('empty:')})
+        for i, sha, raw in self._select_in(
+                'SELECT id, sha256, path_raw FROM images WHERE model_id=? AND sha256 IN ({}) '
+                'ORDER BY id', shas):
+            content.setdefault(sha, []).append((i, bytes(raw)))
+        return unreadable, content
+
+    @staticmethod
+    def _replaced_unfinished(row: list, unreadable: Dict) -> Optional[int]:
         """The id of this name's row that recorded an unfinished write (truncated or
-        empty, smaller than this arrival), which this arrival replaces; else None."""
-        found = self._run(
-            'SELECT id, error, size_bytes FROM images WHERE model_id=? AND path_raw=? AND '
-            "status='unreadable' ORDER BY id DESC LIMIT 1", (self.model_id, row[3])).fetchone()
+        empty, no larger than this arrival), which this arrival replaces; else None."""
+        found = unreadable.get(row[3])
         if found is None or not str(found[1] or '').startswith(UNFINISHED_ERRORS):
             return None
         return found[0] if (found[2] or 0) <= (row[6] or 0) else None
@@ -286,25 +309,24 @@ class ResultsDB:
                 (self.model_id, station, now if started_at is None else started_at,
                  now)).fetchone()[0]
             inserted = 0
-            for item in items:
-                row = self._row(item, batch_id, now)
+            rows = [self._row(item, batch_id, now) for item in items]
+            unreadable, content = self._earlier_rows(rows)
+            for item, row in zip(items, rows):
                 image_id = None
                 if item['status'] != 'unreadable' or not str(
                         item.get('error') or '').startswith(UNFINISHED_ERRORS):
-                    replaced = self._replaced_unfinished(row)
+                    replaced = self._replaced_unfinished(row, unreadable)
                     if replaced is not None:  # a later complete write of the same arrival
                         self._run('UPDATE images SET arrival=?, sha256=?, size_bytes=?, '
                                   'mtime_ns=?, arrived_at=?, inspected_at=?, width=?, '
                                   'height=?, status=?, error=? WHERE id=?',
                                   row[4:14] + [replaced])
+                        unreadable.pop(row[3])
                         image_id = replaced
                 if image_id is None:
-                    if item['sha256'] and not item['sha256'].startswith('empty:'):
-                        first = self._run(
-                            'SELECT id FROM images WHERE model_id=? AND sha256=? AND '
-                            'path_raw<>? ORDER BY id LIMIT 1',
-                            (self.model_id, item['sha256'], row[3])).fetchone()
-                        row[14] = first[0] if first else None
+                    first = next((i for i, raw in content.get(row[5], ()) if raw != row[3]),
+                                 None)
+                    row[14] = first  # the same content recorded under another name
                     found = self._run(
                         f'INSERT INTO images ({", ".join(IMAGE_COLUMNS)}) VALUES '
                         f'({", ".join("?" * len(IMAGE_COLUMNS))}) ON CONFLICT DO NOTHING '
@@ -313,6 +335,8 @@ class ResultsDB:
                         continue
                     image_id = found[0]
                     inserted += 1
+                    if row[5] and not row[5].startswith('empty:'):
+                        content.setdefault(row[5], []).append((image_id, row[3]))
                 run_many(self.dialect, self.conn,
                          'INSERT INTO detections (image_id, class, score, x1, y1, x2, y2, '
                          'area_px, area_pct) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
