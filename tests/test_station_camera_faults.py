@@ -303,6 +303,19 @@ def test_links_are_not_followed_and_every_skipped_entry_is_said_once(model, tmp_
 # ---------------------------------------------------------------- the database
 
 
+def _after_failed_tries(station, tries, action):
+    """Run ``action`` in a thread once the station has failed ``tries`` times to record
+    (at most a minute later)."""
+    def wait_then_act():
+        deadline = time.time() + 60
+        while station.stats['db_faults'] < tries and time.time() < deadline:
+            time.sleep(0.05)
+        action()
+    thread = threading.Thread(target=wait_then_act)
+    thread.start()
+    return thread
+
+
 def test_a_locked_database_keeps_the_pictures_and_records_them_when_it_frees(
         model, tmp_path, capsys):
     """Row 11: another process holds the database's write lock; the station says one
@@ -318,13 +331,7 @@ def test_a_locked_database_keeps_the_pictures_and_records_them_when_it_frees(
                              check_same_thread=False)  # released by the timer's thread
     holder.execute('BEGIN EXCLUSIVE')
     station = _station(model, db, cam, batch_size=8)
-
-    def release_after_two_failed_tries():
-        deadline = time.time() + 60
-        while station.stats['db_faults'] < 2 and time.time() < deadline:
-            time.sleep(0.05)
-        holder.execute('COMMIT')
-    threading.Thread(target=release_after_two_failed_tries).start()
+    _after_failed_tries(station, 2, lambda: holder.execute('COMMIT'))
     stats = station.run(stop_when_idle=0.5, handle_signals=False)
     err = capsys.readouterr().err
     assert err.count('error: ') == 1, err
@@ -346,13 +353,7 @@ def test_a_database_down_at_the_stop_loses_nothing(model, tmp_path, capsys):
     holder = sqlite3.connect(str(path), timeout=5, isolation_level=None)
     holder.execute('BEGIN EXCLUSIVE')
     station = _station(model, db, cam)
-
-    def stop_after_a_failed_try():
-        deadline = time.time() + 60
-        while station.stats['db_faults'] < 1 and time.time() < deadline:
-            time.sleep(0.05)
-        station.request_stop()
-    threading.Thread(target=stop_after_a_failed_try).start()
+    _after_failed_tries(station, 1, station.request_stop)
     stats = station.run(handle_signals=False)
     assert stats['unrecorded_at_stop'] == 3 and stats['recorded'] == 0
     assert 'the next start inspects them' in capsys.readouterr().err
@@ -426,31 +427,18 @@ def _fill(folder):
     return filler
 
 
-def _records_after_the_fault_clears(model, tmp_path, db_path, clear, capsys):
-    cam = tmp_path / 'cam'
-    cam.mkdir()
-    for i, data in enumerate(_frames(5, seed=7)):
-        (cam / f'f{i}.jpg').write_bytes(data)
-    station = _station(model, _db(db_path, timeout=0.2), cam)
-
-    def clear_after_two_failed_tries():
-        deadline = time.time() + 60
-        while station.stats['db_faults'] < 2 and time.time() < deadline:
-            time.sleep(0.05)
-        clear()
-    helper = threading.Thread(target=clear_after_two_failed_tries)
-    return station, helper
-
-
 def test_a_full_disk_keeps_the_pictures_until_there_is_room(model, tmp_path, small_disk,
                                                             capsys):
     """Row 11: the database's disk fills: one error line naming the file and the cause,
     the batch kept, recorded once room is made."""
     db_path = small_disk / 'line.sqlite'
-    station, helper = _records_after_the_fault_clears(
-        model, tmp_path, db_path, lambda: os.remove(small_disk / 'filler'), capsys)
+    cam = tmp_path / 'cam'
+    cam.mkdir()
+    for i, data in enumerate(_frames(5, seed=7)):
+        (cam / f'f{i}.jpg').write_bytes(data)
+    station = _station(model, _db(db_path, timeout=0.2), cam)
     _fill(small_disk)  # while the station has the database open
-    helper.start()
+    _after_failed_tries(station, 2, lambda: os.remove(small_disk / 'filler'))
     stats = station.run(stop_when_idle=0.5, handle_signals=False)
     err = capsys.readouterr().err
     assert f'error: {db_path}: cannot record 5 pictures: database or disk is full' in err

@@ -2,7 +2,8 @@
 # label-preserving turn of a texture (both flips, 90-degree rotations), random-resized crops
 # within texture scale, label smoothing and a long cosine schedule.
 # The network configs set only the backbone (configs/classification/*_100e_200px_neu-cls.py).
-_base_ = ['./datasets/neu_cls.py', './default_runtime_cls.py']
+_base_ = ['./datasets/neu_cls.py', './schedules/adamw_cosine_30e_cls.py',
+          './default_runtime_cls.py']
 from mmdet_shuffledefect.datasets.neu_classes import NEU_CLASSES as classes  # noqa: E402
 
 input_size = 200
@@ -43,19 +44,13 @@ data_preprocessor = dict(
     std=[64.0, 64.0, 64.0],
     to_rgb=True)
 
-optim_wrapper = dict(
-    constructor='GroupedOptimWrapperConstructor',
-    optimizer=dict(type='AdamW', lr=0.002, weight_decay=0.05),
-    paramwise_cfg=dict(norm_decay_mult=0.0, bias_decay_mult=0.0))
+# the optimizer of the 30-epoch schedule (AdamW, lr 0.002), over a longer cosine
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=200),
     dict(type='CosineAnnealingLR', T_max=max_epochs, eta_min=1e-5, by_epoch=True,
          begin=0, end=max_epochs),
 ]
 train_cfg = dict(by_epoch=True, max_epochs=max_epochs, val_interval=5)
-val_cfg = dict()
-test_cfg = dict()
-auto_scale_lr = dict(enable=False, base_batch_size=32)
 # No EMA of the weights: screened and dropped. With an EMA (momentum 0.003, a horizon of
 # about 330 iterations) val top-1 stayed at chance (16.7 %) to epoch 10-15 and swung between
 # 89 and 97 % at epochs 45-75 with the batch-norm statistics copied (update_buffers=False);
