@@ -442,10 +442,10 @@ def init_inspection_model(config, checkpoint: str, device: str = 'cpu',
     return model
 
 
-def _frames(path: str, every: int) -> Iterator[Tuple[str, Optional[np.ndarray]]]:
+def _frames(path: str, every: int) -> Iterator[Tuple[str, Optional[np.ndarray], Optional[str]]]:
     cap = cv2.VideoCapture(path)
     if not cap.isOpened():
-        yield path, None
+        yield path, None, 'cannot be opened as a video'
         return
     index = 0
     while True:
@@ -453,17 +453,20 @@ def _frames(path: str, every: int) -> Iterator[Tuple[str, Optional[np.ndarray]]]
         if not ok:
             break
         if index % every == 0:
-            yield f'{path}#frame{index:06d}', frame
+            yield f'{path}#frame{index:06d}', frame, None
         index += 1
     cap.release()
 
 
-def _images(paths: Iterable[str], video_every: int) -> Iterator[Tuple[str, Optional[np.ndarray]]]:
+def _images(paths: Iterable[str], video_every: int
+            ) -> Iterator[Tuple[str, Optional[np.ndarray], Optional[str]]]:
+    """``(name, picture or None, why not)`` for every picture and sampled video frame."""
     for path in paths:
         if path.lower().endswith(VIDEO_SUFFIXES):
             yield from _frames(path, video_every)
         else:  # read as bytes (any file name), size checked from the header first
-            yield path, read_picture(path).img
+            picture = read_picture(path)
+            yield path, picture.img, picture.error
 
 
 def inspect_paths(model, paths: Sequence[str], out_dir: str,
@@ -593,7 +596,7 @@ def inspect_paths(model, paths: Sequence[str], out_dir: str,
             db.record_batch(items)  # one transaction for the batch
 
     pending = []
-    for name, img in _images(paths, video_every):
+    for name, img, error in _images(paths, video_every):
         if img is None:
             if pending:  # keep the rows in input order whatever the batch size
                 flush(pending)
@@ -602,9 +605,8 @@ def inspect_paths(model, paths: Sequence[str], out_dir: str,
             rows.append({'image': shown_name(name), 'status': 'unreadable',
                          'defects_in_image': ''})
             if db is not None:
-                db.record_batch([db_item(name, status='unreadable',
-                                         error='cannot be read as an image')])
-            bar.write(f'warning: cannot read {shown_name(name)} as an image; skipped')
+                db.record_batch([db_item(name, status='unreadable', error=error)])
+            bar.write(f'warning: {shown_name(name)}: {error}; skipped')
             bar.update(1)
             continue
         pending.append((name, img))
