@@ -69,7 +69,8 @@ setup(
     license='Apache License 2.0',
     packages=find_packages(include=['mmdet_shuffledefect', 'mmdet_shuffledefect.*']),
     include_package_data=True,
-    package_data={'mmdet_shuffledefect': ['.mim/**/*', 'split_lists/*/*.txt']},
+    package_data={'mmdet_shuffledefect': ['.mim/**/*', 'split_lists/*/*.txt',
+                                         'inspection/*.css', 'inspection/*.js']},
     python_requires='>=3.8',
     install_requires=[
         'torch>=1.8',

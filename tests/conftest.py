@@ -11,6 +11,8 @@ CONFIG = 'configs/sdn_ssd_neu.py'
 RECIPE_40E = 'configs/ssd/ssd_sdn-1.0x_fusion_40e_neu-det.py'
 CKPT_40E = osp.join(REPO, 'checkpoints',
                     'ssd_sdn-1.0x_fusion_40e_neu-det_20261125_180427-aed12e3b.pth')
+#: The NEU-CLS classifier config the cross-validation tests run.
+CLS_CONFIG = osp.join(REPO, 'configs', 'classification', 'sdn-1.0x_linear_30e_neu-cls.py')
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -46,6 +48,19 @@ def synth_det(tmp_path_factory):
     for fraction, names in nested_subsets(train, [0.25, 0.5], seed=0).items():
         with open(osp.join(root, 'splits', f'train_{round(fraction * 100)}pct.txt'), 'w') as f:
             f.write(''.join(n + '\n' for n in names))
+    return root
+
+
+@pytest.fixture(scope='session')
+def cls_root(tmp_path_factory):
+    """Synthetic NEU-CLS (6 per class) with one byte-identical pair, as NEU-CLS's
+    Pa_101/Pa_105: Pa_6 is a copy of Pa_2."""
+    import shutil
+
+    from mmdet_shuffledefect.data_prep.synthetic import write_neu_cls
+    root = tmp_path_factory.mktemp('neu_cls')
+    write_neu_cls(str(root / 'images'), per_class=6, seed=0)
+    shutil.copy(root / 'images' / 'Pa_2.bmp', root / 'images' / 'Pa_6.bmp')
     return root
 
 

@@ -40,18 +40,17 @@ import sys
 
 HERE = osp.dirname(osp.abspath(__file__))
 REPO = osp.dirname(HERE)
-sys.path.insert(0, REPO)
 
-import cv2  # noqa: E402
-import numpy as np  # noqa: E402
-from mmengine.config import DictAction  # noqa: E402
+import cv2
+import numpy as np
+from mmengine.config import DictAction
 
-from mmdet_shuffledefect.data_prep.folds import fold_parts, grouped_stratified_folds  # noqa: E402
-from mmdet_shuffledefect.data_prep.splits import write_split_files  # noqa: E402
-from mmdet_shuffledefect.utils.cli import (DefaultsHelpFormatter, add_data_args,  # noqa: E402
+from mmdet_shuffledefect.data_prep.folds import fold_parts, grouped_stratified_folds
+from mmdet_shuffledefect.data_prep.splits import write_split_files
+from mmdet_shuffledefect.utils.cli import (DefaultsHelpFormatter, add_data_args,
                                            fail, load_config)
-from mmdet_shuffledefect.reporting.run_record import read_record, run_recorded  # noqa: E402
-from mmdet_shuffledefect.utils.work_dir import best_checkpoint, latest_epoch_checkpoint  # noqa: E402
+from mmdet_shuffledefect.reporting.run_record import read_record, run_recorded
+from mmdet_shuffledefect.utils.work_dir import best_checkpoint, latest_epoch_checkpoint
 
 
 def parse_args(argv=None) -> argparse.Namespace:

@@ -48,7 +48,6 @@ def parse_args(argv=None):
     parser.add_argument('--synthetic', action='store_true',
                         help='use the synthetic sample even when data/NEU-DET exists')
     parser.add_argument('--out-dir', default='outputs/demo', help='output folder')
-    sys.path.insert(0, REPO)
     add_old_spelling(parser, '--out', '--out-dir')
     parser.add_argument('--epochs', type=int, default=None,
                         help='training epochs (default 40 on the synthetic sample, 8 on real data)')
@@ -181,7 +180,6 @@ def main(argv=None):
     out = osp.abspath(args.out_dir)
     os.makedirs(out, exist_ok=True)
     started = time.time()
-    sys.path.insert(0, REPO)
 
     step('1/6 data')
     data, data_desc = prepare_data(args, out)

@@ -18,12 +18,11 @@ import os.path as osp
 import sys
 
 import mmdet_shuffledefect  # noqa: F401
-from mmdet_shuffledefect.utils.cli import (DefaultsHelpFormatter, add_backend_args, apply_trust,
-                                           check_backend_args, fail)
-from mmdet_shuffledefect.utils.inspection_cli import (add_score_thr_arg, check_db_path,
-                                                      check_score_thr_arg, resolve_score_thr,
-                                                      load_inspection_backend,
-                                                      open_results_db, tile_arg)
+from mmdet_shuffledefect.inspection.cli import (add_score_thr_arg, check_db_path,
+                                                check_score_thr_arg, load_inspection_backend,
+                                                open_results_db, resolve_score_thr, tile_arg)
+from mmdet_shuffledefect.utils.cli import (DefaultsHelpFormatter, add_backend_args, add_trust_arg,
+                                           apply_trust, check_backend_args, fail)
 
 
 def parse_args(argv=None):
@@ -61,8 +60,7 @@ def parse_args(argv=None):
     parser.add_argument('--partial-load', action='store_true',
                         help='load only the checkpoint tensors that fit the config (default: '
                         'a checkpoint that does not fit is refused)')
-    parser.add_argument('--trust-checkpoint', action='store_true',
-                        help='unpickle the checkpoint fully (only for files you trust)')
+    add_trust_arg(parser)
     return parser.parse_args(argv)
 
 
@@ -85,7 +83,7 @@ def main(argv=None):
         fail(str(err))
     if not paths:
         fail(f'no image or video in {args.input}', code=1)
-    from mmdet_shuffledefect.apis.inspection import prepare_out_dir
+    from mmdet_shuffledefect.inspection import prepare_out_dir
     try:  # before the model loads: a wrong --out-dir costs nothing
         prepare_out_dir(args.out_dir, args.overwrite)
     except FileExistsError as err:

@@ -13,7 +13,7 @@ Example:
 import argparse
 import sys
 
-from mmdet_shuffledefect.reporting.inspection_html import parse_when, screenshot, write_report
+from mmdet_shuffledefect.inspection.report_page import parse_when, screenshot, write_report
 from mmdet_shuffledefect.utils.cli import DefaultsHelpFormatter
 
 

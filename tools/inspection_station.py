@@ -23,14 +23,14 @@ import os.path as osp
 import sys
 
 import mmdet_shuffledefect  # noqa: F401
-from mmdet_shuffledefect.utils.cli import (DefaultsHelpFormatter, add_backend_args, apply_trust,
-                                           check_backend_args, fail)
-from mmdet_shuffledefect.apis.picture_files import (DEFAULT_MAX_PIXELS, DEFAULT_MIN_SIDE,
-                                                     shown_name)
-from mmdet_shuffledefect.utils.inspection_cli import (add_score_thr_arg, check_db_path,
-                                                      check_score_thr_arg, resolve_score_thr,
-                                                      load_inspection_backend,
-                                                      open_results_db, runtime_of, tile_arg)
+from mmdet_shuffledefect.inspection.cli import (add_score_thr_arg, check_db_path,
+                                                check_score_thr_arg, load_inspection_backend,
+                                                open_results_db, resolve_score_thr, runtime_of,
+                                                tile_arg)
+from mmdet_shuffledefect.inspection.picture_files import (DEFAULT_MAX_PIXELS, DEFAULT_MIN_SIDE,
+                                                          shown_name)
+from mmdet_shuffledefect.utils.cli import (DefaultsHelpFormatter, add_backend_args, add_trust_arg,
+                                           apply_trust, check_backend_args, fail)
 
 
 def positive_float(text: str) -> float:
@@ -97,8 +97,7 @@ def parse_args(argv=None):
                         help='CPU threads of the backend (default: the runtime\'s own)')
     add_backend_args(parser)
     parser.add_argument('--no-progress', action='store_true', help='no status line')
-    parser.add_argument('--trust-checkpoint', action='store_true',
-                        help='unpickle the checkpoint fully (only for files you trust)')
+    add_trust_arg(parser)
     return parser.parse_args(argv)
 
 
@@ -126,8 +125,8 @@ def main(argv=None):
     if args.max_images is not None and args.max_images < 1:
         fail(f'--max-images must be >= 1, got {args.max_images}')
 
-    from mmdet_shuffledefect.apis.station import InspectionStation, StationLock
-    from mmdet_shuffledefect.apis.db_dialects import DatabaseFault
+    from mmdet_shuffledefect.inspection.station import InspectionStation, StationLock
+    from mmdet_shuffledefect.inspection.db_dialects import DatabaseFault
     lock = StationLock(args.db, args.watch)
     try:  # before the model loads: a second station is refused at once
         lock.acquire()

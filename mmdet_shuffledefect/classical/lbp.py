@@ -21,7 +21,7 @@ value ``a_p``, the mean of that patch with ``g_p`` itself left out, so
 ``g_c`` against the image mean. Our reading of the definition (the paper's own
 text was not reachable here); the other reading, ``g_p - a_p``, changes *more*
 than CLBP under added noise on the test textures, this one about half as much
-(``tests/test_classical.py``), which is the property the paper is named for.
+(``tests/test_study/test_classical.py``), which is the property the paper is named for.
 
 Every code is invariant to a grey-level shift; the ``riu2`` codes are invariant
 to rotations by multiples of ``2 * pi / P`` (exactly so for 90-degree turns of

@@ -21,7 +21,8 @@ import random
 from collections import defaultdict
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
-from mmdet_shuffledefect.datasets.neu_classes import NEU_CLS_PREFIXES, PREFIX_TO_CLASS, file_class
+from mmdet_shuffledefect.datasets.neu_classes import (NEU_CLS_PREFIXES, PREFIX_TO_CLASS, DataError,
+                                                      file_class)
 from mmdet_shuffledefect.datasets.neu_det import IMAGE_EXTENSIONS, find_image
 
 SPLITS = ('train', 'val', 'test')
@@ -220,7 +221,6 @@ def label_strata(ann_dir: str, stems: Iterable[str]) -> Dict[str, str]:
     import xml.etree.ElementTree as ET
     from collections import Counter
 
-    from mmdet_shuffledefect.datasets.neu_classes import DataError
     strata = {}
     for stem in stems:
         path = osp.join(ann_dir, stem + '.xml')

@@ -13,6 +13,8 @@ from typing import Callable, Dict, Optional, Tuple
 import numpy as np
 import torch
 
+from .openvino_detector import load_exported
+
 
 def evaluate_onnx(cfg, onnx_path: str, threads: Optional[int] = None,
                   progress: bool = True, backend: str = 'onnxruntime',
@@ -31,7 +33,6 @@ def evaluate_onnx(cfg, onnx_path: str, threads: Optional[int] = None,
         ValueError: The file's classes or input size differ from the config's, or the
             backend cannot run ``precision``.
     """
-    from .openvino_detector import load_exported
     detector = load_exported(onnx_path, backend, threads=threads, precision=precision)
     detector.check_config(cfg)
     return evaluate_padded(cfg, detector, f'{detector.describe()} test', progress)

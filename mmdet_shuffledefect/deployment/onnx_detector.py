@@ -18,11 +18,21 @@ Example:
 """
 import json
 import os.path as osp
+import warnings
 from typing import Dict, List, Optional, Sequence, Tuple
 
+import cv2
 import numpy as np
 import torch
+from mmdet.apis import init_detector
 from torch import nn
+
+from mmdet_shuffledefect.models.dense_heads import BatchedPredictMixin, exported_detections
+from mmdet_shuffledefect.utils.checkpoint_fit import checkpoint_meta
+from mmdet_shuffledefect.utils.config_data import detector_classes
+from mmdet_shuffledefect.utils.input_size import config_input_size
+from mmdet_shuffledefect.utils.model_check import check_if_ours
+from mmdet_shuffledefect.utils.score_thresholds import META_KEY
 
 #: Keys of the metadata written into the ONNX file.
 META_KEYS = ('classes', 'input_size', 'mean', 'std', 'bgr_to_rgb', 'max_per_img', 'config')
@@ -61,7 +71,6 @@ class ExportableDetector(nn.Module):
 
     def __init__(self, detector) -> None:
         super().__init__()
-        from mmdet_shuffledefect.models.dense_heads import BatchedPredictMixin
         head = getattr(detector, 'bbox_head', None)
         if not isinstance(head, BatchedPredictMixin):
             raise ValueError(
@@ -79,34 +88,11 @@ class ExportableDetector(nn.Module):
 
     def forward(self, images: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
         """``images``: uint8 ``(B, 3, H, W)`` BGR -> ``dets``, ``labels`` (padded)."""
-        from mmdet_shuffledefect.models.dense_heads import exported_detections
         x = normalise(images, self.mean, self.std, self.bgr_to_rgb)
         head = self.detector.bbox_head
         cls_scores, bbox_preds = head(self.detector.extract_feat(x))
         return exported_detections(head, cls_scores, bbox_preds,
                                    (int(x.shape[2]), int(x.shape[3])), head.test_cfg)
-
-
-def config_input_size(cfg) -> Tuple[int, int]:
-    """(H, W) the test pipeline resizes to (its ``Resize`` step), else ``input_size``."""
-    pipeline = (cfg.get('test_dataloader') or {}).get('dataset', {}).get('pipeline') or []
-    for step in pipeline:
-        if step.get('type') == 'Resize' and 'scale' in step:
-            from mmdet_shuffledefect.utils.input_size import resize_wh
-            w, h = resize_wh(step)
-            return h, w
-    size = int(cfg.get('input_size', 192))
-    return size, size
-
-
-def config_classes(cfg) -> Tuple[str, ...]:
-    """The classes a detector config trains and tests on."""
-    from mmdet_shuffledefect.utils.config_data import config_classes as named_classes
-    classes = named_classes(cfg)
-    if classes is None:
-        from mmdet_shuffledefect.datasets import NEU_CLASSES
-        classes = NEU_CLASSES
-    return tuple(classes)
 
 
 def export_onnx(cfg, checkpoint: Optional[str], out_file: str, opset: int = 17,
@@ -123,15 +109,12 @@ def export_onnx(cfg, checkpoint: Optional[str], out_file: str, opset: int = 17,
     Returns:
         dict: The metadata written into the file.
     """
-    import onnx
-    from mmdet.apis import init_detector
-    from mmdet_shuffledefect.utils.model_check import check_if_ours
+    import onnx  # optional (the deploy extra): export only
     model = init_detector(cfg, checkpoint, device='cpu').eval()
     check_if_ours(model, cfg)
     wrapper = ExportableDetector(model).eval()
     height, width = config_input_size(cfg)
     dummy = torch.randint(0, 256, (2, 3, height, width), dtype=torch.uint8)
-    import warnings
     with torch.no_grad(), warnings.catch_warnings():
         # the tracer warns that shape-derived Python values (the input size, the number
         # of priors) become constants: intended, the graph is for this input size, and
@@ -145,7 +128,7 @@ def export_onnx(cfg, checkpoint: Optional[str], out_file: str, opset: int = 17,
                           dynamic_axes={'images': {0: 'batch'}, 'dets': {0: 'batch'},
                                         'labels': {0: 'batch'}}, dynamo=False)
     meta = {
-        'classes': json.dumps(list(model.dataset_meta.get('classes') or config_classes(cfg))),
+        'classes': json.dumps(list(model.dataset_meta.get('classes') or detector_classes(cfg))),
         'input_size': json.dumps([height, width]),
         'mean': json.dumps([float(v) for v in wrapper.mean.flatten()]),
         'std': json.dumps([float(v) for v in wrapper.std.flatten()]),
@@ -154,8 +137,6 @@ def export_onnx(cfg, checkpoint: Optional[str], out_file: str, opset: int = 17,
         'config': config_name,
     }
     if checkpoint:  # alarm thresholds chosen on these weights' scores go with them
-        from mmdet_shuffledefect.apis.score_thresholds import META_KEY
-        from mmdet_shuffledefect.utils.checkpoint_fit import checkpoint_meta
         thresholds = checkpoint_meta(checkpoint).get(META_KEY)
         if thresholds is not None:
             meta[META_KEY] = json.dumps(thresholds)
@@ -187,8 +168,7 @@ class ExportedDetectorBase:
         #: 'int8' for a file of tools/deployment/quantize.py, else 'f32'
         self.file_precision: str = meta.get('precision', 'f32')
         #: the alarm thresholds of the exported checkpoint, or None
-        #: (:mod:`mmdet_shuffledefect.apis.score_thresholds`)
-        from mmdet_shuffledefect.apis.score_thresholds import META_KEY
+        #: (:mod:`mmdet_shuffledefect.utils.score_thresholds`)
         self.inspection_score_thr = json.loads(meta[META_KEY]) if META_KEY in meta else None
 
     @property
@@ -207,7 +187,7 @@ class ExportedDetectorBase:
             ValueError: Naming the file and what differs.
         """
         problems = []
-        classes = config_classes(cfg)
+        classes = detector_classes(cfg)
         if tuple(classes) != self.classes:
             problems.append(f'classes {list(self.classes)} in the file vs {list(classes)} in '
                             'the config')
@@ -229,7 +209,6 @@ class ExportedDetectorBase:
         Each image is resized to the input size as mmdet's ``Resize``
         (bilinear, no kept ratio) and the boxes scaled back.
         """
-        import cv2
         if not imgs:
             return []
         height, width = self.input_size
@@ -262,7 +241,7 @@ class OnnxDetector(ExportedDetectorBase):
     backend = 'onnxruntime'
 
     def __init__(self, path: str, threads: Optional[int] = None) -> None:
-        import onnxruntime as ort
+        import onnxruntime as ort  # optional (the deploy extra)
         if not osp.isfile(path):
             raise FileNotFoundError(f'ONNX file {path} does not exist')
         options = ort.SessionOptions()
@@ -279,5 +258,5 @@ class OnnxDetector(ExportedDetectorBase):
         return dets, labels
 
 
-__all__ = ['ExportableDetector', 'ExportedDetectorBase', 'META_KEYS', 'OnnxDetector', 'config_classes',
+__all__ = ['ExportableDetector', 'ExportedDetectorBase', 'META_KEYS', 'OnnxDetector',
            'config_input_size', 'export_onnx', 'normalise', 'preprocess_constants']

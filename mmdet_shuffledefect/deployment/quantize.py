@@ -15,6 +15,8 @@ from typing import Dict, List, Sequence
 
 import numpy as np
 
+from mmdet_shuffledefect.datasets.neu_det import find_image, read_split_file
+
 #: op types that are quantized; everything else in the graph stays float
 QUANTIZED_OPS = ('Conv', )
 #: convolutions kept in float by default: the stem (3 input channels) and the whole head.
@@ -36,7 +38,6 @@ def calibration_stems(cfg, split: str) -> List[str]:
     if split != 'train':
         raise ValueError(f'calibration must use the training split only (it would otherwise '
                          f'tune the model on the images it is evaluated on), got {split!r}')
-    from mmdet_shuffledefect.datasets.neu_det import read_split_file
     ds = cfg.train_dataloader.dataset
     while 'dataset' in ds:  # RepeatDataset and the like
         ds = ds.dataset
@@ -50,7 +51,6 @@ def calibration_batches(cfg, stems: Sequence[str], input_size, limit: int) -> Li
 
     import cv2
 
-    from mmdet_shuffledefect.datasets.neu_det import find_image
     ds = cfg.train_dataloader.dataset
     while 'dataset' in ds:
         ds = ds.dataset

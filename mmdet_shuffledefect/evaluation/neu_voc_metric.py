@@ -8,6 +8,9 @@ from mmdet.evaluation.functional import eval_map
 from mmdet.registry import METRICS
 from mmengine.logging import MMLogger
 
+from .bootstrap import bootstrap_map
+from .picture_metrics import picture_level
+
 COCO_STYLE_IOUS = [round(0.5 + 0.05 * i, 2) for i in range(10)]
 
 
@@ -91,7 +94,6 @@ class NEUVOCMetric(VOCMetric):
         if self.coco_style:
             out['mAP_50_95'] = out['mAP']
         if self.bootstrap:
-            from .bootstrap import bootstrap_map
             spread = bootstrap_map(preds, gts, self.iou_thrs[0], self.bootstrap,
                                    eval_mode=self.eval_mode)
             out['mAP_low'], out['mAP_high'] = round(spread['low'], 4), round(spread['high'], 4)
@@ -105,7 +107,6 @@ class NEUVOCMetric(VOCMetric):
 
     @staticmethod
     def _picture_level(preds, gts, classes, thr: float, logger) -> dict:
-        from .picture_metrics import picture_level
         level = picture_level(preds, gts, thr)
         out = OrderedDict()
         lines = [f'picture level at score >= {thr:g}: class, pictures holding it, recall, '

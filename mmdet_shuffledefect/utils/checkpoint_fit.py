@@ -30,6 +30,8 @@ from typing import Dict, Iterable, Iterator, List, Optional, Tuple
 
 import torch.nn as nn
 
+from mmdet_shuffledefect.compat.mmengine_weights_only import load_checkpoint_file
+
 #: mode: 'off' (mmengine's own loading), 'strict' (refuse what does not fit) or
 #: 'partial' (load what fits, name what was left out)
 _STATE: Dict[str, object] = {'mode': 'off', 'source': None, 'original': None}
@@ -227,7 +229,6 @@ def strict_loading(source: Optional[str] = None, enabled: bool = True,
 
 def checkpoint_meta(path: str) -> dict:
     """The ``meta`` dict of a Runner checkpoint (empty where it has none)."""
-    from mmdet_shuffledefect.compat.mmengine_weights_only import load_checkpoint_file
     ckpt = load_checkpoint_file(path, map_location='cpu')
     meta = ckpt.get('meta') if isinstance(ckpt, dict) else None
     return meta if isinstance(meta, dict) else {}

@@ -6,17 +6,30 @@ checkpoint opt-in, ``--data-root``/``--classes``) lives here so the tools stay
 short. ``--cfg-options`` means exactly what it means in mmdet's tools.
 """
 import argparse
+import contextlib
+import logging
 import os
 import os.path as osp
 import sys
 from typing import NoReturn, Optional, Sequence
 
 import torch
+import torch.distributed as dist
+from mmdet.registry import DATASETS
+from mmdet.utils import register_all_modules
 from mmengine.config import Config, DictAction
+from mmengine.logging import MMLogger
+from mmengine.registry import RUNNERS
+from mmengine.runner import Runner
 
-from mmdet_shuffledefect.compat.mmengine_weights_only import TRUST_ENV
-from mmdet_shuffledefect.utils.config_data import (config_classes, leaf_datasets, set_classes,
-                                                   set_data_root)
+from mmdet_shuffledefect.compat.mmengine_weights_only import (TRUST_ENV, CorruptCheckpointError,
+                                                              UnsafeCheckpointError)
+from mmdet_shuffledefect.datasets.neu_classes import DataError
+
+from .checkpoint_fit import CheckpointMismatchError, checkpoint_classes, enable_strict_loading
+from .config_data import config_classes, leaf_datasets, set_classes, set_data_root
+from .input_size import set_input_size
+from .model_check import ModelConsistencyError, check_if_ours
 
 
 class DefaultsHelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
@@ -77,6 +90,11 @@ def add_common_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--verbose', action='store_true',
                         help='also print the config dump, environment and hook tables to '
                         'the terminal (they are always in the log file of the work dir)')
+    add_trust_arg(parser)
+
+
+def add_trust_arg(parser: argparse.ArgumentParser) -> None:
+    """``--trust-checkpoint``: unpickle checkpoints fully (see :func:`apply_trust`)."""
     parser.add_argument(
         '--trust-checkpoint', action='store_true',
         help='unpickle checkpoints fully (only for files you trust); by default '
@@ -128,7 +146,6 @@ def apply_input_size(cfg: Config, size: Optional[int]) -> None:
     where the config cannot follow (:func:`~.input_size.set_input_size`)."""
     if size is None:
         return
-    from .input_size import set_input_size
     try:
         changes = set_input_size(cfg, size)
     except ValueError as err:
@@ -152,7 +169,6 @@ def guard_checkpoint(args: argparse.Namespace, cfg: Config, checkpoint: str,
     checkpoint's recorded classes (``classes_win``: export, benchmark, inspection) or
     refuse classes that differ from the config's (test: the dataset's labels must be
     the model's)."""
-    from mmdet_shuffledefect.utils.checkpoint_fit import checkpoint_classes, enable_strict_loading
     if getattr(args, 'partial_load', False):
         enable_strict_loading(checkpoint, partial=True)  # names what was left out
         return
@@ -264,8 +280,6 @@ def build_annotations(cfg: Config, split: str):
     Returns:
         BaseDetDataset: The dataset.
     """
-    from mmdet.registry import DATASETS
-    from mmdet.utils import register_all_modules
     register_all_modules(init_default_scope=True)
     if not isinstance(cfg.get(split), dict) or 'dataset' not in cfg[split]:
         fail(f'the config has no {split}.dataset')
@@ -308,7 +322,6 @@ def setup_launcher(cfg: Config, launcher: str) -> None:
     if launcher != 'pytorch':
         fail(f'--launcher {launcher} needs CUDA; on a CPU machine use torchrun '
              'with --launcher pytorch (gloo backend)')
-    import torch.distributed as dist
     if not dist.is_initialized():
         dist.init_process_group(backend='gloo')
     cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})['backend'] = 'gloo'
@@ -321,11 +334,6 @@ def setup_launcher(cfg: Config, launcher: str) -> None:
 
 def run_guarded(fn):
     """Call ``fn()``; turn checkpoint and data errors into one ``error:`` line, exit 1."""
-    from mmdet_shuffledefect.datasets.neu_classes import DataError
-    from mmdet_shuffledefect.compat.mmengine_weights_only import (CorruptCheckpointError,
-                                                                  UnsafeCheckpointError)
-    from mmdet_shuffledefect.utils.checkpoint_fit import CheckpointMismatchError
-    from mmdet_shuffledefect.utils.model_check import ModelConsistencyError
     try:
         return fn()
     except (UnsafeCheckpointError, CorruptCheckpointError, CheckpointMismatchError,
@@ -381,11 +389,6 @@ def quiet_console(enabled: bool = True):
         >>> with quiet_console():
         ...     pass
     """
-    import contextlib
-    import logging
-
-    from mmengine.logging import MMLogger
-
     @contextlib.contextmanager
     def patched():
         original = MMLogger.__init__
@@ -411,9 +414,6 @@ def build_runner(cfg: Config, verbose: bool = False):
     relative output files go into the work dir (:func:`place_evaluator_outputs`). Unless
     ``verbose``, the config dump, environment and hook tables go to the log file only
     (:func:`quiet_console`), and the terminal says where that file is."""
-    from mmengine.registry import RUNNERS
-    from mmengine.runner import Runner
-    from mmdet_shuffledefect.utils.model_check import check_if_ours
     place_evaluator_outputs(cfg)
     with quiet_console(not verbose):
         runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)

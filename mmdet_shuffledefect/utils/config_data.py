@@ -11,9 +11,11 @@ use them.
 """
 import copy
 import warnings
-from typing import Dict, Iterable, Iterator, List, Optional, Sequence
+from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 from mmengine.config import Config
+
+from mmdet_shuffledefect.datasets.neu_classes import NEU_CLASSES
 
 
 def loader_datasets(loader: Optional[dict]) -> Iterator[dict]:
@@ -100,6 +102,13 @@ def config_classes(cfg: Config) -> Optional[List[str]]:
         if classes:
             return list(classes)
     return list(cfg.classes) if cfg.get('classes') else None
+
+
+def detector_classes(cfg: Config) -> Tuple[str, ...]:
+    """The classes a detector config trains and tests on: :func:`config_classes`, else
+    NEU-DET's six (a config that names none trains on NEU-DET)."""
+    classes = config_classes(cfg)
+    return tuple(NEU_CLASSES if classes is None else classes)
 
 
 def set_data_root(cfg: Config, data_root: str) -> None:

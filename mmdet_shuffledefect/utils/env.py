@@ -15,6 +15,9 @@ from typing import Dict
 
 import torch
 
+from mmdet_shuffledefect.models.dense_heads.batched_post_process import nms_backend
+from mmdet_shuffledefect.version import __version__
+
 
 def git_commit(short: bool = True) -> str:
     """The checked-out commit of the current directory's repository, or ``'unknown'``."""
@@ -42,7 +45,6 @@ def environment_info() -> Dict[str, str]:
     import mmpretrain
     from mmengine.utils.dl_utils import collect_env
 
-    import mmdet_shuffledefect
     base = collect_env()
     info = {
         'git_commit': git_commit(), 'python': platform.python_version(),
@@ -50,13 +52,12 @@ def environment_info() -> Dict[str, str]:
         'opencv': base.get('OpenCV', 'unknown'), 'mmcv': mmcv.__version__,
         'mmengine': base.get('MMEngine', 'unknown'), 'mmdet': mmdet.__version__,
         'mmpretrain': mmpretrain.__version__,
-        'mmdet_shuffledefect': mmdet_shuffledefect.__version__, 'cpu': cpu_model(),
+        'mmdet_shuffledefect': __version__, 'cpu': cpu_model(),
         'torch_threads': str(torch.get_num_threads()),
         'cuda': torch.cuda.get_device_name(0) if torch.cuda.is_available() else 'none',
     }
     import numpy
     info['numpy'] = numpy.__version__
-    from mmdet_shuffledefect.models.dense_heads.batched_post_process import nms_backend
     info['batched_nms'] = nms_backend()
     return info
 

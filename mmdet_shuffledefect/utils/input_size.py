@@ -81,8 +81,24 @@ def _anchor_generators(cfg: Config) -> Iterator[dict]:
             yield holder['anchor_generator']
 
 
+def config_input_size(cfg) -> Tuple[int, int]:
+    """(H, W) the test pipeline resizes to (its ``Resize`` step), else ``input_size``.
+
+    Example:
+        >>> config_input_size(Config(dict(test_dataloader=dict(dataset=dict(pipeline=[
+        ...     dict(type='Resize', scale=(320, 256), keep_ratio=False)])))))
+        (256, 320)
+    """
+    pipeline = (cfg.get('test_dataloader') or {}).get('dataset', {}).get('pipeline') or []
+    for step in pipeline:
+        if step.get('type') == 'Resize' and 'scale' in step:
+            w, h = resize_wh(step)
+            return h, w
+    size = int(cfg.get('input_size', 192))
+    return size, size
+
+
 def _test_size(cfg: Config) -> int:
-    from mmdet_shuffledefect.deployment.onnx_detector import config_input_size
     height, width = config_input_size(cfg)
     return square_side(width, height, 'the config', '--input-size')
 

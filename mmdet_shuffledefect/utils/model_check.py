@@ -32,6 +32,9 @@ from typing import List, Optional, Tuple
 import torch
 import torch.nn as nn
 
+from .config_data import config_classes
+from .input_size import config_input_size
+
 
 class ModelConsistencyError(ValueError):
     """Parts of a detector that do not fit together (channels, strides, classes)."""
@@ -77,8 +80,6 @@ def check_detector(model: nn.Module, cfg, input_size: Optional[tuple] = None) ->
         input_size (tuple, optional): (H, W) of the dummy image. Defaults to the
             config's test ``Resize``.
     """
-    from mmdet_shuffledefect.deployment.onnx_detector import config_input_size
-    from mmdet_shuffledefect.utils.config_data import config_classes
     backbone, neck, head = (getattr(model, k, None) for k in ('backbone', 'neck', 'bbox_head'))
     if backbone is None:
         return

@@ -8,11 +8,11 @@ import os
 import os.path as osp
 from typing import Optional, Tuple
 
-from mmdet_shuffledefect.apis.results_db import sha256_file
-from mmdet_shuffledefect.apis.score_thresholds import META_KEY, ScoreThr, as_record, per_class
 from mmdet_shuffledefect.compat import load_checkpoint_file
 from mmdet_shuffledefect.datasets.neu_classes import NEU_CLASSES
 from mmdet_shuffledefect.utils.checkpoint_fit import meta_classes
+from mmdet_shuffledefect.utils.file_hash import sha256_file
+from mmdet_shuffledefect.utils.score_thresholds import META_KEY, ScoreThr, as_record, per_class
 
 #: what the Runner writes for resuming, not for using the weights
 DROPPED = ('optimizer', 'message_hub', 'param_schedulers', 'ema_state_dict')

@@ -21,6 +21,8 @@ import os.path as osp
 import re
 from typing import List, Optional
 
+from mmdet_shuffledefect.compat import load_checkpoint_file
+
 _EPOCH = re.compile(r'epoch_(\d+)\.pth$')
 
 
@@ -60,7 +62,6 @@ def recorded_best(work_dir: str) -> Optional[str]:
     latest = latest or latest_epoch_checkpoint(work_dir)
     if latest is None:
         return None
-    from mmdet_shuffledefect.compat import load_checkpoint_file
     ckpt = load_checkpoint_file(latest, map_location='cpu')
     info = (ckpt.get('message_hub') or {}).get('runtime_info', {}) if isinstance(ckpt, dict) \
         else {}

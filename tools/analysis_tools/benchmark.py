@@ -58,6 +58,7 @@ import numpy as np
 import torch
 
 import mmdet_shuffledefect  # noqa: F401
+from mmdet_shuffledefect.data_prep.bench_pictures import load_pictures_or_exit, picture_batch
 from mmdet_shuffledefect.utils.cli import (DefaultsHelpFormatter, add_classes_arg, add_old_spelling,
                                            add_partial_load_arg, fail, guard_checkpoint,
                                            load_config)
@@ -172,39 +173,6 @@ def mmcv_has_device_nms(device: str) -> bool:
         return False
 
 
-def load_pictures(folder: Optional[str], count: int) -> List[np.ndarray]:
-    """``count`` BGR steel pictures: the first of ``folder``, or the synthetic sample's.
-
-    The post-processing time depends on how many candidates the images give,
-    so the benchmark runs on steel-like pictures, never on noise.
-    """
-    from mmdet_shuffledefect.apis.inspection import IMAGE_SUFFIXES
-    with tempfile.TemporaryDirectory() as tmp:
-        if folder is None:
-            from mmdet_shuffledefect.data_prep import write_neu_det
-            write_neu_det(tmp, num_images=max(count, 12), seed=0)
-            folder = osp.join(tmp, 'IMAGES')
-        if not osp.isdir(folder):
-            fail(f'--images {folder} is not a folder')
-        names = sorted(f for f in os.listdir(folder) if f.lower().endswith(IMAGE_SUFFIXES))
-        # spread over the folder (NEU's files are sorted by class)
-        step = max(1, len(names) // count)
-        pictures = [cv2.imread(osp.join(folder, n)) for n in names[::step][:count]]
-    pictures = [p for p in pictures if p is not None]
-    if not pictures:
-        fail(f'no readable image in {folder}', code=1)
-    return pictures
-
-
-def picture_batch(pictures: List[np.ndarray], count: int, height: int,
-                  width: int) -> np.ndarray:
-    """uint8 ``(count, 3, height, width)`` BGR, contiguous: the pictures in turn, each
-    resized as mmdet's ``Resize`` (bilinear, no kept ratio)."""
-    return np.ascontiguousarray(np.stack([
-        cv2.resize(pictures[i % len(pictures)], (width, height),
-                   interpolation=cv2.INTER_LINEAR).transpose(2, 0, 1) for i in range(count)]))
-
-
 def onnx_rows(config: str, onnx_file: str, args, batch: int,
               pictures: List[np.ndarray]) -> List[Dict]:
     """``--backend onnxruntime|openvino``: time an exported whole detector alone."""
@@ -297,8 +265,8 @@ def model_rows(config: str, ckpt: Optional[str], args, batch: int,
     from mmdet.apis import inference_detector, init_detector
     from mmdet.models.dense_heads.base_dense_head import BaseDenseHead
 
-    from mmdet_shuffledefect.deployment.onnx_detector import (config_input_size, normalise,
-                                                              preprocess_constants)
+    from mmdet_shuffledefect.deployment.onnx_detector import normalise, preprocess_constants
+    from mmdet_shuffledefect.utils.input_size import config_input_size
     from mmdet_shuffledefect.models.dense_heads import BatchedPredictMixin
     model = init_detector(cfg, ckpt, device=args.device).eval()
     check_if_ours(model, cfg)
@@ -417,7 +385,7 @@ def main(argv=None) -> int:
         fail('--precision int8 needs --backend onnxruntime or openvino and an INT8 file')
     if args.threads:
         torch.set_num_threads(args.threads)
-    pictures = load_pictures(args.images, max(batches))
+    pictures = load_pictures_or_exit(args.images, max(batches))
     lines = [f'device {args.device}, torch threads {torch.get_num_threads()}, p50/p95 of '
              f'{args.repeats} runs after {args.warmup} warm-up; img/s from p50; "x fwd" = '
              'img/s / forward-only img/s of the same model and batch', '',

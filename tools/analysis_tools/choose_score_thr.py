@@ -25,7 +25,7 @@ import sys
 from typing import List, Sequence, Tuple
 
 import mmdet_shuffledefect  # noqa: F401  (registers modules, safe checkpoint loader)
-from mmdet_shuffledefect.apis.score_thresholds import DEFAULT_SCORE_THR
+from mmdet_shuffledefect.utils.score_thresholds import DEFAULT_SCORE_THR
 from mmdet_shuffledefect.evaluation import choose_thresholds
 from mmdet_shuffledefect.utils.cli import (DefaultsHelpFormatter, add_common_args, add_data_args,
                                            apply_trust, build_runner, fail, guard_checkpoint,

@@ -119,8 +119,8 @@ def pytorch_detector(cfg, checkpoint: str) -> Tuple[Callable, str]:
     batched post-processing of ``predict_by_feat``)."""
     from mmdet.apis import init_detector
 
-    from mmdet_shuffledefect.deployment.onnx_detector import (config_input_size, normalise,
-                                                              preprocess_constants)
+    from mmdet_shuffledefect.deployment.onnx_detector import normalise, preprocess_constants
+    from mmdet_shuffledefect.utils.input_size import config_input_size
     from mmdet_shuffledefect.models.dense_heads import BatchedPredictMixin, batched_detections
     model = init_detector(cfg, checkpoint, device='cpu').eval()
     head = model.bbox_head
@@ -202,12 +202,11 @@ def main(argv=None) -> int:
         fail(f'--threads, --batch, --rounds and --repeats must be >= 1, got {args.threads}, '
              f'{args.batch}, {args.rounds}, {args.repeats}')
     torch.set_num_threads(args.threads)
-    sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-    from benchmark import load_pictures, picture_batch  # noqa: E402  (its steel pictures)
+    from mmdet_shuffledefect.data_prep.bench_pictures import load_pictures_or_exit, picture_batch
     from mmdet_shuffledefect.deployment.evaluate import evaluate_padded
-    from mmdet_shuffledefect.deployment.onnx_detector import config_input_size
+    from mmdet_shuffledefect.utils.input_size import config_input_size
     cfg = load_config(args.config, args.cfg_options, args.data_root, args.classes)
-    stack = picture_batch(load_pictures(args.images, args.batch), args.batch,
+    stack = picture_batch(load_pictures_or_exit(args.images, args.batch), args.batch,
                           *config_input_size(cfg))
     rows, detectors = [], []
     wanted = ((('onnxruntime', 'f32', 'baseline'), ) if args.baseline else ()) + ROWS

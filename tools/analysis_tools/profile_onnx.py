@@ -115,10 +115,9 @@ def main(argv=None) -> int:
             fail(f'expected a .onnx file, got {path}')
     if min(args.batch_size, args.profile_runs, args.repeats, args.rounds) < 1:
         fail('--batch-size, --repeats, --rounds and --profile-runs must be >= 1')
-    sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-    from benchmark import load_pictures, picture_batch  # noqa: E402  (the benchmark's steel pictures)
+    from mmdet_shuffledefect.data_prep.bench_pictures import load_pictures_or_exit, picture_batch
     from mmdet_shuffledefect.deployment import OnnxDetector
-    pictures = load_pictures(args.images, args.batch_size)
+    pictures = load_pictures_or_exit(args.images, args.batch_size)
     import onnxruntime
     env = environment_info()
     lines = [f"onnxruntime {onnxruntime.__version__} profile on {env['cpu']}; git "

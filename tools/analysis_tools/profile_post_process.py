@@ -52,8 +52,8 @@ def parse_args(argv=None) -> argparse.Namespace:
 def stage_functions(head, outs, metas) -> List[Tuple[str, Callable]]:
     """The stages of the batched post-processing, each a closure on fixed inputs."""
     from mmdet_shuffledefect.models.dense_heads.batched_post_process import (
-        batch_candidates, batched_decoder, cached_priors, nms_backend, nms_candidates,
-        padded_to_instances)
+                                                                             batch_candidates, batched_decoder, cached_priors, nms_backend, nms_candidates,
+                                                                             padded_to_instances)
     cls_scores, bbox_preds = outs
     cfg = head.test_cfg
     batch = cls_scores[0].shape[0]
@@ -90,11 +90,10 @@ def profile(config: str, ckpt, args) -> Tuple[List[Dict], Dict]:
     """Rows ``(stage, ms per batch, ms per image)`` of one model and batch."""
     from mmdet.apis import init_detector
 
-    from mmdet_shuffledefect.deployment.onnx_detector import (config_input_size, normalise,
-                                                              preprocess_constants)
+    from mmdet_shuffledefect.deployment.onnx_detector import normalise, preprocess_constants
+    from mmdet_shuffledefect.utils.input_size import config_input_size
     from mmdet_shuffledefect.models.dense_heads import BatchedPredictMixin
-    sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-    from benchmark import load_pictures, picture_batch  # noqa: E402  (the benchmark's steel pictures)
+    from mmdet_shuffledefect.data_prep.bench_pictures import load_pictures_or_exit, picture_batch
     cfg = load_config(config)
     model = init_detector(cfg, ckpt, device='cpu').eval()
     head = model.bbox_head
@@ -102,7 +101,7 @@ def profile(config: str, ckpt, args) -> Tuple[List[Dict], Dict]:
         fail(f'{config}: its head ({type(head).__name__}) does not take the batched '
              'post-processing; expected a FastSSDHead / FastRetinaHead config', code=1)
     height, width = config_input_size(cfg)
-    pictures = load_pictures(args.images, args.batch_size)
+    pictures = load_pictures_or_exit(args.images, args.batch_size)
     images = torch.from_numpy(picture_batch(pictures, args.batch_size, height, width))
     mean, std, bgr = preprocess_constants(model.data_preprocessor)
     metas = [dict(img_shape=(height, width), ori_shape=(height, width),

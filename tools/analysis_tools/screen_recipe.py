@@ -24,13 +24,12 @@ import sys
 
 HERE = osp.dirname(osp.abspath(__file__))
 REPO = osp.dirname(osp.dirname(HERE))
-sys.path.insert(0, REPO)
 
-from mmengine.config import Config  # noqa: E402
+from mmengine.config import Config
 
-from mmdet_shuffledefect.reporting import screening  # noqa: E402
-from mmdet_shuffledefect.utils.cli import DefaultsHelpFormatter, fail  # noqa: E402
-from mmdet_shuffledefect.reporting.run_record import read_record, run_recorded  # noqa: E402
+from mmdet_shuffledefect.reporting import screening
+from mmdet_shuffledefect.utils.cli import DefaultsHelpFormatter, fail
+from mmdet_shuffledefect.reporting.run_record import read_record, run_recorded
 
 
 def marker_tag(args) -> str:

@@ -24,8 +24,8 @@ import numpy as np
 from mmengine.config import DictAction
 
 import mmdet_shuffledefect  # noqa: F401
-from mmdet_shuffledefect.utils.cli import (DefaultsHelpFormatter, add_data_args, apply_trust, fail,
-                                           load_config)
+from mmdet_shuffledefect.utils.cli import (DefaultsHelpFormatter, add_data_args, add_trust_arg,
+                                           apply_trust, fail, load_config)
 from mmdet_shuffledefect.visualization import (GT_COLOUR, PRED_COLOUR, caption_tile,
                                                contact_sheet, draw_boxes)
 
@@ -47,8 +47,7 @@ def parse_args(argv=None):
     add_data_args(parser)
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config entries as in mmdet\'s tools')
-    parser.add_argument('--trust-checkpoint', action='store_true',
-                        help='unpickle the checkpoint fully (only for files you trust)')
+    add_trust_arg(parser)
     return parser.parse_args(argv)
 
 

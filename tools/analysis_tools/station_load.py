@@ -45,7 +45,6 @@ REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
 def parse_args(argv=None):
-    sys.path.insert(0, REPO)
     from mmdet_shuffledefect.utils.cli import DefaultsHelpFormatter
     parser = argparse.ArgumentParser(formatter_class=DefaultsHelpFormatter,
                                      description='Load benchmark of the inspection station')
@@ -87,7 +86,7 @@ def rss_mb(pid: int) -> float:
 
 
 def recorded(db: str) -> int:
-    from mmdet_shuffledefect.apis.results_db import recorded_count
+    from mmdet_shuffledefect.inspection.results_db import recorded_count
     return recorded_count(db)
 
 
@@ -141,7 +140,7 @@ def reference_rate(args, camera) -> float:
     """Pictures / s of the detector on batches of 32 decoded pictures (this process)."""
     import torch
 
-    from mmdet_shuffledefect.apis.inspection import predict_batch
+    from mmdet_shuffledefect.inspection import predict_batch
     if args.backend == 'pytorch':
         from mmdet_shuffledefect.apis import init_inspection_model
         torch.set_num_threads(args.threads)
@@ -162,7 +161,7 @@ def reference_rate(args, camera) -> float:
 
 def query(db: str, text: str) -> list:
     """Rows of one read-only query on an SQLite file or a PostgreSQL URL."""
-    from mmdet_shuffledefect.apis.db_dialects import dialect_for, run
+    from mmdet_shuffledefect.inspection.db_dialects import dialect_for, run
     dialect = dialect_for(db)
     conn = dialect.connect(read_only=True)
     try:
@@ -200,7 +199,7 @@ def latencies(db: str) -> np.ndarray:
 
 def crash_phase(args, root, camera_cls, rng, db):
     """Kill/restart cycles; return (pictures, recorded, lost, duplicated, problems)."""
-    from mmdet_shuffledefect.apis.results_db import ResultsDB
+    from mmdet_shuffledefect.inspection.results_db import ResultsDB
     folder = osp.join(root, 'crash')
     cam = camera_cls(folder, pool=64, seed=args.seed + 2)
     per_cycle = args.crash_images // (args.kill_cycles + 1)
@@ -234,8 +233,8 @@ def crash_phase(args, root, camera_cls, rng, db):
 
 def report_load_seconds(db: str, root: str):
     """Write the HTML report of ``db``; time its load in headless Chromium (None: none)."""
-    from mmdet_shuffledefect.reporting.inspection_html import (CHROMIUM_ARGS, find_chromium,
-                                                               write_report)
+    from mmdet_shuffledefect.inspection.report_page import (CHROMIUM_ARGS, find_chromium,
+                                                            write_report)
     page = osp.join(root, 'report.html')
     shown = write_report(db, page)
     browser = find_chromium()
@@ -258,7 +257,6 @@ def report_load_seconds(db: str, root: str):
 
 def main(argv=None):
     args = parse_args(argv)
-    sys.path.insert(0, REPO)
     from mmdet_shuffledefect.data_prep.line_camera import LineCamera, png_bomb
     from mmdet_shuffledefect.utils.env import environment_info
     rng = np.random.default_rng(args.seed)

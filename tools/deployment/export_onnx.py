@@ -21,7 +21,7 @@ import torch
 
 import mmdet_shuffledefect  # noqa: F401
 from mmdet_shuffledefect.utils.cli import (DefaultsHelpFormatter, add_classes_arg,
-                                           add_partial_load_arg, apply_trust, fail,
+                                           add_partial_load_arg, add_trust_arg, apply_trust, fail,
                                            guard_checkpoint, load_config, run_guarded)
 
 
@@ -35,8 +35,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--opset', type=int, default=17, help='ONNX opset (>= 16)')
     parser.add_argument('--verify-batch', type=int, default=3,
                         help='images in the onnxruntime check after export (0: skip)')
-    parser.add_argument('--trust-checkpoint', action='store_true',
-                        help='unpickle the checkpoint fully (only for files you trust)')
+    add_trust_arg(parser)
     add_classes_arg(parser)
     add_partial_load_arg(parser)
     return parser.parse_args(argv)

@@ -17,11 +17,10 @@ import os.path as osp
 import sys
 
 HERE = osp.dirname(osp.abspath(__file__))
-sys.path.insert(0, osp.dirname(osp.dirname(HERE)))
 
-import mmdet_shuffledefect  # noqa: F401,E402
-from mmdet_shuffledefect.deployment.quantize import DEFAULT_KEEP_FLOAT  # noqa: E402
-from mmdet_shuffledefect.utils.cli import (DefaultsHelpFormatter, add_data_args,  # noqa: E402
+import mmdet_shuffledefect  # noqa: F401
+from mmdet_shuffledefect.deployment.quantize import DEFAULT_KEEP_FLOAT
+from mmdet_shuffledefect.utils.cli import (DefaultsHelpFormatter, add_data_args,
                                            fail, load_config, run_guarded)
 
 

@@ -22,10 +22,9 @@ import sys
 
 HERE = osp.dirname(osp.abspath(__file__))
 REPO = osp.dirname(osp.dirname(HERE))
-sys.path.insert(0, REPO)
 
-from mmdet_shuffledefect.reporting import model_zoo as zoo  # noqa: E402
-from mmdet_shuffledefect.utils.cli import DefaultsHelpFormatter, fail  # noqa: E402
+from mmdet_shuffledefect.reporting import model_zoo as zoo
+from mmdet_shuffledefect.utils.cli import DefaultsHelpFormatter, fail
 
 #: Metric names of the metafiles -> the key tools/test.py prints.
 TEST_KEYS = {'mAP@0.5': 'pascal_voc/mAP', 'top-1': 'accuracy/top1'}

@@ -16,18 +16,16 @@ Example:
 """
 import argparse
 import os.path as osp
-import sys
 
 import torch
 
 HERE = osp.dirname(osp.abspath(__file__))
-sys.path.insert(0, osp.dirname(osp.dirname(HERE)))
 
-from mmdet_shuffledefect.compat import (CorruptCheckpointError,  # noqa: E402
+from mmdet_shuffledefect.compat import (CorruptCheckpointError,
                                         UnsafeCheckpointError, load_checkpoint_file)
-from mmdet_shuffledefect.models.backbones import ShuffleDefectNet  # noqa: E402
-from mmdet_shuffledefect.models.backbones.pretrained import match_backbone_tensors  # noqa: E402
-from mmdet_shuffledefect.utils.cli import DefaultsHelpFormatter, fail  # noqa: E402
+from mmdet_shuffledefect.models.backbones import ShuffleDefectNet
+from mmdet_shuffledefect.models.backbones.pretrained import match_backbone_tensors
+from mmdet_shuffledefect.utils.cli import DefaultsHelpFormatter, fail
 
 
 def parse_args(argv=None) -> argparse.Namespace:

@@ -19,6 +19,8 @@ import torch
 from mmdet.structures.bbox import bbox_overlaps, get_box_tensor
 from torch import Tensor
 
+from .head_log import say_once
+
 
 def pad_ground_truth(batch_gt_instances, device) -> Tuple[Tensor, Tensor, Tensor]:
     """Boxes ``(B, G, 4)``, labels ``(B, G)`` and a validity mask, G = largest count."""
@@ -116,7 +118,6 @@ class BatchedTargetsMixin:
         return True
 
     def _say_fallback(self) -> None:
-        from .fast_heads import say_once
         say_once(self, 'targets', 'priors outside an image\'s pad_shape (images of different '
                  'sizes in a batch): training targets by mmdet\'s per-image path, which '
                  'gives them weight 0')

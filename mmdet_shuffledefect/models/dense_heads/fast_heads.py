@@ -26,32 +26,23 @@ Example:
     >>> len(res), res[0].bboxes.shape[-1]
     (2, 4)
 """
-import logging
 from typing import List, Optional
 
 import torch
 from mmdet.models.dense_heads import RetinaHead, RTMDetSepBNHead, SSDHead
 from mmdet.registry import MODELS
 from mmengine.config import ConfigDict
-from mmengine.logging import print_log
 from torch import Tensor
 
 from .batched_post_process import (BATCHED_DECODERS, batched_decoder, batched_detections,
                                    padded_to_instances)
 from .batched_targets import BatchedTargetsMixin, ssd_batched_losses
+from .head_log import say_once
 
 
 #: ``test_cfg.nms`` keys the batched path implements exactly (``split_thr`` only
 #: changes how mmcv splits the work, not the result).
 BATCHED_NMS_KEYS = ('type', 'iou_threshold', 'split_thr', 'class_agnostic', 'max_num')
-
-
-def say_once(head, key: str, message: str) -> None:
-    """Log ``message`` once per head instance and ``key``."""
-    said = head.__dict__.setdefault('_said', set())
-    if key not in said:
-        said.add(key)
-        print_log(f'{type(head).__name__}: {message}', logger='current', level=logging.INFO)
 
 
 def batched_nms_blocker(nms_cfg) -> Optional[str]:

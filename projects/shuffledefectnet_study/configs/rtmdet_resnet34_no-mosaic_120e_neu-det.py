@@ -7,7 +7,7 @@
 _base_ = '../../../configs/_base_/rtmdet_sdn-1.0x_fusion_neu-det.py'
 
 # the final recipe's training (configs/rtmdet/rtmdet_sdn-1.0x_fusion_120e-ema_neu-det.py), repeated
-# here to keep two levels of inheritance; tests/test_backbone_swap_configs.py checks that
+# here to keep two levels of inheritance; tests/test_product/test_backbone_swap_configs.py checks that
 # nothing else differs from it
 max_epochs = 120
 train_cfg = dict(max_epochs=max_epochs, val_interval=10)

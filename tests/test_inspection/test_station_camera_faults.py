@@ -24,13 +24,13 @@ def model():
 
 
 def _db(path, thr=0.3, timeout=30.0):
-    from mmdet_shuffledefect.apis.results_db import ResultsDB
+    from mmdet_shuffledefect.inspection.results_db import ResultsDB
     return ResultsDB(str(path), dict(config='c', weights_sha256='w', backend='pytorch',
                                      precision='f32', score_thr=thr), timeout=timeout)
 
 
 def _station(model, db, folder, **kw):
-    from mmdet_shuffledefect.apis.station import InspectionStation
+    from mmdet_shuffledefect.inspection.station import InspectionStation
     kw.setdefault('settle', 0.0)
     kw.setdefault('batch_size', 8)  # a short warm-up
     return InspectionStation(model, db, str(folder), progress=False, poll_interval=0.05, **kw)
@@ -56,7 +56,7 @@ def test_a_reused_name_is_a_new_picture_inspected_while_the_station_runs(model, 
     """Row 1: write-then-rename onto a name already seen (ring-buffer cameras), and delete
     and rewrite: each new content inspected at once, three rows; the page then says the
     first row's file holds other bytes instead of drawing its boxes over them."""
-    from mmdet_shuffledefect.reporting.inspection_html import thumbnail
+    from mmdet_shuffledefect.inspection.report_page import thumbnail
     cam = tmp_path / 'cam'
     cam.mkdir()
     one, two, three = _frames(3)
@@ -83,8 +83,8 @@ def test_a_name_that_is_not_utf8_is_recorded_and_shown_never_a_crash(model, tmp_
     """Row 2: ``Pr\\xfcfung.jpg`` from a Windows share beside 10 good pictures: all 11
     recorded (the name's bytes kept losslessly, a readable text beside them), the page
     renders it, and the one-shot inspection of that folder reads it too."""
-    from mmdet_shuffledefect.apis.inspection import inspect_paths, list_inputs
-    from mmdet_shuffledefect.reporting.inspection_html import load_report_data, render_report
+    from mmdet_shuffledefect.inspection import inspect_paths, list_inputs
+    from mmdet_shuffledefect.inspection.report_page import load_report_data, render_report
     cam = tmp_path / 'cam'
     cam.mkdir()
     frames = _frames(11, seed=1)
@@ -111,7 +111,7 @@ def test_a_name_that_is_not_utf8_is_recorded_and_shown_never_a_crash(model, tmp_
 
 def test_no_terminal_escape_codes_are_printed_raw(tmp_path, capsys):
     """Row 13: a non-picture whose name holds ANSI escapes is reported escaped."""
-    from mmdet_shuffledefect.apis.station import FolderWatcher
+    from mmdet_shuffledefect.inspection.folder_watcher import FolderWatcher
     (tmp_path / 'evil\x1b[2J\x1b[31mred.txt').write_text('x')
     FolderWatcher(str(tmp_path), settle=0.0).poll()
     err = capsys.readouterr().err
@@ -121,7 +121,7 @@ def test_no_terminal_escape_codes_are_printed_raw(tmp_path, capsys):
 def test_relative_watch_folder_records_absolute_paths(tmp_path, monkeypatch):
     """Row 8: ``--watch A`` (relative): rows hold the absolute path, so a page built from
     another folder finds the pictures."""
-    from mmdet_shuffledefect.apis.station import FolderWatcher
+    from mmdet_shuffledefect.inspection.folder_watcher import FolderWatcher
     (tmp_path / 'A').mkdir()
     (tmp_path / 'A' / 'x.jpg').write_bytes(_frames(1)[0])
     monkeypatch.chdir(tmp_path)
@@ -134,7 +134,7 @@ def test_relative_watch_folder_records_absolute_paths(tmp_path, monkeypatch):
 
 def _peak_rss_mb(path):
     """Peak memory (MB) of a fresh process that reads ``path`` as the station does."""
-    code = ('import resource, sys; from mmdet_shuffledefect.apis.picture_files import '
+    code = ('import resource, sys; from mmdet_shuffledefect.inspection.picture_files import '
             'read_picture; p = read_picture(sys.argv[1]); print(p.error); '
             'print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)')
     out = subprocess.run([sys.executable, '-c', code, str(path)], capture_output=True,
@@ -191,7 +191,7 @@ def test_oversized_and_undersized_frames_are_refused_by_name_and_the_rest_inspec
 def test_tiles_of_a_line_scan_strip_are_cut_a_batch_at_a_time(model):
     """Row 4 (memory): a strip is cut into tiles as each batch runs, so the tiles in
     memory at once are one batch, whatever the strip's length; the result is the same."""
-    from mmdet_shuffledefect.apis.inspection import detect_many
+    from mmdet_shuffledefect.inspection import detect_many
     rng = np.random.default_rng(0)
     strip = rng.integers(60, 200, (192, 192 * 8, 3), dtype=np.uint8)
     one = detect_many(model, [strip], 0.05, 192, 32, batch_size=2)[0]
@@ -255,7 +255,7 @@ def test_a_write_finished_after_the_timeout_replaces_its_unreadable_row(model, t
 def test_a_file_server_clock_an_hour_ahead_is_never_compared(tmp_path):
     """Row 6: a picture stamped an hour in the future is taken once it has stayed
     unchanged for --settle seconds of the station's own clock."""
-    from mmdet_shuffledefect.apis.station import FolderWatcher
+    from mmdet_shuffledefect.inspection.folder_watcher import FolderWatcher
     (tmp_path / 'ahead.jpg').write_bytes(b'x' * 100)
     future = time.time() + 3600
     os.utime(tmp_path / 'ahead.jpg', (future, future))
@@ -272,7 +272,7 @@ def test_links_are_not_followed_and_every_skipped_entry_is_said_once(model, tmp_
     """Row 12: a link to /etc/passwd and a link to a picture elsewhere are not followed
     (each reported once); --follow-links takes a link that stays inside the folder and
     still refuses the ones leading out; a subfolder is reported, not entered."""
-    from mmdet_shuffledefect.apis.station import FolderWatcher
+    from mmdet_shuffledefect.inspection.folder_watcher import FolderWatcher
     cam, elsewhere = tmp_path / 'cam', tmp_path / 'elsewhere'
     cam.mkdir()
     elsewhere.mkdir()
@@ -366,7 +366,7 @@ def test_the_page_counts_one_model_and_breaks_down_by_model(model, tmp_path):
     """Row 9: the same folder recorded again with another threshold: the page counts the
     latest model's pictures once (not the rows of every model summed), says which, and
     breaks down by model on request; the table has a model column."""
-    from mmdet_shuffledefect.reporting.inspection_html import load_report_data, render_report
+    from mmdet_shuffledefect.inspection.report_page import load_report_data, render_report
     cam = tmp_path / 'cam'
     cam.mkdir()
     for i, data in enumerate(_frames(5)):
@@ -391,7 +391,7 @@ def test_the_page_counts_one_model_and_breaks_down_by_model(model, tmp_path):
 def test_the_page_reads_the_database_named_not_another(tmp_path, name):
     """Row 10: ``%41`` or ``#`` in the database's name: the page is built from that file
     (it was pasted into a ``file:`` URI: ``%41`` opened ``lineA.sqlite``)."""
-    from mmdet_shuffledefect.reporting.inspection_html import load_report_data
+    from mmdet_shuffledefect.inspection.report_page import load_report_data
     for target, count in ((name, 2), ('lineA.sqlite', 5), ('line', 7)):
         db = _db(tmp_path / target)
         db.record_batch([dict(path=f'/l/{target}{i}.jpg', sha256=f'{target}{i}',
@@ -449,7 +449,7 @@ def test_a_read_only_database_is_one_error_naming_it(tmp_path, small_disk):
     """Row 11: a database on a read-only file system (a read-only bind mount of a folder
     holding a record): one DatabaseFault naming the file and the cause, which the tools
     print as one `error:` line (exit 1) instead of a traceback."""
-    from mmdet_shuffledefect.apis.db_dialects import DatabaseFault
+    from mmdet_shuffledefect.inspection.db_dialects import DatabaseFault
     _db(small_disk / 'line.sqlite').close()
     ro = tmp_path / 'ro'
     ro.mkdir()

@@ -8,7 +8,7 @@ import cv2
 import pytest
 from conftest import CONFIG, REPO, run_tool
 
-from mmdet_shuffledefect.apis.score_thresholds import META_KEY, parse_spec
+from mmdet_shuffledefect.utils.score_thresholds import META_KEY, parse_spec
 
 CKPT = osp.join(REPO, 'checkpoints', 'sdn_ssd_neu_20261126_120205-48f4e0af.pth')
 PUBLISH = 'tools/model_converters/publish_model.py'

@@ -14,152 +14,41 @@ Example:
     >>> open('shift.html', 'w').write(render_report(data))                    # doctest: +SKIP
 """
 import base64
+import hashlib
 import html
 import json
 import os.path as osp
-import re
-import sqlite3
 import time
 from typing import Dict, List, Optional, Sequence
 
 import cv2
 import numpy as np
 
+from .browser import CHROMIUM_ARGS, find_chromium, screenshot
+from .picture_files import shown_name
+from .report_data import load_report_data, open_readonly, parse_when
+
 #: Time bins the plot may use (seconds), the first that gives at most MAX_BINS bins wins.
 BIN_CHOICES = (60, 300, 900, 3600, 4 * 3600, 86400, 7 * 86400)
+
+
 MAX_BINS = 48
+
+
 #: Colours of the classes in the plot and on the pictures (cycled).
 COLOURS = ('#e6194b', '#3cb44b', '#4363d8', '#f58231', '#911eb4', '#42d4f4', '#f032e6',
            '#9a6324', '#808000', '#000075')
 
 
-def parse_when(text: str, now: Optional[float] = None) -> float:
-    """A ``--since`` / ``--until`` value as epoch seconds: local date-time
-    (``2026-12-02``, ``2026-12-02 06:00``, ``2026-12-02T06:00:30``) or an age
-    (``30m``, ``8h``, ``2d``: that long before now).
-
-    Raises:
-        ValueError: Neither form (the message shows both).
-
-    Example:
-        >>> parse_when('8h', now=100000.0)
-        71200.0
-    """
-    now = time.time() if now is None else now
-    match = re.fullmatch(r'\s*(\d+(?:\.\d+)?)\s*([smhd])\s*', text)
-    if match:
-        unit = dict(s=1, m=60, h=3600, d=86400)[match.group(2)]
-        return now - float(match.group(1)) * unit
-    for fmt in ('%Y-%m-%d', '%Y-%m-%d %H:%M', '%Y-%m-%d %H:%M:%S', '%Y-%m-%dT%H:%M',
-                '%Y-%m-%dT%H:%M:%S'):
-        try:
-            return time.mktime(time.strptime(text.strip(), fmt))
-        except ValueError:
-            continue
-    raise ValueError(f"expected a local date-time such as '2026-12-02 06:00' or an age such "
-                     f"as '8h' / '30m' / '2d', got {text!r}")
+def _asset(name: str) -> str:
+    """The text of a file beside this module (the page's style and script)."""
+    with open(osp.join(osp.dirname(__file__), name), encoding='utf-8') as f:
+        return f.read()
 
 
-def open_readonly(db_path: str):
-    """The database, read only, opened by its path (never as a URI built from the text)
-    or by its ``postgresql://`` URL; refuses one that is not an inspection database.
-
-    Returns:
-        tuple: ``(dialect, connection)``.
-
-    Raises:
-        ValueError: Missing file, not a database, or without the inspection tables (named).
-    """
-    from mmdet_shuffledefect.apis.db_dialects import DatabaseFault, dialect_for
-    dialect = dialect_for(db_path)
-    if dialect.name == 'sqlite' and not osp.isfile(db_path):
-        raise ValueError(f'database {db_path} does not exist')
-    try:
-        conn = dialect.connect(read_only=True)
-        tables = dialect.tables(conn)
-    except DatabaseFault as err:
-        raise ValueError(str(err)) from err
-    except sqlite3.DatabaseError as err:
-        raise ValueError(f'{db_path} is not an SQLite database: {err}') from err
-    missing = {'models', 'images', 'detections'} - tables
-    if missing:
-        conn.close()
-        raise ValueError(f'{dialect.describe()} is not an inspection database (written by '
-                         f'tools/inspection_station.py or inspect_defects.py --db): no '
-                         f'{", ".join(sorted(missing))} table')
-    return dialect, conn
-
-
-def _model_choice(model, models: Sequence, counts: Dict[int, int]) -> List[int]:
-    """The model ids the page shows: ``'latest'`` (the newest model with pictures in the
-    window), ``'all'``, or one id."""
-    ids = [m[0] for m in models]
-    if model == 'all':
-        return ids
-    if model == 'latest':
-        with_pictures = [i for i in ids if counts.get(i)]
-        return [max(with_pictures)] if with_pictures else ids[-1:]
-    try:
-        wanted = int(model)
-    except (TypeError, ValueError):
-        raise ValueError(f"model: expected 'latest', 'all' or a model id, got {model!r}")
-    if wanted not in ids:
-        raise ValueError(f'model {wanted} is not in the database (ids: '
-                         f'{", ".join(map(str, ids)) or "none"})')
-    return [wanted]
-
-
-def load_report_data(db_path: str, since: Optional[float] = None,
-                     until: Optional[float] = None, model='latest') -> Dict:
-    """What the page shows, read from the database: pictures and detections inspected in
-    ``[since, until]`` (epoch seconds; None: no bound) by the chosen model(s), the models,
-    the class names.
-
-    Args:
-        db_path (str): An SQLite file or a ``postgresql://`` URL.
-        since, until (float, optional): The window.
-        model: ``'latest'`` (default: the newest model with pictures in the window; the
-            same pictures recorded again by another model or threshold are not counted
-            twice), ``'all'`` (every model, broken down by model) or a model id.
-
-    Returns:
-        dict: ``images`` (id, path, inspected_at, status, error, width, height, model_id,
-        sha256, path_raw), ``detections`` (image_id, class, score, x1, y1, x2, y2,
-        area_pct), ``by_image`` (image id -> its detections), ``models`` (with a picture
-        count each), ``shown_models`` (ids), ``classes`` (sorted), ``db``, ``since``,
-        ``until``.
-    """
-    from mmdet_shuffledefect.apis.db_dialects import run
-    dialect, conn = open_readonly(db_path)
-    try:
-        lo = -1e300 if since is None else since
-        hi = 1e300 if until is None else until
-        models = run(dialect, conn, 'SELECT id, config, weights_sha256, backend, precision, '
-                     'score_thr FROM models ORDER BY id').fetchall()
-        counts = dict(run(dialect, conn, 'SELECT model_id, COUNT(*) FROM images WHERE '
-                          'inspected_at BETWEEN ? AND ? GROUP BY model_id', (lo, hi)).fetchall())
-        shown = _model_choice(model, models, counts)
-        marks = ', '.join('?' * len(shown)) or 'NULL'
-        images = run(dialect, conn,
-                     'SELECT id, path, inspected_at, status, error, width, height, model_id, '
-                     f'sha256, path_raw FROM images WHERE inspected_at BETWEEN ? AND ? AND '
-                     f'model_id IN ({marks}) ORDER BY inspected_at, id',
-                     (lo, hi, *shown)).fetchall()
-        detections = run(dialect, conn,
-                         'SELECT d.image_id, d.class, d.score, d.x1, d.y1, d.x2, d.y2, '
-                         'd.area_pct FROM detections d JOIN images i ON d.image_id = i.id '
-                         f'WHERE i.inspected_at BETWEEN ? AND ? AND i.model_id IN ({marks}) '
-                         'ORDER BY i.inspected_at, i.id, d.score DESC',
-                         (lo, hi, *shown)).fetchall()
-    finally:
-        conn.close()
-    by_image: Dict[int, list] = {}
-    for det in detections:
-        by_image.setdefault(det[0], []).append(det)
-    return dict(db=dialect.describe(), since=since, until=until, images=images,
-                detections=detections, by_image=by_image,
-                models=[tuple(m) + (counts.get(m[0], 0), ) for m in models],
-                shown_models=shown, classes=sorted({d[1] for d in detections}))
+#: The page's style and script, kept as files beside this module (report_page.css/.js).
+STYLE = _asset('report_page.css')
+SCRIPT = _asset('report_page.js')
 
 
 def _local(t: float, fmt: str = '%Y-%m-%d %H:%M:%S') -> str:
@@ -262,9 +151,7 @@ def thumbnail(path, boxes: List[tuple], classes: Sequence[str], side: int = 220,
     """A picture with its boxes: a JPEG data URI under an SVG of the boxes (labels in
     tooltips), or a grey box saying the file is gone or holds other bytes than the
     ones inspected (``sha256``, when given, is checked)."""
-    import hashlib
 
-    from mmdet_shuffledefect.apis.picture_files import shown_name
     try:
         with open(path, 'rb') as f:
             data = f.read()
@@ -304,90 +191,6 @@ def _json_for_script(value) -> str:
     return (json.dumps(value, separators=(',', ':'), ensure_ascii=False)
             .replace('<', '\\u003c').replace('>', '\\u003e').replace('&', '\\u0026')
             .replace('\u2028', '\\u2028').replace('\u2029', '\\u2029'))
-
-
-STYLE = """
-body{font:14px/1.4 system-ui,sans-serif;margin:1.2em auto;max-width:1100px;color:#222}
-h1{font-size:1.4em;margin:.2em 0} h2{font-size:1.1em;margin:1.2em 0 .4em}
-.cards{display:flex;gap:.8em;flex-wrap:wrap}.card{border:1px solid #ddd;border-radius:6px;
-padding:.5em .9em}.card b{display:block;font-size:1.4em}
-svg text{font-size:11px;fill:#444}.legend{margin:.3em 0}.key{margin-right:1em}
-.key i{display:inline-block;width:.9em;height:.9em;margin-right:.3em;vertical-align:-1px}
-.latest{display:flex;flex-wrap:wrap;gap:.8em}.latest figure{margin:0;width:220px}
-.latest figcaption{font-size:12px;word-break:break-all}
-.gone{background:#eee;color:#666;font-size:12px;display:flex;align-items:center;
-justify-content:center;text-align:center;word-break:break-all;padding:4px;box-sizing:border-box}
-table{border-collapse:collapse;width:100%;font-size:13px}td,th{border-bottom:1px solid #eee;
-padding:2px 6px;text-align:left}th{background:#f4f4f4}td.num{text-align:right}
-.filters{display:flex;gap:.8em;flex-wrap:wrap;align-items:end;margin:.4em 0}
-.filters label{font-size:12px;display:flex;flex-direction:column}
-.pager{margin:.5em 0}.pager button{margin-right:.5em}.empty{color:#666}
-.models td{word-break:break-all}
-"""
-
-SCRIPT = """
-(function () {
-  var data = JSON.parse(document.getElementById('table-data').textContent);
-  var PAGE = 50, page = 0, shown = [];
-  var f = {cls: document.getElementById('f-class'), status: document.getElementById('f-status'),
-           score: document.getElementById('f-score'), from: document.getElementById('f-from'),
-           to: document.getElementById('f-to'), name: document.getElementById('f-name')};
-  data.classes.forEach(function (c) {
-    var o = document.createElement('option'); o.value = c; o.textContent = c; f.cls.appendChild(o);
-  });
-  function pad(n) { return (n < 10 ? '0' : '') + n; }
-  function when(t) {
-    var d = new Date(t * 1000);
-    return d.getFullYear() + '-' + pad(d.getMonth() + 1) + '-' + pad(d.getDate()) + ' ' +
-      pad(d.getHours()) + ':' + pad(d.getMinutes()) + ':' + pad(d.getSeconds());
-  }
-  function parseLocal(v) { return v ? new Date(v).getTime() / 1000 : null; }
-  function apply() {
-    var cls = f.cls.value, status = f.status.value, score = parseFloat(f.score.value) || 0,
-        from = parseLocal(f.from.value), to = parseLocal(f.to.value),
-        name = f.name.value.toLowerCase();
-    shown = data.rows.filter(function (r) {
-      if (cls && r[3] !== cls) return false;
-      if (status && r[2] !== status) return false;
-      if (score > 0 && !(r[4] !== null && r[4] >= score)) return false;
-      if (from !== null && r[0] < from) return false;
-      if (to !== null && r[0] > to) return false;
-      if (name && data.names[r[1]].toLowerCase().indexOf(name) < 0) return false;
-      return true;
-    });
-    page = 0; draw();
-  }
-  function cell(tr, text, num) {
-    var td = document.createElement('td'); td.textContent = text;
-    if (num) td.className = 'num'; tr.appendChild(td);
-  }
-  function draw() {
-    var body = document.getElementById('rows'); body.textContent = '';
-    var pages = Math.max(1, Math.ceil(shown.length / PAGE));
-    page = Math.min(page, pages - 1);
-    shown.slice(page * PAGE, (page + 1) * PAGE).forEach(function (r) {
-      var tr = document.createElement('tr');
-      cell(tr, when(r[0])); cell(tr, data.names[r[1]]); cell(tr, r[2]); cell(tr, r[3] || '');
-      cell(tr, r[4] === null ? '' : r[4].toFixed(3), true);
-      cell(tr, r[5] ? r[5].map(function (v) { return v.toFixed(1); }).join(', ') : '');
-      cell(tr, r[6] === null ? '' : r[6].toFixed(2), true);
-      cell(tr, r[7] || ''); cell(tr, String(r[8]), true);
-      body.appendChild(tr);
-    });
-    document.getElementById('page-info').textContent = 'page ' + (page + 1) + ' of ' + pages +
-      ' (' + shown.length + ' rows of ' + data.rows.length + ')';
-    document.getElementById('prev').disabled = page === 0;
-    document.getElementById('next').disabled = page >= pages - 1;
-  }
-  document.getElementById('prev').onclick = function () { page--; draw(); };
-  document.getElementById('next').onclick = function () { page++; draw(); };
-  ['cls', 'status', 'score', 'from', 'to', 'name'].forEach(function (k) {
-    f[k].addEventListener('input', apply); f[k].addEventListener('change', apply);
-  });
-  apply();
-  document.body.setAttribute('data-ready', '1');
-})();
-"""
 
 
 def table_rows(data: Dict) -> Dict:
@@ -523,42 +326,5 @@ def write_report(db_path: str, out: str, since: Optional[float] = None,
                 bytes=len(page.encode()), models=data['shown_models'])
 
 
-#: Headless Chromium on a machine without network: no background fetches, no sandbox (root
-#: in containers), no GPU.
-CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking',
-                 '--disable-component-update', '--disable-sync', '--no-first-run']
-
-
-def find_chromium() -> Optional[str]:
-    """The machine's Chromium (Debian's ``chromium``, or Chrome), None where there is none."""
-    import shutil
-    for name in ('chromium', 'chromium-browser', 'google-chrome'):
-        path = shutil.which(name)
-        if path:
-            return path
-    return None
-
-
-def screenshot(page: str, out: str, width: int = 1200) -> None:
-    """A full-page PNG of the written page in headless Chromium (Playwright driving the
-    machine's Chromium; nothing is downloaded).
-
-    Raises:
-        RuntimeError: No Chromium on this machine (the message says how to get one).
-    """
-    browser = find_chromium()
-    if browser is None:
-        raise RuntimeError('no Chromium on this machine for --screenshot (Debian: apt-get '
-                           'install chromium)')
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=browser, args=CHROMIUM_ARGS)
-        tab = b.new_page(viewport={'width': width, 'height': 900})
-        tab.goto('file://' + osp.abspath(page))
-        tab.wait_for_selector('body[data-ready="1"]', timeout=60000)
-        tab.screenshot(path=out, full_page=True)
-        b.close()
-
-
-__all__ = ['CHROMIUM_ARGS', 'find_chromium', 'load_report_data', 'open_readonly', 'parse_when', 'plot_svg', 'render_report',
-           'screenshot', 'table_rows', 'time_bins', 'write_report']
+__all__ = ['CHROMIUM_ARGS', 'find_chromium', 'load_report_data', 'open_readonly', 'parse_when',
+           'plot_svg', 'render_report', 'screenshot', 'table_rows', 'time_bins', 'write_report']

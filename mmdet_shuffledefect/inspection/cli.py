@@ -4,9 +4,17 @@ database, each with a clear message and exit code where they cannot be opened.""
 import argparse
 import os.path as osp
 
-from mmdet_shuffledefect.apis.score_thresholds import (DEFAULT_SCORE_THR, describe, is_uniform,
-                                                       resolve)
+from mmengine.config import Config
+
+from mmdet_shuffledefect.deployment import load_exported
 from mmdet_shuffledefect.utils.cli import fail, run_guarded
+from mmdet_shuffledefect.utils.config_data import set_classes
+from mmdet_shuffledefect.utils.score_thresholds import (DEFAULT_SCORE_THR, describe, is_uniform,
+                                                        resolve)
+
+from .db_dialects import DatabaseFault, dialect_for, is_url
+from .predict import init_inspection_model
+from .results_db import ResultsDB, sha256_file
 
 
 def load_inspection_backend(args):
@@ -20,15 +28,10 @@ def load_inspection_backend(args):
         if threads:
             import torch
             torch.set_num_threads(threads)
-        from mmdet_shuffledefect.apis import init_inspection_model
         # the classes (and num_classes) come from the checkpoint's meta.dataset_meta
         return run_guarded(lambda: init_inspection_model(
             args.config, args.checkpoint, args.device,
             partial_load=getattr(args, 'partial_load', False)))
-    from mmengine.config import Config
-
-    from mmdet_shuffledefect.deployment import load_exported
-    from mmdet_shuffledefect.utils.config_data import set_classes
     if not args.checkpoint.endswith('.onnx'):
         fail(f'--backend {args.backend} needs a .onnx file, got {args.checkpoint}')
     try:
@@ -59,7 +62,7 @@ def check_score_thr_arg(args) -> None:
 
 def resolve_score_thr(args, model) -> None:
     """Set ``args.thresholds`` (one per class of ``model``), ``args.score_thr_text`` and
-    ``args.score_thr_source`` by :func:`~mmdet_shuffledefect.apis.score_thresholds.resolve`:
+    ``args.score_thr_source`` by :func:`~mmdet_shuffledefect.utils.score_thresholds.resolve`:
     ``--score-thr``, else the config's ``inspection_score_thr`` where it fits the model's
     classes (one for other classes is set aside, said), else the thresholds the checkpoint
     (or exported file) carries, else the default. Exits 2 where
@@ -94,7 +97,6 @@ def check_db_path(db: str) -> None:
     """Refuse a database name that is neither an SQLite file path nor a
     ``postgresql://`` URL (exit 2), and a URL when psycopg 3 is missing. The tools call
     it before the model loads."""
-    from mmdet_shuffledefect.apis.db_dialects import dialect_for, is_url
     try:
         dialect_for(db)
     except ValueError as err:
@@ -122,8 +124,6 @@ def runtime_of(model) -> str:
 def open_results_db(args, model):
     """The results database ``args.db`` for this model: config, weights (by content),
     backend, precision and score threshold. Exits 1 where the file is not one."""
-    from mmdet_shuffledefect.apis.results_db import ResultsDB, sha256_file
-    from mmdet_shuffledefect.apis.db_dialects import DatabaseFault
     runtime = runtime_of(model)
     try:
         return ResultsDB(args.db, dict(

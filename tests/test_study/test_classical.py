@@ -9,8 +9,7 @@ import pickle
 import cv2
 import numpy as np
 import pytest
-from conftest import run_tool
-from test_cross_validate import CLS_CONFIG, cls_root  # noqa: F401  (module fixture)
+from conftest import CLS_CONFIG, run_tool
 
 from mmdet_shuffledefect.classical import (BYEC_FEATURE_GROUPS, NUM_BYEC_FEATURES,
                                            BYECClassifier, CLBPDescriptor, build_model,
@@ -170,7 +169,7 @@ def test_bad_input_is_refused_by_name():
         method('lbp')
 
 
-def test_cross_validate_classical_end_to_end(cls_root, tmp_path):  # noqa: F811
+def test_cross_validate_classical_end_to_end(cls_root, tmp_path):
     work = tmp_path / 'cv_clbp'
     args = ['tools/cross_validate.py', CLS_CONFIG, '--folds', '2', '--data-root',
             str(cls_root), '--work-dir', str(work), '--inner-folds', '2', '--classical', 'clbp']

@@ -55,7 +55,7 @@ def test_bad_tile_size_is_refused(pictures, tmp_path):
     proc = run_tool(['tools/inspect_defects.py', CONFIG, CKPT, str(pictures), '--tile-size',
                      'big', '--out-dir', str(tmp_path)])
     assert proc.returncode == 2 and "expected 'auto' or a number of px, got 'big'" in proc.stderr
-    from mmdet_shuffledefect.apis.inspection import resolve_tiling
+    from mmdet_shuffledefect.inspection import resolve_tiling
     with pytest.raises(ValueError, match="tile_size must be 'auto', a positive int or 0/None, "
                        "got -3"):
         resolve_tiling(None, -3, [])
@@ -65,7 +65,7 @@ def test_the_api_and_the_station_apply_the_checkpoints_thresholds_by_default(pic
     """No threshold given: the per-class ones the published checkpoint carries, said in the
     summary; a checkpoint that carries none: 0.3, said to be the default."""
     from mmdet_shuffledefect.apis import init_inspection_model, inspect_paths
-    from mmdet_shuffledefect.apis.station import InspectionStation
+    from mmdet_shuffledefect.inspection.station import InspectionStation
     from mmdet_shuffledefect.utils.checkpoint_fit import checkpoint_meta
     carried = checkpoint_meta(CKPT)['inspection_score_thr']
     assert isinstance(carried, dict) and len(set(carried.values())) > 1  # per class

@@ -39,13 +39,13 @@ def _station(cam, url, *more):
 
 
 def _count(url):
-    from mmdet_shuffledefect.apis.results_db import recorded_count
+    from mmdet_shuffledefect.inspection.results_db import recorded_count
     return recorded_count(url)
 
 
 def _check_exactly_once(url, folders):
     """Every picture of ``folders`` recorded once under its own path, every batch whole."""
-    from mmdet_shuffledefect.apis.results_db import ResultsDB
+    from mmdet_shuffledefect.inspection.results_db import ResultsDB
     with psycopg.connect(url) as conn:
         paths = [r[0] for r in conn.execute('SELECT path FROM images')]
         orphans = conn.execute('SELECT COUNT(*) FROM detections d LEFT JOIN images i ON '

@@ -7,8 +7,7 @@ from mmengine.config import Config
 
 import mmdet_shuffledefect  # noqa: F401
 from conftest import REPO, run_tool, small_run_options
-from mmdet_shuffledefect.deployment.onnx_detector import config_input_size
-from mmdet_shuffledefect.utils.input_size import set_input_size
+from mmdet_shuffledefect.utils.input_size import config_input_size, set_input_size
 
 
 def _steps(pipeline, kind):

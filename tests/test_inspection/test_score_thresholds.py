@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from conftest import CONFIG, REPO, run_tool
 
-from mmdet_shuffledefect.apis.score_thresholds import describe, per_class
+from mmdet_shuffledefect.utils.score_thresholds import describe, per_class
 from mmdet_shuffledefect.evaluation import choose_thresholds
 
 CKPT = osp.join(REPO, 'checkpoints', 'sdn_ssd_neu_20261126_120205-48f4e0af.pth')
@@ -58,7 +58,7 @@ def picture(tmp_path_factory):
 
 def test_a_class_threshold_acts_on_that_class_only(picture):
     from mmdet_shuffledefect.apis import init_inspection_model
-    from mmdet_shuffledefect.apis.inspection import detect_many
+    from mmdet_shuffledefect.inspection import detect_many
     model = init_inspection_model(osp.join(REPO, CONFIG), CKPT)
     imgs = [cv2.imread(str(p)) for p in sorted(picture.iterdir())]
     low = detect_many(model, imgs, 0.02)

@@ -23,7 +23,10 @@ def test_wheel_ships_configs_tools_and_splits(tmp_path):
                  'mmdet_shuffledefect/.mim/tools/train.py',
                  'mmdet_shuffledefect/.mim/tools/dist_train.sh',
                  'mmdet_shuffledefect/split_lists/neu-det/train.txt',
-                 'mmdet_shuffledefect/split_lists/neu-cls/test.txt'):
+                 'mmdet_shuffledefect/split_lists/neu-cls/test.txt',
+                 # the shift page's style and script, files beside their module
+                 'mmdet_shuffledefect/inspection/report_page.css',
+                 'mmdet_shuffledefect/inspection/report_page.js'):
         assert path in names, path
     # the compiled batch NMS, built from csrc/ by the wheel build itself
     assert any(n.startswith('mmdet_shuffledefect/_greedy_nms') and n.endswith('.so')

@@ -21,7 +21,7 @@ def line_db(tmp_path_factory):
     """A database of 130 pictures over 4 hours: defects of two classes (one with an
     HTML class name), clean and unreadable pictures, one picture with an HTML file name,
     one whose file was removed since."""
-    from mmdet_shuffledefect.apis.results_db import ResultsDB
+    from mmdet_shuffledefect.inspection.results_db import ResultsDB
     root = tmp_path_factory.mktemp('line')
     db = ResultsDB(str(root / 'line.sqlite'), dict(config='configs/<b>x</b>.py',
                                                   weights_sha256='ab' * 32, backend='pytorch',
@@ -53,8 +53,8 @@ def line_db(tmp_path_factory):
 
 
 def test_report_counts_plot_and_escaping(line_db, tmp_path):
-    from mmdet_shuffledefect.reporting.inspection_html import (load_report_data, render_report,
-                                                               time_bins)
+    from mmdet_shuffledefect.inspection.report_page import (load_report_data, render_report,
+                                                            time_bins)
     data = load_report_data(str(line_db))
     assert len(data['images']) == 130
     page = render_report(data)
@@ -92,7 +92,7 @@ def test_since_and_until_select_the_pictures_inspected_then(line_db, tmp_path):
 
 
 def test_report_refuses_bad_input_by_name(tmp_path, line_db):
-    from mmdet_shuffledefect.reporting.inspection_html import parse_when
+    from mmdet_shuffledefect.inspection.report_page import parse_when
     with pytest.raises(ValueError, match="an age such as '8h'.*got 'yesterday'"):
         parse_when('yesterday')
     assert parse_when('30m', now=10000.0) == 8200.0
@@ -117,7 +117,7 @@ def test_report_in_headless_chromium(line_db, tmp_path):
     """The page in Debian's Chromium, driven by Playwright: loads with no script error,
     no dialog (the HTML file name and class stay text) and no request leaving the page;
     the class filter and the pager change the table; a screenshot is written."""
-    from mmdet_shuffledefect.reporting.inspection_html import CHROMIUM_ARGS, find_chromium
+    from mmdet_shuffledefect.inspection.report_page import CHROMIUM_ARGS, find_chromium
     browser_path = find_chromium()
     if browser_path is None:
         pytest.skip('no Chromium on this machine: .ci/run installs Debian\'s chromium; '

@@ -1,16 +1,14 @@
 """Grouped, stratified k-fold cross-validation (data_prep/folds.py, tools/cross_validate.py)."""
 import json
 import os.path as osp
-import shutil
 from collections import Counter
 
 import pytest
-from conftest import REPO, run_tool
+from conftest import CLS_CONFIG, REPO, run_tool
 
 from mmdet_shuffledefect.data_prep.folds import fold_parts, grouped_stratified_folds
 from mmdet_shuffledefect.datasets.neu_classes import file_class
 
-CLS_CONFIG = osp.join(REPO, 'configs', 'classification', 'sdn-1.0x_linear_30e_neu-cls.py')
 
 
 def names(per_class=10, prefixes=('Cr', 'Pa', 'Sc')):
@@ -61,17 +59,6 @@ def test_folds_bad_arguments():
         fold_parts(folds, 2)
     with pytest.raises(ValueError, match=r'val_ratio must be in \[0, 1\), got 1.0'):
         fold_parts(folds, 0, val_ratio=1.0)
-
-
-@pytest.fixture(scope='module')
-def cls_root(tmp_path_factory):
-    """Synthetic NEU-CLS (6 per class) with one byte-identical pair, as NEU-CLS's
-    Pa_101/Pa_105: Pa_6 is a copy of Pa_2."""
-    from mmdet_shuffledefect.data_prep.synthetic import write_neu_cls
-    root = tmp_path_factory.mktemp('neu_cls')
-    write_neu_cls(str(root / 'images'), per_class=6, seed=0)
-    shutil.copy(root / 'images' / 'Pa_2.bmp', root / 'images' / 'Pa_6.bmp')
-    return root
 
 
 def cv_args(root, work, folds='2'):

@@ -3,6 +3,7 @@ import os.path as osp
 
 import pytest
 import torch
+from conftest import REPO
 
 from mmdet_shuffledefect.utils.work_dir import (AmbiguousBestCheckpointError, best_checkpoint,
                                                 latest_epoch_checkpoint, stale_best_warning)
@@ -66,8 +67,7 @@ def test_stale_best_warning_names_the_recorded_one(tmp_path):
 def test_publish_refuses_a_stale_best(tmp_path, capsys):
     import importlib.util
     spec = importlib.util.spec_from_file_location(
-        'publish_model', osp.join(osp.dirname(__file__), '..', 'tools', 'model_converters',
-                                  'publish_model.py'))
+        'publish_model', osp.join(REPO, 'tools', 'model_converters', 'publish_model.py'))
     publish_model = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(publish_model)
     work = _resumed_work_dir(tmp_path)

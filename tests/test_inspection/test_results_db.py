@@ -69,7 +69,7 @@ def test_a_file_that_is_not_a_database_is_refused(pictures, tmp_path):
 
 
 def test_a_batch_is_recorded_whole_or_not_at_all(tmp_path):
-    from mmdet_shuffledefect.apis.results_db import ResultsDB
+    from mmdet_shuffledefect.inspection.results_db import ResultsDB
     db = ResultsDB(str(tmp_path / 'r.sqlite'), dict(config='c', weights_sha256='w',
                                                    backend='pytorch', precision='f32',
                                                    score_thr=0.3))

@@ -27,7 +27,7 @@ class Clock:
 
 
 def test_watcher_takes_a_picture_once_it_has_stayed_unchanged_on_its_own_clock(tmp_path, capsys):
-    from mmdet_shuffledefect.apis.station import FolderWatcher
+    from mmdet_shuffledefect.inspection.folder_watcher import FolderWatcher
     clock = Clock(1000.0)  # the station's clock: nothing to do with the files' times
     watcher = FolderWatcher(str(tmp_path), settle=0.5, empty_settle=3.0, clock=clock)
     (tmp_path / 'a.jpg').write_bytes(b'x' * 10)
@@ -56,7 +56,7 @@ def test_watcher_takes_a_picture_once_it_has_stayed_unchanged_on_its_own_clock(t
 
 
 def test_watcher_refuses_a_missing_folder(tmp_path):
-    from mmdet_shuffledefect.apis.station import FolderWatcher
+    from mmdet_shuffledefect.inspection.folder_watcher import FolderWatcher
     with pytest.raises(ValueError, match=f'watch folder {tmp_path / "nope"} does not exist'):
         FolderWatcher(str(tmp_path / 'nope'))
 
@@ -64,7 +64,7 @@ def test_watcher_refuses_a_missing_folder(tmp_path):
 def test_read_picture_says_what_is_wrong_with_a_file(tmp_path):
     import cv2
 
-    from mmdet_shuffledefect.apis.station import picture_key, read_picture
+    from mmdet_shuffledefect.inspection.station import picture_key, read_picture
     img = np.full((40, 60, 3), 120, np.uint8)
     jpg = cv2.imencode('.jpg', img)[1].tobytes()
     png = cv2.imencode('.png', img)[1].tobytes()
@@ -86,7 +86,7 @@ def test_read_picture_says_what_is_wrong_with_a_file(tmp_path):
 
 
 def test_a_second_station_on_the_same_folder_and_database_is_refused(tmp_path):
-    from mmdet_shuffledefect.apis.station import StationLock
+    from mmdet_shuffledefect.inspection.station_lock import StationLock
     db = str(tmp_path / 'line.sqlite')
     with StationLock(db, str(tmp_path)):
         with pytest.raises(RuntimeError, match='is already watching'):
@@ -97,7 +97,7 @@ def test_a_second_station_on_the_same_folder_and_database_is_refused(tmp_path):
             pass
     # a holder killed with SIGKILL leaves no lock behind
     code = ('import sys, time; sys.path.insert(0, %r); '
-            'from mmdet_shuffledefect.apis.station import StationLock; '
+            'from mmdet_shuffledefect.inspection.station_lock import StationLock; '
             'lock = StationLock(%r, %r).acquire(); print("locked", flush=True); time.sleep(60)'
             % (REPO, db, str(tmp_path)))
     holder = subprocess.Popen([sys.executable, '-c', code], stdout=subprocess.PIPE, text=True)
@@ -119,14 +119,14 @@ def model():
 
 
 def _db(path, thr=0.3):
-    from mmdet_shuffledefect.apis.results_db import ResultsDB
+    from mmdet_shuffledefect.inspection.results_db import ResultsDB
     return ResultsDB(str(path), dict(config='c', weights_sha256='w', backend='pytorch',
                                      precision='f32', score_thr=thr))
 
 
 def test_a_file_removed_between_arrival_and_reading_is_reported_and_the_rest_recorded(
         model, tmp_path, capsys):
-    from mmdet_shuffledefect.apis.station import InspectionStation
+    from mmdet_shuffledefect.inspection.station import InspectionStation
     from mmdet_shuffledefect.data_prep.line_camera import LineCamera
     cam = tmp_path / 'cam'
     LineCamera(str(cam), pool=3).shoot(3)
@@ -144,7 +144,7 @@ def test_a_file_removed_between_arrival_and_reading_is_reported_and_the_rest_rec
 def test_the_same_picture_under_two_names_is_recorded_under_each(model, tmp_path):
     """#47 row 7: identical bytes under two names (a camera's duplicate frame) are two
     arrivals, each recorded under its own name; the second row says which it equals."""
-    from mmdet_shuffledefect.apis.station import InspectionStation
+    from mmdet_shuffledefect.inspection.station import InspectionStation
     from mmdet_shuffledefect.data_prep.line_camera import LineCamera
     cam = tmp_path / 'cam'
     first, = LineCamera(str(cam), pool=1).shoot(1)
@@ -169,12 +169,12 @@ def _station(cam, db, *more, env=None):
 
 
 def _recorded(db):
-    from mmdet_shuffledefect.apis.results_db import recorded_count
+    from mmdet_shuffledefect.inspection.results_db import recorded_count
     return recorded_count(str(db))
 
 
 def _check_exactly_once(db, folder):
-    from mmdet_shuffledefect.apis.results_db import ResultsDB, content_hashes
+    from mmdet_shuffledefect.inspection.results_db import ResultsDB, content_hashes
     conn = sqlite3.connect(str(db))
     keys = [r[0] for r in conn.execute('SELECT sha256 FROM images')]
     files = sorted(str(p) for p in folder.iterdir() if p.suffix == '.jpg')

@@ -3,7 +3,7 @@ import re
 
 from conftest import CKPT_40E, RECIPE_40E, no_worker_options, run_tool
 
-from mmdet_shuffledefect.apis.score_thresholds import parse_spec
+from mmdet_shuffledefect.utils.score_thresholds import parse_spec
 
 TOOL = 'tools/analysis_tools/choose_score_thr.py'
 CLASSES = ('crazing', 'inclusion', 'patches', 'pitted_surface', 'rolled-in_scale', 'scratches')

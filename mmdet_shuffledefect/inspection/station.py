@@ -1,0 +1,341 @@
+"""An inspection station: watch the folder a line camera writes into, inspect every
+picture once it is complete, and record it in the results database.
+
+A picture is taken when it is complete: its size and modification time have stayed
+unchanged for ``settle`` seconds **of the station's own clock** (a file server's clock is
+never compared with it); names with a temporary suffix (``frame.jpg.tmp`` before its
+rename) are never taken. A JPEG/PNG still cut short when read is read again as it grows,
+until ``write_timeout``, and only then recorded unreadable (once; a later complete write
+of it replaces that row). Every arrival is its own picture (:func:`.results_db.arrival_key`):
+a name the camera reuses for a new picture is inspected again, the same bytes under a new
+name are recorded under that name. Links and subfolders are not followed (each reported
+once); a picture's size is read from its header and one over the pixel cap or under the
+smallest side is recorded as refused before it is decoded.
+
+Whatever has arrived is inspected ``batch_size`` at a time; each batch is one database
+transaction (:class:`~.results_db.ResultsDB`), so a station killed at any point leaves
+every committed picture recorded once and nothing half-written. A database that cannot be
+written (locked, read-only, full, server down) stops nothing: the inspected batch is kept
+and its recording retried with backoff, said on the terminal.
+
+Example:
+    >>> station = InspectionStation(model, db, 'camera/', batch_size=32)  # doctest: +SKIP
+    >>> stats = station.run(stop_when_idle=5.0)                           # doctest: +SKIP
+    >>> stats['recorded'], stats['backlog']                               # doctest: +SKIP
+    (2000, 0)
+"""
+import os
+import signal
+import socket
+import sys
+import time
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+from typing import Callable, Deque, Dict, List, Optional, Tuple
+
+import numpy as np
+
+from mmdet_shuffledefect.utils.score_thresholds import ScoreThr
+
+from .db_dialects import DatabaseFault
+from .folder_watcher import TEMP_SUFFIXES, Arrival, FolderWatcher, say
+from .picture_files import DEFAULT_MAX_PIXELS, DEFAULT_MIN_SIDE, read_picture, shown_name
+from .predict import defect_records, detect_many, model_thresholds, predict_batch
+from .results_db import arrival_key, legacy_key, picture_key
+from .station_lock import StationLock
+from .tiling import model_input_side, resolve_tiling
+
+
+def _glibc_trim() -> Optional[Callable[[int], int]]:
+    """glibc's ``malloc_trim`` (None elsewhere)."""
+    import ctypes
+    import ctypes.util
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library('c') or 'libc.so.6')
+        return libc.malloc_trim
+    except (OSError, AttributeError):
+        return None
+
+
+#: Returns the heap's free pages to the system after each batch. A line sends batches of
+#: every size from 1 to ``batch_size``; PyTorch's tensors of ever-new shapes fragment
+#: glibc's heap, which then keeps growing (measured: +430 MB over 4,000 pictures in
+#: batches of 1-20, flat with a trim after each batch or with one fixed batch size).
+MALLOC_TRIM = _glibc_trim()
+
+
+class InspectionStation:
+    """Inspects the pictures arriving in a folder and records them (module docstring).
+
+    Args:
+        model: An mmdet detector (:func:`~.inspection.init_inspection_model`) or an
+            exported one (``OnnxDetector``, ``OpenVINODetector``).
+        db (ResultsDB): Where every picture, its defects and the model are recorded.
+        folder (str): The folder the camera writes into.
+        score_thr (float | dict | Sequence[float], optional): Minimum score of a recorded
+            defect, one for every class or one per class (:mod:`.score_thresholds`).
+            None (default): the thresholds the checkpoint carries, else 0.3.
+        batch_size (int): Most pictures per forward pass and per transaction.
+            Defaults to 32.
+        tile_size: As :func:`~.inspection.inspect_paths` (``'auto'``: line-scan strips
+            are tiled, NEU-sized pictures resized whole). Defaults to 'auto'.
+        tile_overlap (int): Tile overlap in px. Defaults to 64.
+        poll_interval (float): Seconds between looks at an idle folder. Defaults to 0.1.
+        settle (float): See :class:`FolderWatcher`. Defaults to 0.25.
+        empty_settle (float): See :class:`FolderWatcher`. Defaults to 2.0.
+        write_timeout (float): Seconds a picture still cut short is read again as the
+            camera writes on, before it is recorded unreadable. Defaults to 10.
+        max_pixels (int): Pictures with more pixels are refused from their header, before
+            decoding. Defaults to 40 MP.
+        min_side (int): Pictures with a side under this (px) are refused. Defaults to 32.
+        follow_links (bool): See :class:`FolderWatcher`. Defaults to False.
+        progress (bool): A status line on the terminal (pictures done, backlog, img/s).
+            Defaults to True.
+
+    Raises:
+        ValueError: A bad argument (named with its value).
+    """
+    #: seconds between tries to record into a database that failed: doubling up to the last
+    RETRY_DELAYS = (0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0)
+
+    def __init__(self, model, db, folder: str, score_thr: Optional[ScoreThr] = None,
+                 batch_size: int = 32,
+                 tile_size='auto', tile_overlap: int = 64, poll_interval: float = 0.1,
+                 settle: float = 0.25, empty_settle: float = 2.0,
+                 write_timeout: float = 10.0, max_pixels: int = DEFAULT_MAX_PIXELS,
+                 min_side: int = DEFAULT_MIN_SIDE, follow_links: bool = False,
+                 progress: bool = True) -> None:
+        if batch_size < 1:
+            raise ValueError(f'batch_size must be >= 1, got {batch_size}')
+        # ValueError names a bad one
+        self.thresholds, self.score_thr_source = model_thresholds(model, score_thr)
+        if poll_interval <= 0:
+            raise ValueError(f'poll_interval must be > 0 s, got {poll_interval}')
+        if write_timeout < 0:
+            raise ValueError(f'write_timeout must be >= 0 s, got {write_timeout}')
+        if max_pixels < 1 or min_side < 1:
+            raise ValueError(f'max_pixels and min_side must be >= 1, got {max_pixels} and '
+                             f'{min_side}')
+        self.model = model
+        self.db = db
+        self.watcher = FolderWatcher(folder, settle, empty_settle, follow_links=follow_links)
+        self.classes = list(model.dataset_meta['classes'])
+        self.score_thr = self.thresholds
+        self.batch_size = batch_size
+        self.tile_size = tile_size
+        self.tile_overlap = tile_overlap
+        self.poll_interval = poll_interval
+        self.write_timeout = write_timeout
+        self.max_pixels = max_pixels
+        self.min_side = min_side
+        self.progress = progress
+        self.name = f'{socket.gethostname()}:{os.getpid()}'
+        self.backlog: Deque[Arrival] = deque()
+        self.unrecorded: Optional[Tuple[float, list]] = None  # (started, items) to retry
+        self.stop_requested = False
+        self.stats = dict(recorded=0, skipped_recorded=0, defective=0, unreadable=0,
+                          refused=0, vanished=0, rereads=0, batches=0, backlog=0,
+                          db_faults=0, unrecorded_at_stop=0)
+
+    def request_stop(self, *_) -> None:
+        """Stop after the batch in hand (what Ctrl-C and SIGTERM call)."""
+        if not self.stop_requested:
+            print('\nstation: stopping after the current batch (Ctrl-C again is ignored)',
+                  file=sys.stderr)
+        self.stop_requested = True
+
+    def warm_up(self) -> None:
+        """One batch of blank pictures through the model before the first real one, so
+        the runtime's first-call allocations do not delay the line's first pictures."""
+        side = model_input_side(self.model)
+        predict_batch(self.model, [np.full((side, side, 3), 114, np.uint8)] * self.batch_size)
+
+    def _read(self, batch: List[Arrival]) -> Tuple[float, list]:
+        """Read and decode a batch (in the prefetch thread, while the previous batch is
+        inferred): ``(started, [(arrival, sha256, key, data, img, error), ...])``. A
+        picture still cut short, within ``write_timeout`` of its first sight, goes back
+        to the watcher to be read again when the camera has written on."""
+        started = time.time()
+        read = []
+        for arrival in batch:
+            data, img, error, truncated = read_picture(arrival.path, self.max_pixels,
+                                                       self.min_side)
+            if data is None:
+                self.stats['vanished'] += 1
+                say(f'{shown_name(arrival.path)}: {error}; not recorded')
+                continue
+            if truncated and self.watcher.clock() - arrival.first_seen < self.write_timeout:
+                self.stats['rereads'] += 1
+                self.watcher.retry(arrival)
+                continue
+            sha = picture_key(data, arrival.path)
+            key = arrival_key(arrival.path, len(data), arrival.mtime_ns, sha)
+            read.append((arrival, sha, key, data, img, error))
+        return started, read
+
+    def _record(self, started: float, read: list) -> None:
+        """Inspect what :meth:`_read` read and record it in one transaction (kept for a
+        retry when the database cannot take it now)."""
+        try:
+            seen = self.db.recorded([e[2] for e in read] +
+                                    [legacy_key(e[0].path, e[1]) for e in read])
+        except DatabaseFault:
+            seen = set()  # recorded anyway: the database ignores an arrival it holds
+        fresh = []
+        for entry in read:
+            if entry[2] in seen or legacy_key(entry[0].path, entry[1]) in seen:
+                self.stats['skipped_recorded'] += 1  # this arrival is recorded
+            else:
+                seen.add(entry[2])
+                fresh.append(entry)
+        pictures = [e[4] for e in fresh if e[4] is not None]
+        found = iter(())
+        if pictures:
+            tile, above, _ = resolve_tiling(self.model, self.tile_size, pictures)
+            found = iter(detect_many(self.model, pictures, self.score_thr, tile,
+                                     self.tile_overlap, self.batch_size, above))
+        items = []
+        for arrival, sha, key, data, img, error in fresh:
+            item = dict(path=arrival.path, sha256=sha, arrival=key, size_bytes=len(data),
+                        mtime_ns=arrival.mtime_ns, arrived_at=arrival.arrived_at)
+            if img is None:
+                refused = error.startswith(('too large', 'too small'))
+                self.stats['refused' if refused else 'unreadable'] += 1
+                say(f'{shown_name(arrival.path)}: {error}; recorded as unreadable')
+                items.append(dict(item, status='unreadable', error=error))
+                continue
+            h, w = img.shape[:2]
+            records = defect_records(*next(found), self.classes, w, h)
+            self.stats['defective'] += bool(records)
+            items.append(dict(item, width=w, height=h, status='defect' if records else 'clean',
+                              defects=[dict(r, cls=r['class']) for r in records]))
+        if items:
+            self.unrecorded = (started, items)
+            self._commit()
+        if MALLOC_TRIM is not None:
+            MALLOC_TRIM(0)
+
+    def _commit(self) -> bool:
+        """Record the batch in hand; on a database fault keep it and say so once per
+        cause (True: recorded, or nothing to record)."""
+        if self.unrecorded is None:
+            return True
+        started, items = self.unrecorded
+        try:
+            batch = self.db.record_batch(items, station=self.name, started_at=started)
+        except DatabaseFault as err:
+            self.stats['db_faults'] += 1
+            delay = self.RETRY_DELAYS[min(self._tries, len(self.RETRY_DELAYS) - 1)]
+            if str(err) != self._last_fault:
+                print(f'error: {err}; {len(items)} inspected pictures kept and their record '
+                      f'retried every {delay:g}-{self.RETRY_DELAYS[-1]:g} s (the station '
+                      'goes on watching)', file=sys.stderr, flush=True)
+                self._last_fault = str(err)
+            self._tries += 1
+            self._retry_at = time.monotonic() + delay
+            return False
+        if self._tries:
+            say(f'the database took the {len(items)} kept pictures after {self._tries} '
+                 'failed tries; recording again')
+        self.unrecorded, self._tries, self._last_fault = None, 0, None
+        self.stats['batches'] += batch is not None
+        self.stats['recorded'] += len(items)
+        return True
+
+    _tries = 0
+    _retry_at = 0.0
+    _last_fault: Optional[str] = None
+
+    def run(self, stop_when_idle: Optional[float] = None, max_images: Optional[int] = None,
+            handle_signals: bool = True) -> Dict:
+        """Inspect until stopped (Ctrl-C / SIGTERM: after the current batch).
+
+        Args:
+            stop_when_idle (float, optional): Also stop once nothing has arrived for this
+                many seconds and the backlog is empty (a finished shift, or a test).
+            max_images (int, optional): Also stop after recording this many pictures.
+            handle_signals (bool): Install the SIGINT/SIGTERM handlers (main thread only).
+                Defaults to True.
+
+        Returns:
+            dict: Counts: ``recorded``, ``skipped_recorded`` (arrivals recorded before for
+            this model), ``defective``, ``unreadable``, ``refused`` (too large or small,
+            recorded as unreadable), ``vanished`` (removed before they could be read),
+            ``rereads`` (pictures read again while being written), ``batches``,
+            ``backlog`` (left when stopped), ``db_faults`` (failed tries to record),
+            ``unrecorded_at_stop`` (inspected, not recorded: the database was down when
+            stopped; inspected again at the next start), ``seconds``.
+        """
+        from tqdm import tqdm
+        self.warm_up()
+        if handle_signals:
+            signal.signal(signal.SIGINT, self.request_stop)
+            signal.signal(signal.SIGTERM, self.request_stop)
+        start = last_arrival = time.time()
+        last_poll = -float('inf')
+        bar = tqdm(desc='station', unit='img', disable=not self.progress, mininterval=1.0,
+                   dynamic_ncols=True)
+        # one thread reads and decodes the next batch while this one is inferred (file
+        # reads, hashing and JPEG decoding release the GIL); nothing is recorded there
+        reader = ThreadPoolExecutor(1, thread_name_prefix='station-read')
+        ahead = None  # (future of _read, pictures in it)
+
+        def next_batch(in_flight: int = 0):
+            """Pop the next batch and start reading it (None: nothing to take)."""
+            take = self.batch_size
+            if max_images is not None:
+                take = min(take, max_images - self.stats['recorded'] - in_flight)
+            batch = [self.backlog.popleft() for _ in range(max(0, min(take, len(self.backlog))))]
+            return (reader.submit(self._read, batch), len(batch)) if batch else None
+
+        while not self.stop_requested:
+            # look at the folder when the backlog cannot fill a batch, else once a second
+            # (a listing of a folder of 10,000 pictures is not free)
+            if (len(self.backlog) < self.batch_size and time.time() - last_poll >=
+                    self.poll_interval) or not self.backlog or time.time() - last_poll >= 1.0:
+                last_poll = time.time()
+                arrivals = self.watcher.poll()
+                if arrivals:
+                    self.backlog.extend(arrivals)
+                    last_arrival = time.time()
+            if self.unrecorded is not None:  # the database failed: retry before more work
+                if time.monotonic() < self._retry_at or not self._commit():
+                    time.sleep(self.poll_interval)
+                    continue
+            if ahead is None:
+                ahead = next_batch()
+            if ahead is None:
+                if (stop_when_idle is not None and time.time() - last_arrival >= stop_when_idle
+                        and not self.watcher.watching):
+                    break
+                time.sleep(self.poll_interval)
+                continue
+            current, ahead = ahead, None
+            started, read = current[0].result()
+            if self.backlog:
+                ahead = next_batch(in_flight=current[1])
+            before = self.stats['recorded'] + self.stats['skipped_recorded']
+            self._record(started, read)
+            bar.update(self.stats['recorded'] + self.stats['skipped_recorded'] - before)
+            bar.set_postfix(backlog=len(self.backlog) + (ahead[1] if ahead else 0),
+                            defective=self.stats['defective'],
+                            unreadable=self.stats['unreadable'], refresh=False)
+            if max_images is not None and self.stats['recorded'] >= max_images:
+                break
+        if ahead is not None:  # read ahead, not recorded: back to the backlog's count
+            self.stats['backlog'] += ahead[1]
+            ahead[0].result()
+        reader.shutdown()
+        bar.close()
+        if self.unrecorded is not None and not self._commit():
+            self.stats['unrecorded_at_stop'] = len(self.unrecorded[1])
+            print(f'error: stopped with {len(self.unrecorded[1])} inspected pictures not '
+                  f'recorded ({self._last_fault}); their files are left as they are and the '
+                  'next start inspects them', file=sys.stderr, flush=True)
+        self.stats['backlog'] += len(self.backlog)
+        self.stats['seconds'] = round(time.time() - start, 3)
+        return dict(self.stats)
+
+
+__all__ = ['Arrival', 'FolderWatcher', 'InspectionStation', 'StationLock', 'TEMP_SUFFIXES',
+           'picture_key', 'read_picture']
