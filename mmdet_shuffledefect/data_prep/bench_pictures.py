@@ -18,12 +18,10 @@ from typing import List, Optional
 import cv2
 import numpy as np
 
+from mmdet_shuffledefect.datasets.neu_det import IMAGE_SUFFIXES
 from mmdet_shuffledefect.utils.cli import fail
 
 from .synthetic import write_neu_det
-
-#: The picture files a benchmark folder may hold.
-PICTURE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff')
 
 
 def load_pictures(folder: Optional[str], count: int) -> List[np.ndarray]:
@@ -31,20 +29,21 @@ def load_pictures(folder: Optional[str], count: int) -> List[np.ndarray]:
     class), or the synthetic sample's where ``folder`` is None.
 
     Raises:
-        ValueError: ``folder`` is not a folder, or holds no readable picture.
+        NotADirectoryError: ``folder`` is not a folder.
+        ValueError: ``folder`` holds no readable picture.
     """
     with tempfile.TemporaryDirectory() as tmp:
         if folder is None:
             write_neu_det(tmp, num_images=max(count, 12), seed=0)
             folder = osp.join(tmp, 'IMAGES')
         if not osp.isdir(folder):
-            raise ValueError(f'--images {folder} is not a folder')
-        names = sorted(f for f in os.listdir(folder) if f.lower().endswith(PICTURE_SUFFIXES))
+            raise NotADirectoryError(f'--images {folder} is not a folder')
+        names = sorted(f for f in os.listdir(folder) if f.lower().endswith(IMAGE_SUFFIXES))
         step = max(1, len(names) // count)
         pictures = [cv2.imread(osp.join(folder, n)) for n in names[::step][:count]]
     pictures = [p for p in pictures if p is not None]
     if not pictures:
-        raise ValueError(f'no readable image in {folder} (expected {", ".join(PICTURE_SUFFIXES)})')
+        raise ValueError(f'no readable image in {folder} (expected {", ".join(IMAGE_SUFFIXES)})')
     return pictures
 
 
@@ -60,12 +59,12 @@ def picture_batch(pictures: List[np.ndarray], count: int, height: int,
 def load_pictures_or_exit(folder: Optional[str], count: int) -> List[np.ndarray]:
     """:func:`load_pictures` for a tool's ``--images``: one ``error:`` line and exit 2
     where it is not a folder, exit 1 where the folder holds no readable picture."""
-    if folder is not None and not osp.isdir(folder):
-        fail(f'--images {folder} is not a folder')
     try:
         return load_pictures(folder, count)
+    except NotADirectoryError as err:
+        fail(str(err))
     except ValueError as err:
         fail(str(err), code=1)
 
 
-__all__ = ['PICTURE_SUFFIXES', 'load_pictures', 'load_pictures_or_exit', 'picture_batch']
+__all__ = ['load_pictures', 'load_pictures_or_exit', 'picture_batch']

@@ -12,6 +12,8 @@ from PIL import Image, UnidentifiedImageError
 from .neu_classes import NEU_CLASSES, NEU_PALETTE, DataError
 
 IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.JPG', '.JPEG', '.PNG', '.BMP')
+#: The picture files the inspection tools and the benchmarks read (names compared in lower case).
+IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff')
 
 
 def read_split_file(path: str) -> List[str]:

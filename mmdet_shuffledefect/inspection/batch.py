@@ -132,7 +132,7 @@ def inspect_paths(model, paths: Sequence[str], out_dir: str,
     if pending:
         bar.update(run.inspect(pending))
     bar.close()
-    return run.write(score_thr_source or source, tile_size, tile_overlap)
+    return run.write(score_thr_source or source)
 
 
 class _Run:
@@ -235,7 +235,7 @@ class _Run:
         cv2.imwrite(osp.join(self.out_dir, 'annotated', base),
                     draw(img, boxes, scores, labels, self.classes, self.palette))
 
-    def write(self, source: str, tile_size, tile_overlap: int) -> Dict:
+    def write(self, source: str) -> Dict:
         """Write ``report.json``, ``report.csv`` and ``summary.json``; return the summary."""
         defective = sum(1 for r in self.report if r['defects'])
         model = self.model
@@ -245,7 +245,8 @@ class _Run:
             'images_clean': len(self.report) - defective,
             'defects_total': sum(self.counts.values()), 'counts_per_class': self.counts,
             'unreadable': self.unread, 'score_thr': as_record(self.thresholds, self.classes),
-            'score_thr_source': source, 'tile_size': tile_size, 'tile_overlap': tile_overlap,
+            'score_thr_source': source, 'tile_size': self.tile_size,
+            'tile_overlap': self.tile_overlap,
             # one sentence for the run: how tiled pictures were cut, if any was
             'tiling': min(self.tiling_how, key=lambda h: ('cut into' not in h or not self.tiled,
                                                           h), default=''),

@@ -13,9 +13,10 @@ from typing import Iterable, Iterator, List, Optional, Tuple
 import cv2
 import numpy as np
 
+from mmdet_shuffledefect.datasets.neu_det import IMAGE_SUFFIXES
+
 from .picture_files import read_picture
 
-IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff')
 VIDEO_SUFFIXES = ('.mp4', '.avi', '.mov', '.mkv')
 
 
