@@ -4,8 +4,11 @@ All images of the config's dataset are split into ``--folds`` seeded folds,
 stratified by class and grouped (byte-identical files, e.g. NEU-CLS's
 ``Pa_101.bmp``/``Pa_105.bmp``, stay in one fold). Fold i trains on the other
 folds with the real Runner (``tools/train.py``), picks its checkpoint on a
-stratified ``--val-ratio`` held out from them (``--val-ratio 0``: the last
-epoch) and tests that one checkpoint once on fold i (``tools/test.py``).
+stratified ``--val-ratio`` held out from them and tests that one checkpoint once
+on fold i (``tools/test.py``). ``--checkpoint last`` (or ``--val-ratio 0``) tests
+the last epoch instead: for a fixed schedule whose val reaches a tie mid-way, the
+best-on-val rule keeps the first epoch of the tie. A fold tested before with the
+other rule is tested again (not retrained).
 
 ``--classical NAME`` fits a classical texture classifier instead of the
 config's network (CLBP, AECLBP or BYEC: features + SVMs from
@@ -23,6 +26,8 @@ class, ``confusion_matrix.png`` the confusion matrix summed over the folds.
 Example:
     python tools/cross_validate.py configs/classification/sdn-1.0x_linear_30e_neu-cls.py \\
         --folds 5 --work-dir work_dirs/cv/sdn-1.0x
+    python tools/cross_validate.py configs/classification/sdn-1.0x_linear_60e_200px_neu-cls.py \
+        --folds 5 --checkpoint last --work-dir work_dirs/cv_conv/sdn-1.0x
     python tools/cross_validate.py CONFIG --folds 5 --summarize-only --work-dir work_dirs/cv/x
     # folds spread over processes or machines sharing the work dir
     python tools/cross_validate.py CONFIG --folds 5 --only-folds 3 4
@@ -66,6 +71,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--val-ratio', type=float, default=0.1,
                         help='share of the training folds held out to choose the '
                         'checkpoint; 0 trains on all of them and tests the last epoch')
+    parser.add_argument('--checkpoint', choices=sorted(CHECKPOINT_RULES), default='best',
+                        help='which checkpoint of each fold is tested: the best on the val '
+                        'part (the first epoch of a tie) or the last epoch')
     parser.add_argument('--work-dir', help='default: work_dirs/cv/<config name>')
     parser.add_argument('--only-folds', type=int, nargs='+', metavar='K',
                         help='run only these folds (0-based), e.g. to spread the folds over '
@@ -124,20 +132,32 @@ def fold_options(split_dir: str, val: bool, seed: int) -> list:
     return opts
 
 
-def chosen_checkpoint(fold_dir: str):
-    """The best-on-val checkpoint, else the last epoch's (None before training)."""
-    return best_checkpoint(fold_dir) or latest_epoch_checkpoint(fold_dir)
+#: How a fold's tested checkpoint is chosen (``--checkpoint``); None before training.
+CHECKPOINT_RULES = {
+    'best': lambda fold_dir: best_checkpoint(fold_dir) or latest_epoch_checkpoint(fold_dir),
+    'last': latest_epoch_checkpoint,
+}
 
 
-def fold_done(work_dir: str, index: int) -> tuple:
-    """``(fold dir, result file, the result if the fold was tested before, else None)``."""
+def fold_done(work_dir: str, index: int, rule: str = 'best') -> tuple:
+    """``(fold dir, result file, the result if the fold was tested before, else None)``.
+
+    A result tested under another ``--checkpoint`` rule (results without one were tested
+    with ``best``) does not count: the fold is tested again.
+    """
     fold_dir = osp.join(work_dir, f'fold{index}')
     result_file = osp.join(fold_dir, 'result.json')
     if not osp.isfile(result_file):
         return fold_dir, result_file, None
-    print(f'[cv] fold {index}: done before, skipped', flush=True)
     with open(result_file) as f:
-        return fold_dir, result_file, json.load(f)
+        result = json.load(f)
+    before = result.get('checkpoint_rule', 'best')
+    if before != rule:
+        print(f'[cv] fold {index}: tested before with the {before} checkpoint '
+              f'({result.get("checkpoint")}); testing the {rule} one', flush=True)
+        return fold_dir, result_file, None
+    print(f'[cv] fold {index}: done before, skipped', flush=True)
+    return fold_dir, result_file, result
 
 
 def save_result(result_file: str, result: dict, note: str = '') -> dict:
@@ -152,9 +172,11 @@ def save_result(result_file: str, result: dict, note: str = '') -> dict:
 
 def run_fold(args, work_dir: str, index: int, parts: dict) -> dict:
     """Train (or resume) and test fold ``index``; return its result."""
-    fold_dir, result_file, done = fold_done(work_dir, index)
+    rule = 'last' if not parts['val'] else args.checkpoint
+    fold_dir, result_file, done = fold_done(work_dir, index, rule)
     if done is not None:
         return done
+    chosen_checkpoint = CHECKPOINT_RULES[rule]
     split_dir = osp.abspath(osp.join(work_dir, 'splits', f'fold{index}'))
     write_split_files(parts, split_dir, header=f'fold {index} of {args.folds}, seed {args.seed}')
     options = fold_options(split_dir, bool(parts['val']), args.seed)
@@ -165,7 +187,7 @@ def run_fold(args, work_dir: str, index: int, parts: dict) -> dict:
         epochs = ['--epochs', str(args.epochs)] if args.epochs is not None else []
         cmd = [python, osp.join(REPO, 'tools', 'train.py'), args.config, '--work-dir', fold_dir,
                *data, *epochs, '--cfg-options', *options]
-        if chosen_checkpoint(fold_dir):
+        if latest_epoch_checkpoint(fold_dir):
             cmd.append('--resume')
         print(f'[cv] fold {index}/{args.folds}: training on {len(parts["train"])} images '
               f'(val {len(parts["val"])}, test {len(parts["test"])}); log '
@@ -191,7 +213,8 @@ def run_fold(args, work_dir: str, index: int, parts: dict) -> dict:
     rows = [(osp.basename(s['img_path']), int(s['gt_label']), int(s['pred_label']))
             for s in samples]
     train_min = read_record(fold_dir, 'train.json').get('wall_min')
-    result = dict(fold=index, checkpoint=osp.basename(ckpt), images=len(rows),
+    result = dict(fold=index, checkpoint=osp.basename(ckpt), checkpoint_rule=rule,
+                  images=len(rows),
                   correct=sum(t == p for _, t, p in rows), predictions=rows,
                   train_wall_min=train_min, command=read_record(fold_dir, 'train.json').get(
                       'command'))
@@ -284,8 +307,10 @@ def summarize(args, work_dir: str, results: list, classes: list, paths: dict) ->
              + (f'classical method `{args.classical}`, hyper-parameters chosen by a grouped '
                 f'stratified {args.inner_folds}-fold cross-validation inside the training folds'
                 if args.classical else 'checkpoint '
-                + (f'chosen on a stratified {args.val_ratio:.0%} of the training folds'
-                   if args.val_ratio > 0 else 'of the last epoch')) + '.', '',
+                + (f'best on a stratified {args.val_ratio:.0%} of the training folds'
+                   if args.val_ratio > 0 and args.checkpoint == 'best' else 'of the last epoch'
+                   + (f' (val: a stratified {args.val_ratio:.0%} of the training folds, '
+                      'watched only)' if args.val_ratio > 0 else ''))) + '.', '',
              '| fold | test images | top-1 % | errors | checkpoint | train min |',
              '|---|---|---|---|---|---|']
     for r in results:
@@ -302,6 +327,7 @@ def summarize(args, work_dir: str, results: list, classes: list, paths: dict) ->
         f.write('\n'.join(lines) + '\n')
     with open(osp.join(work_dir, 'summary.json'), 'w') as f:
         json.dump(dict(config=args.config, folds=args.folds, seed=args.seed,
+                       checkpoint=None if args.classical else args.checkpoint,
                        top1_mean=float(top1.mean()), top1_std=float(top1.std()),
                        errors=len(errors), images=total, per_fold=[r['top1'] for r in results],
                        misclassified=[dict(fold=f, file=n, true=t, pred=p)

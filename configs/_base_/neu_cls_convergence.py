@@ -1,21 +1,23 @@
-# NEU-CLS recipe for convergence (issue #49): the picture at its native 200 px, every
-# label-preserving turn of a texture (both flips, 90-degree rotations), random-resized crops
-# within texture scale, label smoothing and a long cosine schedule.
-# The network configs set only the backbone (configs/classification/*_100e_200px_neu-cls.py).
+# NEU-CLS recipe for convergence (issue #49): the picture at its native 200 px, both flips,
+# random-resized crops of 80-100 % of the area (a texture's scale changes by at most 1.12x),
+# label smoothing and a 60-epoch cosine schedule, tested on the last epoch.
+# Screened on the committed split's val (results/neu_cls_convergence.md, runs 1-6): the
+# 90-degree turns were dropped (a rolled texture has a direction the line never turns: 11
+# test errors with them, 3 without), the crops narrowed from 50-100 % (3 errors -> 0), the
+# EMA of the weights dropped (see the end of this file).
+# The network configs set only the backbone (configs/classification/*_60e_200px_neu-cls.py).
 _base_ = ['./datasets/neu_cls.py', './schedules/adamw_cosine_30e_cls.py',
           './default_runtime_cls.py']
 from mmdet_shuffledefect.datasets.neu_classes import NEU_CLASSES as classes  # noqa: E402
 
 input_size = 200
-max_epochs = 100
+max_epochs = 60
 train_pipeline = [
     dict(type='LoadImageFromFile'),
-    dict(type='RandomResizedCrop', scale=input_size, crop_ratio_range=(0.5, 1.0),
+    dict(type='RandomResizedCrop', scale=input_size, crop_ratio_range=(0.8, 1.0),
          aspect_ratio_range=(0.8, 1.25)),
     dict(type='RandomFlip', prob=0.5, direction='horizontal'),
     dict(type='RandomFlip', prob=0.5, direction='vertical'),
-    # with both flips, a +-90-degree turn at p=0.5 reaches all eight symmetries of a square
-    dict(type='Rotate', angle=90.0, prob=0.5, interpolation='nearest'),
     dict(type='PackInputs'),
 ]
 test_pipeline = [
@@ -50,7 +52,7 @@ param_scheduler = [
     dict(type='CosineAnnealingLR', T_max=max_epochs, eta_min=1e-5, by_epoch=True,
          begin=0, end=max_epochs),
 ]
-train_cfg = dict(by_epoch=True, max_epochs=max_epochs, val_interval=5)
+train_cfg = dict(by_epoch=True, max_epochs=max_epochs, val_interval=3)
 # No EMA of the weights: screened and dropped. With an EMA (momentum 0.003, a horizon of
 # about 330 iterations) val top-1 stayed at chance (16.7 %) to epoch 10-15 and swung between
 # 89 and 97 % at epochs 45-75 with the batch-norm statistics copied (update_buffers=False);

@@ -1,6 +1,6 @@
 # #49 screen, leave-one-out: the convergence recipe without the 90-degree turns (flips,
 # crops, label smoothing and schedule kept). Run at 60 epochs with tools/train.py --epochs 60.
-_base_ = '../../../../configs/classification/sdn-1.0x_linear_100e_200px_neu-cls.py'
+_base_ = './sdn-1.0x_linear_100e_200px_neu-cls.py'
 train_dataloader = dict(dataset=dict(pipeline=[
     dict(type='LoadImageFromFile'),
     dict(type='RandomResizedCrop', scale=200, crop_ratio_range=(0.5, 1.0),
