@@ -104,6 +104,19 @@ def test_cross_validate_end_to_end_and_resumes(cls_root, tmp_path):
     proc = run_tool(cv_args(cls_root, work))
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert proc.stdout.count('done before, skipped') == 2
+    # --checkpoint last: each fold's last epoch is tested, without training again
+    proc = run_tool(cv_args(cls_root, work) + ['--checkpoint', 'last'])
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
+    assert proc.stdout.count('tested before with the best checkpoint') == 2
+    assert 'training on' not in proc.stdout
+    results = [json.loads((work / f'fold{i}' / 'result.json').read_text()) for i in range(2)]
+    assert [(r['checkpoint'], r['checkpoint_rule']) for r in results] == [('epoch_1.pth',
+                                                                          'last')] * 2
+    assert 'checkpoint of the last epoch (val: a stratified 25% of the training folds, ' \
+        'watched only)' in (work / 'summary.md').read_text()
+    assert json.loads((work / 'summary.json').read_text())['checkpoint'] == 'last'
+    proc = run_tool(cv_args(cls_root, work) + ['--checkpoint', 'last'])
+    assert proc.returncode == 0 and proc.stdout.count('done before, skipped') == 2
 
 
 def test_cross_validate_bad_folds(cls_root, tmp_path):
