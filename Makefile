@@ -11,7 +11,7 @@ STAMPS := $(VENV)/.stamps
 .PHONY: all install test demo clean-venv
 all: install
 
-install: $(STAMPS)/package
+install: $(STAMPS)/study
 
 $(STAMPS)/venv:
 	@command -v $(PYTHON) >/dev/null || { echo "make: $(PYTHON) not found; install Python 3.11 or run make PYTHON=/path/to/python3.11"; exit 1; }
@@ -35,6 +35,11 @@ $(STAMPS)/package: $(STAMPS)/runtime setup.py mmdet_shuffledefect/csrc/greedy_nm
 	@# the optional compiled batch NMS, next to the sources (the editable install does not build it)
 	$(PY) setup.py -q build_ext --inplace || echo "make: the compiled batch NMS did not build (needs a C++ compiler); the package works without it, slower at batch 32"
 	$(PY) -c "import mmcv.ops, mmdet, mmpretrain, mmdet_shuffledefect; print('environment OK: mmcv', mmcv.__version__, 'mmdet', mmdet.__version__, 'mmpretrain', mmpretrain.__version__)"
+	touch $@
+
+# the study wing's code (projects/shuffledefectnet_study/sdn_study), beside the package, never in its wheel
+$(STAMPS)/study: $(STAMPS)/package projects/shuffledefectnet_study/pyproject.toml
+	$(PIP) install -q --no-deps --no-build-isolation -e projects/shuffledefectnet_study || { echo "make: installing the study wing (projects/shuffledefectnet_study) failed"; exit 1; }
 	touch $@
 
 test: install

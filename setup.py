@@ -88,8 +88,6 @@ setup(
         'tests': ['pytest', 'onnx', 'onnxruntime', 'onnxscript', 'openvino>=2025.1'],
         # the exported whole detector in onnxruntime or OpenVINO (tools/deployment/)
         'deploy': ['onnx', 'onnxruntime', 'openvino>=2025.1'],
-        # mmdet_shuffledefect.classical (the texture baselines of the paper's Table 2)
-        'classical': ['scikit-image>=0.22', 'scikit-learn>=1.4'],
         # the station's record on a PostgreSQL server (--db postgresql://...)
         'postgresql': ['psycopg[binary]>=3.1,<4'],
     },

@@ -12,6 +12,8 @@ RECIPE_40E = 'configs/ssd/ssd_sdn-1.0x_fusion_40e_neu-det.py'
 CKPT_40E = osp.join(REPO, 'checkpoints',
                     'ssd_sdn-1.0x_fusion_40e_neu-det_20261125_180427-aed12e3b.pth')
 #: The NEU-CLS classifier config the cross-validation tests run.
+#: The study wing's tools (projects/shuffledefectnet_study/tools), run from the repository root.
+STUDY_TOOLS = 'projects/shuffledefectnet_study/tools'
 CLS_CONFIG = osp.join(REPO, 'configs', 'classification', 'sdn-1.0x_linear_30e_neu-cls.py')
 
 

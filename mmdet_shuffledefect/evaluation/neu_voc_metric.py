@@ -11,6 +11,11 @@ from mmengine.logging import MMLogger
 from .bootstrap import bootstrap_map
 from .picture_metrics import picture_level
 
+#: The key of the test mAP@0.5 this metric reports, and the prefix of its per-class APs
+#: (what the analysis tools read from ``tools/test.py``'s metrics).
+MAP_KEY = 'pascal_voc/mAP'
+PER_CLASS_PREFIX = 'pascal_voc/AP50_'
+
 COCO_STYLE_IOUS = [round(0.5 + 0.05 * i, 2) for i in range(10)]
 
 

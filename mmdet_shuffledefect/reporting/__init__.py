@@ -1,7 +1,6 @@
-"""Experiment reporting: the code that writes the results files, not the tools' helpers.
+"""The model zoo's tables (:mod:`.model_zoo`): the README's role and zoo tables generated
+from the metafiles, and the checks of the published checkpoints against them.
 
-- :mod:`.run_record` - one training run's record (command, commit, seed, minutes, environment).
-- :mod:`.screening` - recipe-screening runs and their tables in ``results/``.
-- :mod:`.detector_table` - the detector comparison table (accuracy beside speed).
-- :mod:`.model_zoo` - the model-zoo table generated from the metafiles.
+The study's reporting code (recipe screens, the detector comparison table, run records)
+lives in the study wing, ``projects/shuffledefectnet_study/sdn_study/``.
 """

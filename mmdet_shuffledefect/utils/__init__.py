@@ -4,5 +4,6 @@ and class names of a config (:mod:`.config_data`), checkpoint and model checks
 (:mod:`.timing`), the best and latest checkpoint of a work dir (:mod:`.work_dir`) and the
 environment record of results files (:mod:`.env`).
 
-The code that writes results files lives in :mod:`mmdet_shuffledefect.reporting`.
+The model zoo's tables live in :mod:`mmdet_shuffledefect.reporting`, the study's reporting
+code in the study wing (``projects/shuffledefectnet_study/sdn_study/``).
 """

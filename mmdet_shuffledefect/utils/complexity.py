@@ -1,6 +1,6 @@
 """Parameters and FLOPs of a config's model (detector or classifier), as mmengine
 counts them: ``tools/analysis_tools/get_flops.py`` prints them and the comparison
-tables of ``tools/analysis_tools/compare_detectors.py`` quote them.
+tables of ``projects/shuffledefectnet_study/tools/compare_detectors.py`` quote them.
 
 Example:
     >>> from mmdet_shuffledefect.utils.cli import load_config

@@ -10,7 +10,8 @@ Example:
 """
 import statistics
 import time
-from typing import Callable, List, Sequence
+from dataclasses import dataclass
+from typing import Callable, Dict, List, Sequence, Tuple
 
 import torch
 
@@ -67,3 +68,42 @@ def median_latency_ms(fn: Callable[[], object], warmup: int = 5, repeats: int = 
 def count_params(model: torch.nn.Module) -> int:
     """Number of parameters."""
     return sum(p.numel() for p in model.parameters())
+
+
+@dataclass(frozen=True)
+class BenchmarkKind:
+    """A kind of model other than a config that ``tools/analysis_tools/benchmark.py`` times,
+    given there as ``KIND:NAME:FILE`` and registered by a module its ``--custom-imports``
+    imports (the study wing's texture classifiers: ``sdn_study.classical.bench``).
+
+    Args:
+        names (Callable[[], Sequence[str]]): The NAMEs this kind knows.
+        rows (Callable): ``rows(name, file, images, threads)`` -> ``[(row name, fn)]``, the
+            calls to time on ``images`` (a list of HxWx3 uint8 pictures, one batch), the
+            first the reference of the ratio column. Raises ``ValueError`` (with the
+            message to print) when ``file`` does not hold a NAME model.
+        versions (Callable[[], Dict[str, str]]): Package versions for the environment line.
+        file_hint (str): What FILE is, for messages (e.g. ``MODEL.pkl``).
+    """
+    names: Callable[[], Sequence[str]]
+    rows: Callable[[str, str, list, int], List[Tuple[str, Callable[[], object]]]]
+    versions: Callable[[], Dict[str, str]] = dict
+    file_hint: str = 'FILE'
+
+
+#: ``KIND`` -> :class:`BenchmarkKind`, filled by :func:`register_benchmark_kind`.
+BENCHMARK_KINDS: Dict[str, BenchmarkKind] = {}
+
+
+def register_benchmark_kind(kind: str, spec: BenchmarkKind) -> None:
+    """Let ``benchmark.py`` time ``KIND:NAME:FILE`` models with ``spec``.
+
+    Raises:
+        ValueError: ``kind`` is empty, holds ``:``, or is registered already with another
+            spec.
+    """
+    if not kind or ':' in kind:
+        raise ValueError(f'a benchmark kind is a non-empty word without ":", got {kind!r}')
+    if BENCHMARK_KINDS.get(kind, spec) is not spec:
+        raise ValueError(f'benchmark kind {kind!r} is registered already')
+    BENCHMARK_KINDS[kind] = spec

@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import CKPT_40E, run_tool, small_run_options
+from conftest import CKPT_40E, STUDY_TOOLS, run_tool, small_run_options
 from conftest import RECIPE_40E as CONFIG
 
 CKPT = CKPT_40E
@@ -146,7 +146,7 @@ def test_deployment_table_rows_speed_and_map_in_one_run(onnx_file, synth_det, tm
     """PyTorch, onnxruntime and OpenVINO rows with their speed and test mAP, the rows that
     cannot run said with the reason, and the strip-line table."""
     out = tmp_path / 'table.md'
-    proc = run_tool(['tools/analysis_tools/deployment_table.py', CONFIG, CKPT, '--onnx',
+    proc = run_tool([f'{STUDY_TOOLS}/deployment_table.py', CONFIG, CKPT, '--onnx',
                      onnx_file, '--baseline', onnx_file, '--batch', '2', '--warmup', '1',
                      '--repeats', '2', '--rounds', '2', '--line', '1500:0.5:5', '--out', str(out), '--json',
                      str(tmp_path / 'rows.json')] + small_run_options(synth_det, 1))
@@ -168,7 +168,7 @@ def test_deployment_table_rows_speed_and_map_in_one_run(onnx_file, synth_det, tm
     assert '| onnxruntime (INT8 file) | int8 | not run: no --int8 file given |' in text
     assert '| x onnxruntime FP32 | x the baseline |' in text
     assert '| 1500 mm, 0.5 mm/px, 5 m/s | 750 |' in text
-    proc = run_tool(['tools/analysis_tools/deployment_table.py', CONFIG, CKPT, '--line',
+    proc = run_tool([f'{STUDY_TOOLS}/deployment_table.py', CONFIG, CKPT, '--line',
                      '1500:0.5'])
     assert proc.returncode == 2 and "--line '1500:0.5': expected WIDTH_MM:MM_PER_PX" in proc.stderr
 

@@ -6,7 +6,7 @@ import os.path as osp
 import pytest
 import torch
 
-from conftest import CONFIG, REPO
+from conftest import CONFIG, REPO, STUDY_TOOLS
 
 
 def _build(config=CONFIG, **head):
@@ -200,7 +200,7 @@ def test_configs_use_the_lean_step():
 def test_train_step_benchmark_prints_both_variants(tmp_path):
     from conftest import run_tool
     out = tmp_path / 'train_speed.md'
-    proc = run_tool(['tools/analysis_tools/benchmark_train_step.py', CONFIG, '--batch-size',
+    proc = run_tool([f'{STUDY_TOOLS}/benchmark_train_step.py', CONFIG, '--batch-size',
                      '2', '--warmup', '0', '--steps', '1', '--threads', '2', '--out', str(out)])
     assert proc.returncode == 0, proc.stderr[-3000:]
     rows = [l.split('|')[1:-1] for l in proc.stdout.splitlines() if l.startswith('| ')][1:]

@@ -6,7 +6,7 @@ import os.path as osp
 import pytest
 import torch
 
-from conftest import RECIPE_40E, REPO, run_tool
+from conftest import RECIPE_40E, REPO, STUDY_TOOLS, run_tool
 
 STUDY = osp.join(REPO, 'projects', 'shuffledefectnet_study', 'configs')
 LEVERS = sorted(glob.glob(osp.join(STUDY, 'recipe_ablation', '*.py')))
@@ -147,7 +147,7 @@ def test_screen_recipe_trains_records_tabulates_and_skips_finished_runs(synth_de
     opts = ['train_cfg.val_interval=1', 'default_hooks.logger.interval=1']
     for loader in ('train_dataloader', 'val_dataloader'):
         opts += [f'{loader}.num_workers=0', f'{loader}.persistent_workers=False']
-    cmd = ['tools/analysis_tools/screen_recipe.py', RECIPE_40E, ema, '--epochs', '2',
+    cmd = [f'{STUDY_TOOLS}/screen_recipe.py', RECIPE_40E, ema, '--epochs', '2',
            '--seed', '3', '--work-root', str(tmp_path / 'screen'), '--out', str(out),
            '--data-root', synth_det, '--cfg-options'] + opts
     proc = run_tool(cmd)
@@ -176,6 +176,6 @@ def test_screen_recipe_trains_records_tabulates_and_skips_finished_runs(synth_de
 
 
 def test_screen_recipe_names_a_missing_config(tmp_path):
-    proc = run_tool(['tools/analysis_tools/screen_recipe.py', 'configs/nope.py', '--epochs', '2',
+    proc = run_tool([f'{STUDY_TOOLS}/screen_recipe.py', 'configs/nope.py', '--epochs', '2',
                      '--work-root', str(tmp_path)])
     assert proc.returncode != 0 and 'config not found: configs/nope.py' in proc.stderr

@@ -28,6 +28,10 @@ def test_wheel_ships_configs_tools_and_splits(tmp_path):
                  'mmdet_shuffledefect/inspection/report_page.css',
                  'mmdet_shuffledefect/inspection/report_page.js'):
         assert path in names, path
+    # the product only: no study code, configs or tools (projects/shuffledefectnet_study)
+    study = sorted(n for n in names if 'sdn_study' in n or 'classical' in n.split('/')
+                   or 'cross_validate' in n or 'screen_recipe' in n or '/projects/' in n)
+    assert not study, study
     # the compiled batch NMS, built from csrc/ by the wheel build itself
     assert any(n.startswith('mmdet_shuffledefect/_greedy_nms') and n.endswith('.so')
                for n in names), sorted(n for n in names if n.endswith('.so'))

@@ -9,12 +9,14 @@ import pickle
 import cv2
 import numpy as np
 import pytest
-from conftest import CLS_CONFIG, run_tool
+from conftest import CLS_CONFIG, STUDY_TOOLS, run_tool
 
-from mmdet_shuffledefect.classical import (BYEC_FEATURE_GROUPS, NUM_BYEC_FEATURES,
-                                           BYECClassifier, CLBPDescriptor, build_model,
-                                           byec_features, clbp_codes, fit_method, method,
-                                           riu2_lookup)
+from sdn_study.classical import (BYEC_FEATURE_GROUPS, NUM_BYEC_FEATURES, BYECClassifier,
+                                 CLBPDescriptor, build_model, byec_features, clbp_codes,
+                                 fit_method, method, riu2_lookup)
+
+#: benchmark.py times the study's classical classifiers once this module registers them
+KIND = ['--custom-imports', 'sdn_study.classical.bench']
 
 
 def texture(seed: int, blur: float, size: int = 64) -> np.ndarray:
@@ -171,7 +173,7 @@ def test_bad_input_is_refused_by_name():
 
 def test_cross_validate_classical_end_to_end(cls_root, tmp_path):
     work = tmp_path / 'cv_clbp'
-    args = ['tools/cross_validate.py', CLS_CONFIG, '--folds', '2', '--data-root',
+    args = [f'{STUDY_TOOLS}/cross_validate.py', CLS_CONFIG, '--folds', '2', '--data-root',
             str(cls_root), '--work-dir', str(work), '--inner-folds', '2', '--classical', 'clbp']
     proc = run_tool(args)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
@@ -192,7 +194,7 @@ def test_cross_validate_classical_end_to_end(cls_root, tmp_path):
     assert bad.returncode == 2
     assert "--classical 'lbp' is not a known method; known: aeclbp, byec, clbp" in bad.stderr
     # 3 pictures per class in a fold's training part cannot make 5 inner folds
-    bad = run_tool(['tools/cross_validate.py', CLS_CONFIG, '--folds', '2', '--data-root',
+    bad = run_tool([f'{STUDY_TOOLS}/cross_validate.py', CLS_CONFIG, '--folds', '2', '--data-root',
                     str(cls_root), '--work-dir', str(tmp_path / 'inner5'), '--classical',
                     'clbp'])
     assert bad.returncode == 2
@@ -200,7 +202,7 @@ def test_cross_validate_classical_end_to_end(cls_root, tmp_path):
             'smallest class (3), got inner_folds=5; lower --inner-folds') in bad.stderr
     # the benchmark times a fold's fitted model: features only, and the whole classifier
     images = str(cls_root / 'images')
-    proc = run_tool(['tools/analysis_tools/benchmark.py',
+    proc = run_tool(['tools/analysis_tools/benchmark.py', *KIND,
                      f'classical:clbp:{work / "fold0" / "model.pkl"}', '--threads', '2',
                      '--images', images, '--batch-size', '1', '2', '--warmup', '0',
                      '--repeats', '2', '--json', str(tmp_path / 'bench.json')])
@@ -212,13 +214,21 @@ def test_cross_validate_classical_end_to_end(cls_root, tmp_path):
     assert all(r['p50'] > 0 and r['config'] == 'classical:clbp' for r in rows)
     env = json.loads((tmp_path / 'bench.json').read_text())['environment']
     assert 'scikit-learn' in env and 'scikit-image' in env
-    proc = run_tool(['tools/analysis_tools/benchmark.py', f'classical:aeclbp:{work}/x.pkl'])
+    proc = run_tool(['tools/analysis_tools/benchmark.py', *KIND, f'classical:aeclbp:{work}/x.pkl'])
     assert proc.returncode == 2 and f'classical model file {work}/x.pkl does not exist' in \
         proc.stderr
-    proc = run_tool(['tools/analysis_tools/benchmark.py', 'classical:hog:m.pkl'])
+    proc = run_tool(['tools/analysis_tools/benchmark.py', *KIND, 'classical:hog:m.pkl'])
     assert proc.returncode == 2 and ('classical:hog:m.pkl: expected classical:NAME:MODEL.pkl '
                                      'with NAME one of aeclbp, byec, clbp') in proc.stderr
-    proc = run_tool(['tools/analysis_tools/benchmark.py',
+    proc = run_tool(['tools/analysis_tools/benchmark.py', *KIND,
                      f'classical:aeclbp:{work / "fold0" / "model.pkl"}', '--images', images,
                      '--batch-size', '1', '--repeats', '1', '--warmup', '0'])
     assert proc.returncode == 2 and "holds a 'clbp' model, not 'aeclbp'" in proc.stderr
+    # without the study's module, the product's benchmark does not know the kind
+    proc = run_tool(['tools/analysis_tools/benchmark.py', 'classical:clbp:m.pkl'])
+    assert proc.returncode == 2 and ("classical:clbp:m.pkl: no config classical, and "
+                                     "'classical' is no registered kind of model") in proc.stderr
+    proc = run_tool(['tools/analysis_tools/benchmark.py', '--custom-imports', 'sdn_study.nope',
+                     'classical:clbp:m.pkl'])
+    assert proc.returncode == 2 and '--custom-imports sdn_study.nope: cannot import it' in \
+        proc.stderr

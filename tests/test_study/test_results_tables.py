@@ -1,10 +1,10 @@
-"""Results tables from test runs: tools/analysis_tools/test_table.py and its helpers."""
+"""Results tables from test runs: the study wing's test_table.py and its helpers."""
 import json
 
 import pytest
-from conftest import run_tool
+from conftest import STUDY_TOOLS, run_tool
 
-from mmdet_shuffledefect.reporting import screening
+from sdn_study import screening
 
 CLASSES = ('crazing', 'scratches')
 
@@ -58,7 +58,7 @@ def test_test_table_tool_writes_the_table_and_commands(tmp_path):
     for seed, (m, aps) in enumerate([(0.5, [0.3, 0.7]), (0.7, [0.5, 0.9])]):
         fake_test_run(tmp_path / f'seed{seed}', '20260101_000000', m, aps)
     out = tmp_path / 'results.md'
-    proc = run_tool(['tools/analysis_tools/test_table.py', f'seed 0={tmp_path / "seed0"}',
+    proc = run_tool([f'{STUDY_TOOLS}/test_table.py', f'seed 0={tmp_path / "seed0"}',
                      f'seed 1={tmp_path / "seed1"}', '--out', str(out), '--tag', 'seeds',
                      '--command', 'python tools/test.py C K'])
     assert proc.returncode == 0, proc.stderr
@@ -70,11 +70,11 @@ def test_test_table_tool_writes_the_table_and_commands(tmp_path):
 
 
 def test_test_table_tool_bad_input(tmp_path):
-    proc = run_tool(['tools/analysis_tools/test_table.py', 'no-equals-sign'])
+    proc = run_tool([f'{STUDY_TOOLS}/test_table.py', 'no-equals-sign'])
     assert proc.returncode != 0 and "'no-equals-sign': expected LABEL=WORK_DIR" in proc.stderr
-    proc = run_tool(['tools/analysis_tools/test_table.py', f'x={tmp_path / "absent"}'])
+    proc = run_tool([f'{STUDY_TOOLS}/test_table.py', f'x={tmp_path / "absent"}'])
     assert proc.returncode != 0 and "absent (run 'x') is not a directory" in proc.stderr
-    proc = run_tool(['tools/analysis_tools/test_table.py', f'x={tmp_path}'])
+    proc = run_tool([f'{STUDY_TOOLS}/test_table.py', f'x={tmp_path}'])
     assert proc.returncode != 0 and 'no test metrics' in proc.stderr
 
 
@@ -84,7 +84,7 @@ def test_data_size_study_tool_writes_table_and_plot(tmp_path):
     fake_test_run(tmp_path / 'full', '20260101_000000', 0.6, [0.4, 0.8])
     fake_test_run(tmp_path / 'quarter', '20260101_000000', 0.3, [0.1, 0.5])
     png, out = tmp_path / 'size.png', tmp_path / 'r.md'
-    proc = run_tool(['tools/analysis_tools/data_size_study.py', f'1260={tmp_path / "full"}',
+    proc = run_tool([f'{STUDY_TOOLS}/data_size_study.py', f'1260={tmp_path / "full"}',
                      f'312={tmp_path / "quarter"}', '--png', str(png), '--out', str(out)])
     assert proc.returncode == 0, proc.stderr
     text = out.read_text()
@@ -95,12 +95,12 @@ def test_data_size_study_tool_writes_table_and_plot(tmp_path):
 
 def test_data_size_study_bad_input(tmp_path):
     fake_test_run(tmp_path / 'a', '20260101_000000', 0.6, [0.4, 0.8])
-    proc = run_tool(['tools/analysis_tools/data_size_study.py', f'many={tmp_path / "a"}'])
+    proc = run_tool([f'{STUDY_TOOLS}/data_size_study.py', f'many={tmp_path / "a"}'])
     assert proc.returncode != 0 and "'many=" in proc.stderr and 'whole number' in proc.stderr
-    proc = run_tool(['tools/analysis_tools/data_size_study.py', f'5={tmp_path / "absent"}'])
+    proc = run_tool([f'{STUDY_TOOLS}/data_size_study.py', f'5={tmp_path / "absent"}'])
     assert proc.returncode != 0 and 'the run with 5 training images) is not a directory' \
         in proc.stderr
-    proc = run_tool(['tools/analysis_tools/data_size_study.py', f'5={tmp_path / "a"}',
+    proc = run_tool([f'{STUDY_TOOLS}/data_size_study.py', f'5={tmp_path / "a"}',
                      f'5={tmp_path / "a"}'])
     assert proc.returncode != 0 and 'each training-set size once, got [5, 5]' in proc.stderr
 
@@ -123,7 +123,7 @@ SWAP = 'configs/swap_backbone/retinanet_sdn-1.0x_fpn_1x_neu-det.py'
 def fake_benchmark(path, configs_fast):
     """The JSON of benchmark.py --json: forward, stock and fast rows at batch 1 and 32;
     the fast rows untimed (p50 None) for a head without a fast path."""
-    from mmdet_shuffledefect.reporting.detector_table import FAST_ROW, STOCK_ROW
+    from sdn_study.detector_table import FAST_ROW, STOCK_ROW
     rows = []
     for i, (config, fast) in enumerate(configs_fast):
         for batch, base in ((1, 10.0 + i), (32, 100.0 + i)):
@@ -137,7 +137,7 @@ def fake_benchmark(path, configs_fast):
 
 
 def test_training_minutes_sums_the_parts_of_a_resumed_run(tmp_path):
-    from mmdet_shuffledefect.reporting.detector_table import training_minutes
+    from sdn_study.detector_table import training_minutes
     fake_train_run(tmp_path, [
         ('20260101_100000', '2026/01/01 10:00:00', '2026/01/01 10:30:00', 20),
         ('20260101_120000', '2026/01/01 12:00:00', '2026/01/01 12:45:30', 60)])
@@ -149,7 +149,7 @@ def test_training_minutes_sums_the_parts_of_a_resumed_run(tmp_path):
 
 
 def test_latency_cells_refuse_a_config_timed_at_two_input_sizes(tmp_path):
-    from mmdet_shuffledefect.reporting.detector_table import latency_cells
+    from sdn_study.detector_table import latency_cells
     bench = tmp_path / 'bench.json'
     fake_benchmark(bench, [('configs/sdn_ssd_neu.py', True)])
     record = json.loads(bench.read_text())
@@ -172,7 +172,7 @@ def test_compare_detectors_tool_writes_one_table(tmp_path):
     bench = tmp_path / 'bench.json'
     fake_benchmark(bench, [('./configs/sdn_ssd_neu.py', True), (SWAP, False)])
     out = tmp_path / 'r.md'
-    proc = run_tool(['tools/analysis_tools/compare_detectors.py',
+    proc = run_tool([f'{STUDY_TOOLS}/compare_detectors.py',
                      f'SDN=configs/sdn_ssd_neu.py:{tmp_path / "sdn"}:{tmp_path / "sdn/test"}',
                      f'RetinaNet={SWAP}:{tmp_path / "retina"}:{tmp_path / "retina/test"}',
                      '--benchmark', str(bench), '--out', str(out), '--tag', 'cmp',
@@ -196,7 +196,7 @@ def test_compare_detectors_bad_input(tmp_path):
     good = f'SDN=configs/sdn_ssd_neu.py:{tmp_path / "sdn"}:{tmp_path / "sdn/test"}'
 
     def run(*items, benchmark=bench):
-        return run_tool(['tools/analysis_tools/compare_detectors.py', *items,
+        return run_tool([f'{STUDY_TOOLS}/compare_detectors.py', *items,
                          '--benchmark', str(benchmark)])
     proc = run('SDN=configs/sdn_ssd_neu.py:only-two')
     assert proc.returncode != 0 and 'expected LABEL=CONFIG:TRAIN_DIR:TEST_DIR' in proc.stderr

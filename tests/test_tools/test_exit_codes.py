@@ -3,7 +3,7 @@ flag, a path that does not exist, the wrong kind of file), 1 a data or runtime e
 input exists but cannot serve); always one `error:` line naming the value, no traceback."""
 import pytest
 
-from conftest import CKPT_40E, run_tool
+from conftest import CKPT_40E, STUDY_TOOLS, run_tool
 
 CONFIG = 'configs/sdn_ssd_neu.py'
 
@@ -32,8 +32,8 @@ USAGE = [
      'checkpoint x.pth does not exist'),
     (['tools/dataset_converters/make_splits.py', 'no/such/folder'],
      'no/such/folder/ANNOTATIONS does not exist'),
-    (['tools/cross_validate.py', CONFIG], 'is not a classifier config'),
-    (['tools/cross_validate.py', CONFIG, '--epochs', '0'], '--epochs must be >= 1, got 0'),
+    ([f'{STUDY_TOOLS}/cross_validate.py', CONFIG], 'is not a classifier config'),
+    ([f'{STUDY_TOOLS}/cross_validate.py', CONFIG, '--epochs', '0'], '--epochs must be >= 1, got 0'),
     (['tools/demo.py', '--epochs', '0'], '--epochs'),
     (['tools/inspection_station.py', CONFIG, CKPT_40E, '--watch', 'no/such', '--db', 'x.sqlite'],
      '--watch no/such does not exist or is not a folder'),

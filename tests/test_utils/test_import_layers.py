@@ -12,8 +12,12 @@ from typing import Dict, List, Set, Tuple
 
 import pytest
 
-PACKAGE = osp.join(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'mmdet_shuffledefect')
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+PACKAGE = osp.join(REPO, 'mmdet_shuffledefect')
 NAME = 'mmdet_shuffledefect'
+#: The study wing's code (projects/shuffledefectnet_study/sdn_study): imports the package,
+#: never imported by it or by the product's tools.
+STUDY = 'sdn_study'
 
 #: The layers from the bottom up; a subpackage may import its own layer's and lower ones'.
 LAYERS: List[Set[str]] = [
@@ -21,7 +25,7 @@ LAYERS: List[Set[str]] = [
     {'datasets', 'engine'},
     {'models', 'evaluation'},
     {'utils'},
-    {'deployment', 'data_prep', 'classical'},
+    {'deployment', 'data_prep'},
     {'inspection'},
     {'apis', 'reporting', 'visualization'},
 ]
@@ -151,3 +155,30 @@ def test_the_checker_sees_a_circle_and_an_upward_import(tmp_path, monkeypatch):
         test_no_import_runs_up_a_layer(made_up)
     with pytest.raises(AssertionError, match='import circle'):
         test_no_circle_between_subpackages_or_modules(made_up)
+
+
+def _imports_of(path: str, name: str) -> List[str]:
+    """Every ``import name...`` / ``from name... import`` in the file at ``path``."""
+    tree = ast.parse(open(path, encoding='utf-8').read())
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and not node.level and \
+                (node.module or '').split('.')[0] == name:
+            found.append(f'{osp.relpath(path, REPO)}:{node.lineno} from {node.module}')
+        elif isinstance(node, ast.Import):
+            found += [f'{osp.relpath(path, REPO)}:{node.lineno} import {a.name}'
+                      for a in node.names if a.name.split('.')[0] == name]
+    return found
+
+
+def test_the_product_never_imports_the_study():
+    product = [osp.join(folder, f) for top in ('mmdet_shuffledefect', 'tools')
+               for folder, _, files in os.walk(osp.join(REPO, top))
+               for f in files if f.endswith('.py')]
+    assert len(product) > 50
+    found = [hit for path in product for hit in _imports_of(path, STUDY)]
+    assert not found, 'the product imports the study wing:\n' + '\n'.join(found)
+    # and the study does import the package (the check reads real imports)
+    study = osp.join(REPO, 'projects', 'shuffledefectnet_study', 'tools', 'cross_validate.py')
+    assert any('from mmdet_shuffledefect.' in hit for hit in
+               _imports_of(study, NAME)), 'the checker finds no import at all'

@@ -20,11 +20,13 @@ forward only (normalisation + backbone + neck + head logits) and the whole
 classifier (mmpretrain's ``test_step``: preprocessing, softmax scores and
 labels in data samples).
 
-A classical NEU-CLS classifier, given as ``classical:NAME:MODEL.pkl`` (a fold's
-``model.pkl`` written by ``tools/cross_validate.py --classical NAME``), gets
-two rows too: its features only, and the whole classifier (features + SVMs);
-it reads the pictures at their own size (NEU-CLS: 200x200 grey) and extracts
-a batch's features on ``--threads`` threads.
+Another kind of model, given as ``KIND:NAME:FILE``, is timed by the module that
+registered ``KIND`` (``mmdet_shuffledefect.utils.timing.register_benchmark_kind``),
+imported with ``--custom-imports``: the study wing's classical NEU-CLS classifiers
+(``--custom-imports sdn_study.classical.bench``, ``classical:NAME:MODEL.pkl``, a fold's
+``model.pkl`` of ``cross_validate.py --classical NAME``) get two rows, their
+features only and the whole classifier (features + SVMs), on the pictures at their
+own size (NEU-CLS: 200x200 grey), a batch's features on ``--threads`` threads.
 
 Each row reports p50 (and p95 at batch 1) latency per batch, images per
 second, and its ratio to the forward-only rate of the same model and batch.
@@ -32,7 +34,7 @@ CPU: batch 1 and 32; CUDA: 1, 32 and 256 (``--batch-size`` overrides). ``--input
 detectors at another square input (one size for all, or one per model: the
 same config at two sizes in one run), as ``tools/train.py --input-size`` sets it.
 ``--out`` writes the markdown table, ``--json`` every row with its config and
-checkpoint (what ``tools/analysis_tools/compare_detectors.py`` reads).
+checkpoint (what ``projects/shuffledefectnet_study/tools/compare_detectors.py`` reads).
 
 Example:
     python tools/analysis_tools/benchmark.py \
@@ -43,9 +45,10 @@ Example:
     python tools/analysis_tools/benchmark.py configs/classification/sdn-1.0x_linear_30e_neu-cls.py \
         configs/classification/shufflenetv2-1.0x_linear_30e_neu-cls.py --threads 2
     python tools/analysis_tools/benchmark.py classical:aeclbp:work_dirs/cv/aeclbp/fold0/model.pkl \
-        --threads 2 --images data/NEU-CLS/IMAGES
+        --custom-imports sdn_study.classical.bench --threads 2 --images data/NEU-CLS/IMAGES
 """
 import argparse
+import importlib
 import json
 import os
 import os.path as osp
@@ -65,7 +68,7 @@ from mmdet_shuffledefect.utils.cli import (DefaultsHelpFormatter, add_classes_ar
 from mmdet_shuffledefect.utils.checkpoint_fit import CheckpointMismatchError
 from mmdet_shuffledefect.utils.model_check import ModelConsistencyError, check_if_ours
 from mmdet_shuffledefect.utils.env import environment_info, write_report
-from mmdet_shuffledefect.utils.timing import latency_samples_ms, percentile
+from mmdet_shuffledefect.utils.timing import BENCHMARK_KINDS, latency_samples_ms, percentile
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -104,12 +107,16 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--json', metavar='FILE',
                         help='also write every row (config, checkpoint, batch, p50, p95, '
                         'img/s) and the environment as JSON, e.g. for '
-                        'tools/analysis_tools/compare_detectors.py')
+                        'projects/shuffledefectnet_study/tools/compare_detectors.py')
     parser.add_argument('--input-size', type=int, nargs='+', metavar='PX',
                         help='square input side of the detectors: one for every model, or one '
                         'per model in order (0: that config\'s own); pipelines and SSD anchors '
                         'follow it as with tools/train.py --input-size (default: each '
                         'config\'s own)')
+    parser.add_argument('--custom-imports', action='append', default=[], metavar='MODULE',
+                        help='a module to import first (repeatable), which registers another '
+                        'kind of model to time as KIND:NAME:FILE (e.g. '
+                        'sdn_study.classical.bench: classical:aeclbp:model.pkl)')
     add_classes_arg(parser)
     add_partial_load_arg(parser)
     return parser.parse_args(argv)
@@ -133,33 +140,44 @@ def input_sizes(given: Optional[List[int]], count: int) -> List[Optional[int]]:
     return [size or None for size in sizes]
 
 
-CLASSICAL = 'classical:'
+def model_kind(text: str) -> Optional[str]:
+    """The registered KIND of a ``KIND:NAME:FILE`` argument, else None (a config)."""
+    kind, sep, _ = text.partition(':')
+    return kind if sep and kind in BENCHMARK_KINDS else None
 
 
 def split_model_arg(text: str) -> Tuple[str, Optional[str]]:
     """``'a.py:b.pth'`` -> ``('a.py', 'b.pth')``; ``'a.py'`` -> ``('a.py', None)``;
-    ``'classical:NAME:m.pkl'`` -> ``('classical:NAME', 'm.pkl')``."""
-    if text.startswith(CLASSICAL):
-        name, sep, model = text[len(CLASSICAL):].partition(':')
-        return CLASSICAL + name, (model if sep and model else None)
+    ``'KIND:NAME:m.pkl'`` (a registered kind) -> ``('KIND:NAME', 'm.pkl')``."""
+    kind = model_kind(text)
+    if kind:
+        name, sep, model = text[len(kind) + 1:].partition(':')
+        return f'{kind}:{name}', (model if sep and model else None)
     config, sep, ckpt = text.partition(':')
     return config, (ckpt if sep and ckpt else None)
 
 
-def classical_rows(name: str, model_file: str, args, batch: int,
-                   pictures: List[np.ndarray]) -> List[Dict]:
-    """Time a fitted classical classifier: features only, and features + classifier."""
-    import pickle
-    with open(model_file, 'rb') as f:  # a model file of your own cross-validation run
-        model = pickle.load(f)
-    if getattr(model, 'name', None) != name:
-        fail(f'{model_file} holds a {getattr(model, "name", type(model).__name__)!r} model, '
-             f'not {name!r}')  # the wrong file for the name given: usage (2)
+def kind_rows(config: str, model_file: str, args, batch: int,
+              pictures: List[np.ndarray]) -> List[Dict]:
+    """Time a ``KIND:NAME:FILE`` model with the rows its registered kind gives."""
+    kind, _, name = config.partition(':')
     images = [pictures[i % len(pictures)] for i in range(batch)]
-    threads = args.threads or 1
-    rows = [('features only', lambda: model.features(images, threads)),
-            ('whole classifier (features + classifier)', lambda: model.predict(images, threads))]
+    try:
+        rows = BENCHMARK_KINDS[kind].rows(name, model_file, images, args.threads or 1)
+    except ValueError as err:  # the wrong file for the name given: usage (2)
+        fail(str(err))
     return timed_rows(rows, args, batch)
+
+
+def check_kind_arg(config: str, model_file: Optional[str]) -> None:
+    """Exit 2 unless ``KIND:NAME:FILE`` names a known NAME and an existing FILE."""
+    kind, _, name = config.partition(':')
+    spec = BENCHMARK_KINDS[kind]
+    if name not in spec.names() or not model_file:
+        fail(f'{config}:{model_file or ""}: expected {kind}:NAME:{spec.file_hint} with NAME '
+             f'one of {", ".join(sorted(spec.names()))}')
+    if not osp.isfile(model_file):
+        fail(f'{kind} model file {model_file} does not exist')
 
 
 def mmcv_has_device_nms(device: str) -> bool:
@@ -246,8 +264,8 @@ def model_rows(config: str, ckpt: Optional[str], args, batch: int,
     """Time every row of one model at one batch size (``size``: its ``--input-size``)."""
     if args.backend in ('onnxruntime', 'openvino'):
         return onnx_rows(config, ckpt, args, batch, pictures)
-    if config.startswith(CLASSICAL):
-        return classical_rows(config[len(CLASSICAL):], ckpt, args, batch, pictures)
+    if model_kind(config):
+        return kind_rows(config, ckpt, args, batch, pictures)
     cfg = load_config(config, classes=args.classes)
     if ckpt:
         guard_checkpoint(args, cfg, ckpt, classes_win=True)
@@ -345,7 +363,7 @@ def model_label(config: str, ckpt: Optional[str], size: Optional[int] = None) ->
         'sdn_ssd_neu.py @ 320 px (random weights)'
     """
     label = osp.basename(config) + (f' @ {size} px' if size else '')
-    if config.startswith(CLASSICAL) or ckpt:
+    if model_kind(config) or ckpt:
         return label
     return f'{label} (random weights)'
 
@@ -357,23 +375,27 @@ def main(argv=None) -> int:
     batches = args.batch_size or ([1, 32, 256] if args.device.startswith('cuda') else [1, 32])
     if min(batches) < 1:
         fail(f'--batch-size must be >= 1, got {batches}')
+    for module in args.custom_imports:
+        try:
+            importlib.import_module(module)
+        except ImportError as err:
+            fail(f'--custom-imports {module}: cannot import it ({err})')
     models = [split_model_arg(m) for m in args.models]
     sizes = input_sizes(args.input_size, len(models))
     for (config, _), size in zip(models, sizes):
-        if size and (config.startswith(CLASSICAL) or args.backend != 'all'):
+        if size and (model_kind(config) or args.backend != 'all'):
             fail(f'--input-size {size} for {config}: only a detector config timed from '
                  'PyTorch (--backend all) follows it; an exported file keeps the size it was '
-                 'exported at, a classical classifier reads the pictures at their own size')
+                 'exported at, a KIND:NAME:FILE model reads the pictures at their own size')
     for config, ckpt in models:
-        if config.startswith(CLASSICAL):
-            from mmdet_shuffledefect.classical import CLASSICAL_METHODS
-            if config[len(CLASSICAL):] not in CLASSICAL_METHODS or not ckpt:
-                fail(f'{config}:{ckpt or ""}: expected classical:NAME:MODEL.pkl with NAME one '
-                     f'of {", ".join(sorted(CLASSICAL_METHODS))}')
-            if not osp.isfile(ckpt):
-                fail(f'classical model file {ckpt} does not exist')
+        if model_kind(config):
+            check_kind_arg(config, ckpt)
             continue
         if not osp.isfile(config):
+            if ckpt and ':' in ckpt:
+                fail(f'{config}:{ckpt}: no config {config}, and {config!r} is no registered '
+                     'kind of model (KIND:NAME:FILE; --custom-imports MODULE registers one; '
+                     f'registered: {", ".join(sorted(BENCHMARK_KINDS)) or "none"})')
             fail(f'config file {config} does not exist')
         if ckpt and not osp.isfile(ckpt):
             fail(f'checkpoint {ckpt} does not exist')
@@ -414,9 +436,8 @@ def main(argv=None) -> int:
                 lines.append(line)
                 print(line, flush=True)
     env = environment_info()
-    if any(config.startswith(CLASSICAL) for config, _ in models):
-        from mmdet_shuffledefect.classical import classical_versions
-        env.update(classical_versions())
+    for kind in sorted({model_kind(config) for config, _ in models} - {None}):
+        env.update(BENCHMARK_KINDS[kind].versions())
     lines += ['', 'environment: ' + ', '.join(f'{k} {v}' for k, v in env.items())]
     print(lines[-1])
     if args.out:

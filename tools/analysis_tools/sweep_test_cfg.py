@@ -23,7 +23,7 @@ import mmdet_shuffledefect  # noqa: F401  (registers modules, safe checkpoint lo
 from mmdet_shuffledefect.utils.cli import (DefaultsHelpFormatter, add_common_args, add_data_args,
                                            add_partial_load_arg, apply_trust, build_runner, fail,
                                            guard_checkpoint, load_config, run_guarded)
-from mmdet_shuffledefect.reporting.screening import MAP_KEY, PER_CLASS_PREFIX as CLASS_AP
+from mmdet_shuffledefect.evaluation.neu_voc_metric import MAP_KEY, PER_CLASS_PREFIX as CLASS_AP
 from mmdet_shuffledefect.utils.config_data import test_on_val
 from mmdet_shuffledefect.utils.env import print_report
 

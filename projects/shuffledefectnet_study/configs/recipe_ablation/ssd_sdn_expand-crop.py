@@ -1,7 +1,7 @@
 # Recipe lever: SSD's geometric augmentation (mmdet's SSD/SSDLite pipelines) on top of the
 # 40-epoch recipe: Expand (zoom out, x1-4, half of the images) then MinIoURandomCrop (zoom
 # in, crops keeping every box at IoU >= one of 0.1-0.9), before the resize.
-# Screened on val with tools/analysis_tools/screen_recipe.py (results/recipe_ablation.md).
+# Screened on val with the study's tools/screen_recipe.py (results/recipe_ablation.md).
 _base_ = '../../../../configs/ssd/ssd_sdn-1.0x_fusion_40e_neu-det.py'
 
 input_size = _base_.input_size

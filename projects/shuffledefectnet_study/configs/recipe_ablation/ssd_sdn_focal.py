@@ -1,7 +1,7 @@
 # Recipe lever: focal classification loss for SSD (FocalSSDHead: sigmoid focal loss over
 # every anchor instead of softmax cross-entropy with 3:1 hard-negative mining) on top of
 # the 40-epoch recipe.
-# Screened on val with tools/analysis_tools/screen_recipe.py (results/recipe_ablation.md).
+# Screened on val with the study's tools/screen_recipe.py (results/recipe_ablation.md).
 _base_ = '../../../../configs/ssd/ssd_sdn-1.0x_fusion_40e_neu-det.py'
 
 model = dict(

@@ -3,7 +3,7 @@
 # scratch, last epoch) trained on the NEU-CLS training split, which is the NEU-DET training
 # split mapped by (class, index): no val or test picture was seen in pretraining (the
 # classifier's val runs only monitored it; its last epoch is used, not the best on val).
-# Screened on val with tools/analysis_tools/screen_recipe.py (results/recipe_ablation.md).
+# Screened on val with the study's tools/screen_recipe.py (results/recipe_ablation.md).
 _base_ = '../../../../configs/ssd/ssd_sdn-1.0x_fusion_40e_neu-det.py'
 
 model = dict(

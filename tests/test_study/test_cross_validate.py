@@ -1,10 +1,11 @@
-"""Grouped, stratified k-fold cross-validation (data_prep/folds.py, tools/cross_validate.py)."""
+"""Grouped, stratified k-fold cross-validation (data_prep/folds.py and the study wing's
+cross_validate.py)."""
 import json
 import os.path as osp
 from collections import Counter
 
 import pytest
-from conftest import CLS_CONFIG, REPO, run_tool
+from conftest import CLS_CONFIG, REPO, STUDY_TOOLS, run_tool
 
 from mmdet_shuffledefect.data_prep.folds import fold_parts, grouped_stratified_folds
 from mmdet_shuffledefect.datasets.neu_classes import file_class
@@ -65,7 +66,8 @@ def cv_args(root, work, folds='2'):
     opts = ['train_dataloader.batch_size=4', 'default_hooks.logger.interval=1']
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         opts += [f'{loader}.num_workers=0', f'{loader}.persistent_workers=False']
-    return ['tools/cross_validate.py', CLS_CONFIG, '--folds', folds, '--data-root', str(root),
+    return [f'{STUDY_TOOLS}/cross_validate.py', CLS_CONFIG, '--folds', folds, '--data-root',
+            str(root),
             '--work-dir', str(work), '--val-ratio', '0.25', '--epochs', '1', '--cfg-options'] + opts
 
 
@@ -128,5 +130,6 @@ def test_cross_validate_bad_folds(cls_root, tmp_path):
     proc = run_tool(cv_args(cls_root, tmp_path / 'c') + ['--only-folds', '1', '2', '-1'])
     assert proc.returncode != 0
     assert '--only-folds [-1, 2]: fold indices must be in 0..1 for --folds 2' in proc.stderr
-    proc = run_tool(['tools/cross_validate.py', osp.join(REPO, 'configs', 'sdn_ssd_neu.py')])
+    proc = run_tool([f'{STUDY_TOOLS}/cross_validate.py',
+                     osp.join(REPO, 'configs', 'sdn_ssd_neu.py')])
     assert proc.returncode != 0 and 'is not a classifier config' in proc.stderr

@@ -21,7 +21,7 @@ import sys
 import time
 from typing import List
 
-from ..utils.env import cpu_model, environment_info, git_commit
+from mmdet_shuffledefect.utils.env import cpu_model, environment_info, git_commit
 
 
 def read_record(work_dir: str, name: str = 'run.json') -> dict:

@@ -1,12 +1,12 @@
-"""tools/analysis_tools/paired_folds.py: two cross-validated classifiers, picture by picture."""
+"""The study wing's paired_folds.py: two cross-validated classifiers, picture by picture."""
 import json
 import os.path as osp
 import runpy
 
 import pytest
-from conftest import REPO, run_tool
+from conftest import REPO, STUDY_TOOLS, run_tool
 
-TOOL = 'tools/analysis_tools/paired_folds.py'
+TOOL = f'{STUDY_TOOLS}/paired_folds.py'
 
 
 def run_in_process(capsys, *argv):
@@ -18,7 +18,7 @@ def run_in_process(capsys, *argv):
 
 
 def write_folds(work, folds):
-    """folds: {index: [(name, true, predicted)]} as tools/cross_validate.py writes them."""
+    """folds: {index: [(name, true, predicted)]} as cross_validate.py writes them."""
     for k, rows in folds.items():
         (work / f'fold{k}').mkdir(parents=True)
         (work / f'fold{k}' / 'result.json').write_text(json.dumps(dict(
@@ -55,8 +55,7 @@ def test_paired_folds_table_and_discordant_pictures(tmp_path):
 def test_paired_folds_bad_inputs(tmp_path, capsys):
     code, err = run_in_process(capsys, tmp_path / 'nowhere', tmp_path)
     assert code == 2
-    assert f'{tmp_path / "nowhere"} is not a folder (expected a tools/cross_validate.py ' \
-        'work dir)' in err
+    assert f'{tmp_path / "nowhere"} is not a folder (expected a cross_validate.py work dir)' in err
     code, err = run_in_process(capsys, tmp_path, tmp_path)
     assert code == 2 and f'{tmp_path} has no tested fold' in err
     write_folds(tmp_path / 'a', {0: [('x.bmp', 0, 0)]})
@@ -71,4 +70,4 @@ def test_paired_folds_bad_inputs(tmp_path, capsys):
     (tmp_path / 'b' / 'fold0' / 'result.json').write_text('{"fold": 0}')
     code, err = run_in_process(capsys, tmp_path / 'a', tmp_path / 'b')
     assert code == 2
-    assert 'fold0/result.json is not a fold result of tools/cross_validate.py' in err
+    assert 'fold0/result.json is not a fold result of cross_validate.py' in err

@@ -7,7 +7,7 @@ file with the command, library versions and git commit. Do not run it while a
 training job shares the cores.
 
 Example:
-    python tools/analysis_tools/benchmark_backbones.py --threads 2 \
+    python projects/shuffledefectnet_study/tools/benchmark_backbones.py --threads 2 \
         --out results/backbone_benchmark.md
 """
 import argparse
@@ -83,7 +83,7 @@ def main(argv=None):
         print(' | '.join(row), flush=True)
     env = environment_info()
     lines = ['# Backbone benchmark', '',
-             f'Command: `python tools/analysis_tools/benchmark_backbones.py '
+             f'Command: `python projects/shuffledefectnet_study/tools/benchmark_backbones.py '
              f'{" ".join(argv if argv is not None else sys.argv[1:])}`', '',
              f'Input {args.size}x{args.size}, fp32, eager PyTorch, {args.threads} threads, '
              f'{args.warmup} warm-up runs, median of {args.repeats}; latency per image.', '',

@@ -7,7 +7,7 @@ written between ``<!-- TAG: begin/end -->`` of a results file); ``--png`` saves 
 one line per class and the mean.
 
 Example:
-    python tools/analysis_tools/data_size_study.py 312=work_dirs/size/test_25pct \\
+    python projects/shuffledefectnet_study/tools/data_size_study.py 312=work_dirs/size/test_25pct \\
         630=work_dirs/size/test_50pct 1260=work_dirs/final/test_seed0 \\
         --png results/neu_det_data_size.png --out results/neu_det_detection.md
 """
@@ -15,9 +15,9 @@ import argparse
 import sys
 
 import mmdet_shuffledefect  # noqa: F401
-from mmdet_shuffledefect.reporting import screening
+from sdn_study import screening
 from mmdet_shuffledefect.utils.cli import DefaultsHelpFormatter, fail
-from mmdet_shuffledefect.visualization import data_size_series, plot_data_size
+from sdn_study.data_size_plot import data_size_series, plot_data_size
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -59,7 +59,7 @@ def main(argv=None) -> int:
     if args.png:
         plot_data_size(counts, series, args.png)
         print(f'[data_size_study] plot saved to {args.png}')
-    screening.write_table(args, rows, 'tools/analysis_tools/data_size_study.py', argv)
+    screening.write_table(args, rows, 'projects/shuffledefectnet_study/tools/data_size_study.py', argv)
     return 0
 
 

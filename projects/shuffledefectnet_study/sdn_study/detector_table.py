@@ -1,6 +1,6 @@
 """One comparison table of detectors, each row from files a run left behind.
 
-``tools/analysis_tools/compare_detectors.py`` puts side by side, per detector:
+``projects/shuffledefectnet_study/tools/compare_detectors.py`` puts side by side, per detector:
 the test metrics of its ``tools/test.py`` run (:func:`.screening.read_test_dir`),
 its parameters and FLOPs (:func:`.complexity.model_complexity`), its latency from
 ONE ``benchmark.py --json`` run over all of them (:func:`latency_cells`) and its

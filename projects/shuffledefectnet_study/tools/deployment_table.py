@@ -20,7 +20,7 @@ line needs: 200-px pictures per second across its width at its speed, and the ro
 whose batch-32 rate meets it. Time it on a quiet machine (nothing else running).
 
 Example:
-    python tools/analysis_tools/deployment_table.py configs/sdn_ssd_neu.py \\
+    python projects/shuffledefectnet_study/tools/deployment_table.py configs/sdn_ssd_neu.py \\
         checkpoints/sdn_ssd_neu_20261126_120205-48f4e0af.pth --onnx sdn.onnx --int8 sdn_int8.onnx \\
         --images data/NEU-DET/IMAGES --threads 2 --out results/deployment_speed.md
 """
@@ -37,7 +37,7 @@ import torch
 import mmdet_shuffledefect  # noqa: F401
 from mmengine.config import DictAction
 
-from mmdet_shuffledefect.reporting.screening import MAP_KEY, PER_CLASS_PREFIX as CLASS_AP
+from sdn_study.screening import MAP_KEY, PER_CLASS_PREFIX as CLASS_AP
 from mmdet_shuffledefect.utils.cli import DefaultsHelpFormatter, add_data_args, fail, load_config
 from mmdet_shuffledefect.utils.env import environment_info, print_report
 from mmdet_shuffledefect.utils.timing import latency_samples_ms, percentile

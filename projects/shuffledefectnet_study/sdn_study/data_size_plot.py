@@ -4,8 +4,8 @@ import os
 import os.path as osp
 from typing import Dict, List, Sequence, Tuple
 
-from mmdet_shuffledefect.reporting.screening import MAP_KEY
-from mmdet_shuffledefect.reporting.screening import PER_CLASS_PREFIX as AP_PREFIX
+from .screening import MAP_KEY
+from .screening import PER_CLASS_PREFIX as AP_PREFIX
 
 
 def data_size_series(points: Sequence[Tuple[int, Dict[str, float]]]

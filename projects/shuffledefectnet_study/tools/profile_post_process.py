@@ -17,7 +17,7 @@ The stages do not add up exactly to the whole (each is timed apart, with its
 own cache effects); the table says how far apart they are.
 
 Example:
-    python tools/analysis_tools/profile_post_process.py configs/sdn_ssd_neu.py \
+    python projects/shuffledefectnet_study/tools/profile_post_process.py configs/sdn_ssd_neu.py \
         --images data/NEU-DET/IMAGES --batch-size 32 --threads 2
 """
 import argparse

@@ -14,8 +14,8 @@ Batches are collated once from a synthetic NEU-DET-format sample (or
 ``model.train_step`` (preprocess + forward + loss + backward + optimizer).
 
 Example:
-    python tools/analysis_tools/benchmark_train_step.py configs/sdn_ssd_neu.py --threads 2
-    python tools/analysis_tools/benchmark_train_step.py configs/sdn_ssd_neu.py --device cuda --batch-size 64
+    python projects/shuffledefectnet_study/tools/benchmark_train_step.py configs/sdn_ssd_neu.py --threads 2
+    python projects/shuffledefectnet_study/tools/benchmark_train_step.py configs/sdn_ssd_neu.py --device cuda --batch-size 64
 """
 import argparse
 import copy

@@ -8,7 +8,7 @@ commands that made the runs (``--command``, one per run) are listed under it.
 Example:
     python tools/test.py configs/sdn_ssd_neu.py work_dirs/final/seed0/best.pth \\
         --work-dir work_dirs/final/test_seed0
-    python tools/analysis_tools/test_table.py "seed 0=work_dirs/final/test_seed0" \\
+    python projects/shuffledefectnet_study/tools/test_table.py "seed 0=work_dirs/final/test_seed0" \\
         "seed 1=work_dirs/final/test_seed1" --out results/neu_det_detection.md \\
         --tag "sdn_ssd_neu seeds"
 """
@@ -16,7 +16,7 @@ import argparse
 import sys
 
 import mmdet_shuffledefect  # noqa: F401
-from mmdet_shuffledefect.reporting import screening
+from sdn_study import screening
 from mmdet_shuffledefect.utils.cli import DefaultsHelpFormatter, fail
 
 
@@ -48,7 +48,7 @@ def main(argv=None) -> int:
     except ValueError as err:
         fail(str(err))
     print('\n'.join(rows))
-    screening.write_table(args, rows, 'tools/analysis_tools/test_table.py', argv)
+    screening.write_table(args, rows, 'projects/shuffledefectnet_study/tools/test_table.py', argv)
     return 0
 
 

@@ -13,7 +13,7 @@ Example:
     python tools/analysis_tools/benchmark.py configs/sdn_ssd_neu.py:SDN.pth \\
         configs/ssd/ssd_shufflenetv2-1.0x_fusion_60e-ema_neu-det.py:W/best.pth \\
         --threads 2 --images data/NEU-DET/IMAGES --json work_dirs/cmp/benchmark.json
-    python tools/analysis_tools/compare_detectors.py \\
+    python projects/shuffledefectnet_study/tools/compare_detectors.py \\
         "SDN=configs/sdn_ssd_neu.py:work_dirs/sdn:work_dirs/sdn/test" \\
         "SNV2=configs/ssd/ssd_shufflenetv2-1.0x_fusion_60e-ema_neu-det.py:W:W/test" \\
         --benchmark work_dirs/cmp/benchmark.json --out results/neu_det_detection.md
@@ -23,10 +23,10 @@ import os.path as osp
 import sys
 
 import mmdet_shuffledefect  # noqa: F401
-from mmdet_shuffledefect.reporting import screening
+from sdn_study import screening
 from mmdet_shuffledefect.utils.cli import DefaultsHelpFormatter, fail, load_config
 from mmdet_shuffledefect.utils.complexity import model_complexity
-from mmdet_shuffledefect.reporting.detector_table import (comparison_rows, latency_cells,
+from sdn_study.detector_table import (comparison_rows, latency_cells,
                                                       read_benchmark, training_minutes)
 
 
@@ -83,7 +83,7 @@ def main(argv=None) -> int:
              f"{bench.get('threads', '?')} threads, p50 of {bench.get('repeats', '?')} runs; "
              + ', '.join(f'{k} {v}' for k, v in env.items()) + '.')
     print('\n'.join(rows + ['', where]))
-    screening.write_table(args, rows + ['', where], 'tools/analysis_tools/compare_detectors.py',
+    screening.write_table(args, rows + ['', where], 'projects/shuffledefectnet_study/tools/compare_detectors.py',
                           argv)
     return 0
 

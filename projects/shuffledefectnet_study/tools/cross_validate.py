@@ -12,7 +12,7 @@ other rule is tested again (not retrained).
 
 ``--classical NAME`` fits a classical texture classifier instead of the
 config's network (CLBP, AECLBP or BYEC: features + SVMs from
-:mod:`mmdet_shuffledefect.classical`) on the same folds of the same images; its
+:mod:`sdn_study.classical`) on the same folds of the same images; its
 hyper-parameters are chosen by an inner cross-validation on the training folds
 only (the val part is not needed), and the fitted model of each fold is saved
 (``foldK/model.pkl``, what ``tools/analysis_tools/benchmark.py`` times).
@@ -24,15 +24,15 @@ file; ``misclassified.png`` shows those images with their true and predicted
 class, ``confusion_matrix.png`` the confusion matrix summed over the folds.
 
 Example:
-    python tools/cross_validate.py configs/classification/sdn-1.0x_linear_30e_neu-cls.py \\
+    python projects/shuffledefectnet_study/tools/cross_validate.py configs/classification/sdn-1.0x_linear_30e_neu-cls.py \\
         --folds 5 --work-dir work_dirs/cv/sdn-1.0x
-    python tools/cross_validate.py configs/classification/sdn-1.0x_linear_60e_200px_neu-cls.py \
+    python projects/shuffledefectnet_study/tools/cross_validate.py configs/classification/sdn-1.0x_linear_60e_200px_neu-cls.py \
         --folds 5 --checkpoint last --work-dir work_dirs/cv_conv/sdn-1.0x
-    python tools/cross_validate.py CONFIG --folds 5 --summarize-only --work-dir work_dirs/cv/x
+    python projects/shuffledefectnet_study/tools/cross_validate.py CONFIG --folds 5 --summarize-only --work-dir work_dirs/cv/x
     # folds spread over processes or machines sharing the work dir
-    python tools/cross_validate.py CONFIG --folds 5 --only-folds 3 4
+    python projects/shuffledefectnet_study/tools/cross_validate.py CONFIG --folds 5 --only-folds 3 4
     # a classical row of the paper's Table 2 on the folds of the network rows
-    python tools/cross_validate.py configs/classification/sdn-1.0x_linear_30e_neu-cls.py \\
+    python projects/shuffledefectnet_study/tools/cross_validate.py configs/classification/sdn-1.0x_linear_30e_neu-cls.py \\
         --folds 5 --classical aeclbp --work-dir work_dirs/cv/aeclbp
 """
 import argparse
@@ -44,7 +44,7 @@ import pickle
 import sys
 
 HERE = osp.dirname(osp.abspath(__file__))
-REPO = osp.dirname(HERE)
+REPO = osp.abspath(osp.join(HERE, '..', '..', '..'))  # the repository root
 
 import cv2
 import numpy as np
@@ -54,7 +54,7 @@ from mmdet_shuffledefect.data_prep.folds import fold_parts, grouped_stratified_f
 from mmdet_shuffledefect.data_prep.splits import write_split_files
 from mmdet_shuffledefect.utils.cli import (DefaultsHelpFormatter, add_data_args,
                                            fail, load_config)
-from mmdet_shuffledefect.reporting.run_record import read_record, run_recorded
+from sdn_study.run_record import read_record, run_recorded
 from mmdet_shuffledefect.utils.work_dir import best_checkpoint, latest_epoch_checkpoint
 
 
@@ -225,7 +225,7 @@ def classical_features(args, work_dir: str, images: list) -> dict:
     """stem -> feature vector of every image for ``--classical`` (cached in the work dir)."""
     import time
 
-    from mmdet_shuffledefect.classical import build_model
+    from sdn_study.classical import build_model
     cache = osp.join(work_dir, f'features_{args.classical}.npz')
     stems = [s for s, _, _ in images]
     if osp.isfile(cache):
@@ -258,7 +258,7 @@ def run_classical_fold(args, work_dir: str, index: int, parts: dict, features: d
     inner grouped cross-validation on them) and test it once on the fold."""
     import time
 
-    from mmdet_shuffledefect.classical import classical_versions, fit_method
+    from sdn_study.classical import classical_versions, fit_method
     from mmdet_shuffledefect.utils.env import environment_info
     fold_dir, result_file, done = fold_done(work_dir, index)
     if done is not None:
@@ -360,7 +360,7 @@ def main(argv=None) -> int:
         fail(f'{args.config} is not a classifier config (default_scope '
              f'{cfg.get("default_scope")!r}, expected \'mmpretrain\')')
     if args.classical:
-        from mmdet_shuffledefect.classical import CLASSICAL_METHODS
+        from sdn_study.classical import CLASSICAL_METHODS
         if args.classical not in CLASSICAL_METHODS:
             fail(f'--classical {args.classical!r} is not a known method; known: '
                  f'{", ".join(sorted(CLASSICAL_METHODS))}')

@@ -1,6 +1,6 @@
 """Recipe screening: run records and the table of val metrics.
 
-``tools/analysis_tools/screen_recipe.py`` trains each lever config for a
+``projects/shuffledefectnet_study/tools/screen_recipe.py`` trains each lever config for a
 short schedule (:func:`~.config_data.schedule_overrides`) and writes
 ``results/recipe_ablation.md``; the pieces it needs that are worth testing on
 their own live here:
@@ -10,7 +10,7 @@ their own live here:
 * :func:`ablation_rows` - the markdown rows of the table;
 * :func:`read_test_metrics`, :func:`read_test_dir`, :func:`test_rows` - a test
   run's metrics (what ``tools/test.py`` logged) and a table of several runs with
-  their mean, for ``tools/analysis_tools/test_table.py`` and the other tables made
+  their mean, for ``projects/shuffledefectnet_study/tools/test_table.py`` and the other tables made
   from test runs;
 * :func:`write_block` - a generated block between two markers of a results file,
   the text around it kept; :func:`add_block_args` and :func:`write_table` - the
@@ -30,9 +30,8 @@ import os.path as osp
 import shlex
 from typing import Dict, List, Optional, Sequence
 
-#: The metric a detection screen ranks by, and the prefix of its per-class values.
-MAP_KEY = 'pascal_voc/mAP'
-PER_CLASS_PREFIX = 'pascal_voc/AP50_'
+# the metric a detection screen ranks by, and the prefix of its per-class values
+from mmdet_shuffledefect.evaluation.neu_voc_metric import MAP_KEY, PER_CLASS_PREFIX
 
 
 def read_val_metrics(work_dir: str) -> Dict[int, Dict[str, float]]:

@@ -1,13 +1,13 @@
 """Paired comparison of two cross-validated classifiers, picture by picture (McNemar).
 
-Reads the fold results of two ``tools/cross_validate.py`` work dirs run on the same folds
-(same images, ``--folds`` and ``--seed``), matches every test picture, and prints the 2x2
+Reads the fold results of two ``cross_validate.py`` work dirs run on the same folds (same
+images, ``--folds`` and ``--seed``), matches every test picture, and prints the 2x2
 table of right/wrong, McNemar's exact p-value and every picture where exactly one of the
 two is wrong. Folds tested in only one of the work dirs are left out, and the output says
 which.
 
 Example:
-    python tools/analysis_tools/paired_folds.py work_dirs/cv_conv/sdn-1.0x \\
+    python projects/shuffledefectnet_study/tools/paired_folds.py work_dirs/cv_conv/sdn-1.0x \\
         work_dirs/cv_conv/shufflenetv2-1.0x --names "SDN 1.0x" "ShuffleNetV2 1.0x" \\
         --out work_dirs/cv_conv/sdn_vs_shufflenetv2.md
 """
@@ -28,7 +28,7 @@ from mmdet_shuffledefect.utils.cli import DefaultsHelpFormatter, fail
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(formatter_class=DefaultsHelpFormatter,
                                      description=__doc__.splitlines()[0])
-    parser.add_argument('work_a', help='work dir of model A (tools/cross_validate.py)')
+    parser.add_argument('work_a', help='work dir of model A (cross_validate.py)')
     parser.add_argument('work_b', help='work dir of model B, the same folds')
     parser.add_argument('--names', nargs=2, metavar=('A', 'B'),
                         help='names of the two models (default: the work dirs\' names)')
@@ -41,7 +41,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 def fold_results(work_dir: str) -> Dict[int, dict]:
     """Fold index -> that fold's ``result.json`` (exit 2 if there is none)."""
     if not osp.isdir(work_dir):
-        fail(f'{work_dir} is not a folder (expected a tools/cross_validate.py work dir)')
+        fail(f'{work_dir} is not a folder (expected a cross_validate.py work dir)')
     results = {}
     for path in glob.glob(osp.join(work_dir, 'fold*', 'result.json')):
         index = re.fullmatch(r'fold(\d+)', osp.basename(osp.dirname(path)))
@@ -52,7 +52,7 @@ def fold_results(work_dir: str) -> Dict[int, dict]:
                 result = json.load(f)
             rows = [(str(n), int(t), int(p)) for n, t, p in result['predictions']]
         except (ValueError, KeyError, TypeError) as err:
-            fail(f'{path} is not a fold result of tools/cross_validate.py ({err})')
+            fail(f'{path} is not a fold result of cross_validate.py ({err})')
         results[int(index.group(1))] = dict(result, predictions=rows)
     if not results:
         fail(f'{work_dir} has no tested fold (no fold*/result.json)')
