@@ -106,11 +106,19 @@ def test_cross_validate_end_to_end_and_resumes(cls_root, tmp_path):
     proc = run_tool(cv_args(cls_root, work))
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert proc.stdout.count('done before, skipped') == 2
-    # --checkpoint last: each fold's last epoch is tested, without training again
+    # --checkpoint last: each fold's last epoch is tested, without training again; a fold
+    # still tested under the other rule is left out of the summary, saying so
+    proc = run_tool(cv_args(cls_root, work) + ['--checkpoint', 'last', '--only-folds', '0'])
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
+    assert proc.stdout.count('tested before with the best checkpoint') == 1
+    assert ('fold 1: tested with the best checkpoint, not the last one: left out of the '
+            'summary') in proc.stdout
+    assert json.loads((work / 'summary.json').read_text())['per_fold'] == [
+        json.loads((work / 'fold0' / 'result.json').read_text())['top1']]
     proc = run_tool(cv_args(cls_root, work) + ['--checkpoint', 'last'])
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
-    assert proc.stdout.count('tested before with the best checkpoint') == 2
-    assert 'training on' not in proc.stdout
+    assert proc.stdout.count('tested before with the best checkpoint') == 1
+    assert 'training on' not in proc.stdout and 'left out of the summary' not in proc.stdout
     results = [json.loads((work / f'fold{i}' / 'result.json').read_text()) for i in range(2)]
     assert [(r['checkpoint'], r['checkpoint_rule']) for r in results] == [('epoch_1.pth',
                                                                           'last')] * 2

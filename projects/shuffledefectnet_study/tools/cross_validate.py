@@ -389,20 +389,30 @@ def main(argv=None) -> int:
         features = classical_features(args, work_dir, images)
         labels = {s: classes.index(c) for s, _, c in images}
         stem_paths = {s: p for s, p, _ in images}
-    results = []
     for index in range(args.folds):
         if args.summarize_only or (args.only_folds and index not in args.only_folds):
-            path = osp.join(work_dir, f'fold{index}', 'result.json')
-            if osp.isfile(path):
-                with open(path) as f:
-                    results.append(json.load(f))
             continue
         parts = fold_parts(folds, index, args.val_ratio, args.seed, groups, strata)
         if args.classical:
-            results.append(run_classical_fold(args, work_dir, index, parts, features, labels,
-                                              groups, stem_paths))
+            run_classical_fold(args, work_dir, index, parts, features, labels, groups,
+                               stem_paths)
         else:
-            results.append(run_fold(args, work_dir, index, parts))
+            run_fold(args, work_dir, index, parts)
+    # every fold's result as it is now (other processes may have tested folds meanwhile)
+    results = []
+    rule = None if args.classical else ('last' if args.val_ratio == 0 else args.checkpoint)
+    for index in range(args.folds):
+        path = osp.join(work_dir, f'fold{index}', 'result.json')
+        if not osp.isfile(path):
+            continue
+        with open(path) as f:
+            result = json.load(f)
+        if rule and result.get('checkpoint_rule', 'best') != rule:
+            print(f'[cv] fold {index}: tested with the {result.get("checkpoint_rule", "best")} '
+                  f'checkpoint, not the {rule} one: left out of the summary (rerun the fold '
+                  f'with --checkpoint {rule} to test it again)', flush=True)
+            continue
+        results.append(result)
     if not results:
         fail(f'no fold of {work_dir} is tested yet; run without --summarize-only')
     summarize(args, work_dir, results, classes, paths)
