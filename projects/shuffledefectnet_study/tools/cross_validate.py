@@ -54,8 +54,8 @@ from mmdet_shuffledefect.data_prep.folds import fold_parts, grouped_stratified_f
 from mmdet_shuffledefect.data_prep.splits import write_split_files
 from mmdet_shuffledefect.utils.cli import (DefaultsHelpFormatter, add_data_args,
                                            fail, load_config)
-from sdn_study.run_record import read_record, run_recorded
 from mmdet_shuffledefect.utils.work_dir import best_checkpoint, latest_epoch_checkpoint
+from sdn_study.run_record import read_record, run_recorded
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -139,6 +139,16 @@ CHECKPOINT_RULES = {
 }
 
 
+def checkpoint_rule(args, has_val: bool) -> str:
+    """The rule a fold is tested under: ``--checkpoint``, or ``last`` without a val part."""
+    return args.checkpoint if has_val else 'last'
+
+
+def result_rule(result: dict) -> str:
+    """The rule a fold's result was tested under (results without one: ``best``)."""
+    return result.get('checkpoint_rule', 'best')
+
+
 def fold_done(work_dir: str, index: int, rule: str = 'best') -> tuple:
     """``(fold dir, result file, the result if the fold was tested before, else None)``.
 
@@ -151,7 +161,7 @@ def fold_done(work_dir: str, index: int, rule: str = 'best') -> tuple:
         return fold_dir, result_file, None
     with open(result_file) as f:
         result = json.load(f)
-    before = result.get('checkpoint_rule', 'best')
+    before = result_rule(result)
     if before != rule:
         print(f'[cv] fold {index}: tested before with the {before} checkpoint '
               f'({result.get("checkpoint")}); testing the {rule} one', flush=True)
@@ -172,7 +182,7 @@ def save_result(result_file: str, result: dict, note: str = '') -> dict:
 
 def run_fold(args, work_dir: str, index: int, parts: dict) -> dict:
     """Train (or resume) and test fold ``index``; return its result."""
-    rule = 'last' if not parts['val'] else args.checkpoint
+    rule = checkpoint_rule(args, bool(parts['val']))
     fold_dir, result_file, done = fold_done(work_dir, index, rule)
     if done is not None:
         return done
@@ -400,17 +410,17 @@ def main(argv=None) -> int:
             run_fold(args, work_dir, index, parts)
     # every fold's result as it is now (other processes may have tested folds meanwhile)
     results = []
-    rule = None if args.classical else ('last' if args.val_ratio == 0 else args.checkpoint)
+    rule = None if args.classical else checkpoint_rule(args, args.val_ratio > 0)
     for index in range(args.folds):
         path = osp.join(work_dir, f'fold{index}', 'result.json')
         if not osp.isfile(path):
             continue
         with open(path) as f:
             result = json.load(f)
-        if rule and result.get('checkpoint_rule', 'best') != rule:
-            print(f'[cv] fold {index}: tested with the {result.get("checkpoint_rule", "best")} '
-                  f'checkpoint, not the {rule} one: left out of the summary (rerun the fold '
-                  f'with --checkpoint {rule} to test it again)', flush=True)
+        if rule and result_rule(result) != rule:
+            print(f'[cv] fold {index}: tested with the {result_rule(result)} checkpoint, not '
+                  f'the {rule} one: left out of the summary (rerun the fold with '
+                  f'--checkpoint {rule} to test it again)', flush=True)
             continue
         results.append(result)
     if not results:
