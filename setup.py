@@ -70,7 +70,8 @@ setup(
     packages=find_packages(include=['mmdet_shuffledefect', 'mmdet_shuffledefect.*']),
     include_package_data=True,
     package_data={'mmdet_shuffledefect': ['.mim/**/*', 'split_lists/*/*.txt',
-                                         'inspection/*.css', 'inspection/*.js']},
+                                         'inspection/*.css', 'inspection/*.js',
+                                         'inspection/*.html']},
     python_requires='>=3.8',
     install_requires=[
         'torch>=1.8',

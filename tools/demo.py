@@ -82,7 +82,7 @@ def run(cmd, log_path):
         proc.wait()
     if proc.returncode != 0:
         print(''.join(lines[-30:]), file=sys.stderr)
-        from mmdet_shuffledefect.utils.cli import fail
+        from mmdet_shuffledefect.utils.tool_errors import fail
         fail(f'demo: {cmd[1]} failed (exit {proc.returncode}); full log: {log_path}', code=1)
     return ''.join(lines)
 
@@ -95,7 +95,7 @@ def prepare_data(args, out):
             and osp.isdir(osp.join(REPO, 'data', 'NEU-DET', 'ANNOTATIONS'))):
         data = osp.join(REPO, 'data', 'NEU-DET')
     if data is not None:
-        from mmdet_shuffledefect.utils.cli import fail
+        from mmdet_shuffledefect.utils.tool_errors import fail
         if not osp.isdir(osp.join(data, 'ANNOTATIONS')):
             fail(f'demo: {data} has no ANNOTATIONS/ folder (expected a NEU-DET layout)',
                  code=1)
@@ -171,7 +171,7 @@ def line_station(pictures, out: str, seconds: float = 4.0) -> dict:
 
 def main(argv=None):
     args = parse_args(argv)
-    from mmdet_shuffledefect.utils.cli import fail
+    from mmdet_shuffledefect.utils.tool_errors import fail
     if args.epochs is not None and args.epochs < 1:
         fail(f'--epochs must be >= 1, got {args.epochs}')
     if args.synthetic_images < 20:

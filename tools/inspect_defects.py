@@ -22,7 +22,8 @@ from mmdet_shuffledefect.inspection.cli import (add_score_thr_arg, check_db_path
                                                 check_score_thr_arg, load_inspection_backend,
                                                 open_results_db, resolve_score_thr, tile_arg)
 from mmdet_shuffledefect.utils.cli import (DefaultsHelpFormatter, add_backend_args, add_trust_arg,
-                                           apply_trust, check_backend_args, fail)
+                                           apply_trust, check_backend_args)
+from mmdet_shuffledefect.utils.tool_errors import fail
 
 
 def parse_args(argv=None):

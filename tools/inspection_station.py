@@ -30,7 +30,8 @@ from mmdet_shuffledefect.inspection.cli import (add_score_thr_arg, check_db_path
 from mmdet_shuffledefect.inspection.picture_files import (DEFAULT_MAX_PIXELS, DEFAULT_MIN_SIDE,
                                                           shown_name)
 from mmdet_shuffledefect.utils.cli import (DefaultsHelpFormatter, add_backend_args, add_trust_arg,
-                                           apply_trust, check_backend_args, fail)
+                                           apply_trust, check_backend_args)
+from mmdet_shuffledefect.utils.tool_errors import fail
 
 
 def positive_float(text: str) -> float:

@@ -15,10 +15,11 @@ import sys
 import mmdet_shuffledefect  # noqa: F401  (registers modules, safe checkpoint loader)
 from mmdet_shuffledefect.utils.cli import (DefaultsHelpFormatter, add_backend_args, add_common_args,
                                            add_data_args, add_input_size_arg, add_partial_load_arg,
-                                           apply_input_size, apply_trust, build_runner,
-                                           check_backend_args, default_work_dir, fail,
-                                           guard_checkpoint, load_config, parse, run_guarded,
-                                           setup_launcher)
+                                           apply_input_size, apply_trust, check_backend_args,
+                                           guard_checkpoint, parse)
+from mmdet_shuffledefect.utils.config_loading import default_work_dir, load_config
+from mmdet_shuffledefect.utils.runner_setup import build_runner, setup_launcher
+from mmdet_shuffledefect.utils.tool_errors import fail, run_guarded
 from mmdet_shuffledefect.utils.tta import DEFAULT_FLIPS, FLIPS, set_tta
 from mmdet_shuffledefect.utils.work_dir import stale_best_warning
 

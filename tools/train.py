@@ -16,9 +16,10 @@ import torch
 
 import mmdet_shuffledefect  # noqa: F401  (registers modules, safe checkpoint loader)
 from mmdet_shuffledefect.utils.cli import (DefaultsHelpFormatter, add_common_args, add_data_args,
-                                           add_input_size_arg, apply_input_size, apply_trust,
-                                           build_runner, default_work_dir, fail, load_config, parse,
-                                           run_guarded, setup_launcher)
+                                           add_input_size_arg, apply_input_size, apply_trust, parse)
+from mmdet_shuffledefect.utils.config_loading import default_work_dir, load_config
+from mmdet_shuffledefect.utils.runner_setup import build_runner, setup_launcher
+from mmdet_shuffledefect.utils.tool_errors import fail, run_guarded
 
 
 def parse_args(argv=None) -> argparse.Namespace:

@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 
 from mmdet_shuffledefect.datasets.neu_det import IMAGE_SUFFIXES
-from mmdet_shuffledefect.utils.cli import fail
+from mmdet_shuffledefect.utils.tool_errors import fail
 
 from .synthetic import write_neu_det
 

@@ -7,7 +7,7 @@ import os.path as osp
 from mmengine.config import Config
 
 from mmdet_shuffledefect.deployment import load_exported
-from mmdet_shuffledefect.utils.cli import fail, run_guarded
+from mmdet_shuffledefect.utils.tool_errors import fail, run_guarded
 from mmdet_shuffledefect.utils.config_data import set_classes
 from mmdet_shuffledefect.utils.score_thresholds import (DEFAULT_SCORE_THR, describe, is_uniform,
                                                         resolve)

@@ -18,6 +18,7 @@ import hashlib
 import html
 import json
 import os.path as osp
+import string
 import time
 from typing import Dict, List, Optional, Sequence
 
@@ -72,27 +73,34 @@ def time_bins(times: Sequence[float]) -> tuple:
     return lo - lo % width, width
 
 
-def plot_svg(data: Dict) -> str:
-    """The over-time plot as inline SVG: defects per class per time bin (stacked bars)
-    and the defect rate (defective / inspected pictures, line, right axis)."""
+def _binned_counts(data: Dict) -> tuple:
+    """``(start, width, seen, bad, per_class)``: the plot's bins (:func:`time_bins`) and, per
+    bin, the pictures inspected, the defective ones and the defects of each class."""
     images = data['images']
-    if not images:
-        return '<p class="empty">No pictures in this time range.</p>'
-    classes = data['classes']
     start, width = time_bins([r[2] for r in images])
     nbins = int((max(r[2] for r in images) - start) // width) + 1
-    seen = np.zeros(nbins)
-    bad = np.zeros(nbins)
-    per_class = np.zeros((len(classes), nbins))
+    seen, bad = np.zeros(nbins), np.zeros(nbins)
+    per_class = np.zeros((len(data['classes']), nbins))
     bin_of = {}
     for row in images:
         b = int((row[2] - start) // width)
         bin_of[row[0]] = b
         seen[b] += 1
         bad[b] += row[3] == 'defect'
-    index = {c: i for i, c in enumerate(classes)}
+    index = {c: i for i, c in enumerate(data['classes'])}
     for det in data['detections']:
         per_class[index[det[1]], bin_of[det[0]]] += 1
+    return start, width, seen, bad, per_class
+
+
+def plot_svg(data: Dict) -> str:
+    """The over-time plot as inline SVG: defects per class per time bin (stacked bars)
+    and the defect rate (defective / inspected pictures, line, right axis)."""
+    if not data['images']:
+        return '<p class="empty">No pictures in this time range.</p>'
+    classes = data['classes']
+    start, width, seen, bad, per_class = _binned_counts(data)
+    nbins = len(seen)
     W, H, left, right, top, bottom = 860, 280, 50, 50, 16, 46
     pw, ph = W - left - right, H - top - bottom
     peak = max(1.0, per_class.sum(0).max())
@@ -212,106 +220,106 @@ def table_rows(data: Dict) -> Dict:
     return dict(names=names, rows=rows, classes=data['classes'])
 
 
+def _cards(data: Dict) -> str:
+    """The counts at the top of the page."""
+    images = data['images']
+    n = len(images)
+    status = {s: sum(1 for r in images if r[3] == s) for s in ('defect', 'clean', 'unreadable')}
+    rate = f'{100 * status["defect"] / n:.1f}%' if n else '-'
+    return ''.join(f'<div class="card">{html.escape(k)}<b>{v}</b></div>' for k, v in [
+        ('pictures', n), ('defective', status['defect']), ('defect rate', rate),
+        ('clean', status['clean']), ('unreadable', status['unreadable']),
+        ('defects', len(data['detections']))])
+
+
+def _class_rows(data: Dict) -> str:
+    """The rows of the defects-per-class table, most frequent first."""
+    per_class = {c: 0 for c in data['classes']}
+    for det in data['detections']:
+        per_class[det[1]] += 1
+    return ''.join(f'<tr><td>{html.escape(c)}</td><td class="num">{k}</td></tr>'
+                   for c, k in sorted(per_class.items(), key=lambda x: -x[1]))
+
+
+def _model_rows(data: Dict) -> str:
+    """The rows of the models table: each model's pictures, defective and unreadable in
+    the time range (``-`` for a model with none there)."""
+    esc = html.escape
+    shown_ids = data.get('shown_models') or [m[0] for m in data['models']]
+    per_model = {}
+    for r in data['images']:
+        got = per_model.setdefault(r[7], [0, 0, 0])
+        got[0] += 1
+        got[1] += r[3] == 'defect'
+        got[2] += r[3] == 'unreadable'
+    rows = []
+    for m in data['models']:
+        n_m, bad, unread = per_model.get(m[0], [m[-1], None, None])
+        rate_m = f'{100 * bad / n_m:.1f}%' if bad is not None and n_m else '-'
+        rows.append(
+            f'<tr><td>{m[0]}{" (shown)" if m[0] in shown_ids else ""}</td>'
+            f'<td>{esc(str(m[1]))}</td><td>{esc(str(m[2])[:16])}</td>'
+            f'<td>{esc(str(m[3]))}</td><td>{esc(str(m[4]))}</td><td>{esc(str(m[5]))}</td>'
+            f'<td class="num">{n_m}</td><td class="num">{"-" if bad is None else bad}</td>'
+            f'<td class="num">{rate_m}</td>'
+            f'<td class="num">{"-" if unread is None else unread}</td></tr>')
+    return ''.join(rows)
+
+
+def _scope(data: Dict) -> str:
+    """Which model(s) the page shows, in words (escaped)."""
+    esc = html.escape
+    shown_ids = data.get('shown_models') or [m[0] for m in data['models']]
+    if len(shown_ids) != 1:
+        return (f'models {", ".join(map(str, shown_ids))}, each picture once per model '
+                '(broken down by model below)')
+    which = next((m for m in data['models'] if m[0] == shown_ids[0]), None)
+    return (f'model {shown_ids[0]}' + (f' ({esc(osp.basename(str(which[1])))}, '
+                                       f'{esc(str(which[3]))}, score &ge; '
+                                       f'{esc(str(which[5]))})' if which else '')
+            + (f'; {len(data["models"]) - 1} other model(s) in the database, listed '
+               'below (--model all or --model ID)' if len(data['models']) > 1 else ''))
+
+
+def _figures(data: Dict, latest: int) -> str:
+    """The ``latest`` defective pictures, newest first, with their boxes drawn."""
+    def figure(row) -> str:
+        boxes = [d[1:7] for d in data['by_image'].get(row[0], [])]  # class, score, box
+        where = row[9] if len(row) > 9 and row[9] is not None else row[1]
+        sha = row[8] if len(row) > 8 else None
+        picture = thumbnail(where if isinstance(where, str) else bytes(where), boxes,
+                            data['classes'], sha256=sha)
+        return (f'<figure>{picture}<figcaption>'
+                f'{html.escape(osp.basename(row[1]))}<br>{_local(row[2])}: '
+                + html.escape(', '.join(f'{c} {s:.2f}' for c, s, *_ in boxes))
+                + '</figcaption></figure>')
+
+    recent = [r for r in reversed(data['images']) if r[3] == 'defect'][:latest]
+    return ''.join(map(figure, recent)) or '<p class="empty">none</p>'
+
+
+#: The page's markup, a :class:`string.Template` kept as a file beside this module.
+PAGE = string.Template(_asset('report_page.html'))
+
+
 def render_report(data: Dict, latest: int = 12, title: str = 'Inspection report') -> str:
     """The page (see the module docstring) for :func:`load_report_data`'s ``data``."""
     esc = html.escape
     images = data['images']
-    n = len(images)
-    status = {s: sum(1 for r in images if r[3] == s) for s in ('defect', 'clean', 'unreadable')}
-    per_class = {c: 0 for c in data['classes']}
-    for det in data['detections']:
-        per_class[det[1]] += 1
     span = (f'{_local(images[0][2])} to {_local(images[-1][2])}' if images
             else 'no pictures')
     asked = ' '.join(filter(None, [
         data['since'] is not None and f'since {_local(data["since"])}',
         data['until'] is not None and f'until {_local(data["until"])}']))
-    rate = f'{100 * status["defect"] / n:.1f}%' if n else '-'
-    cards = ''.join(f'<div class="card">{esc(k)}<b>{v}</b></div>' for k, v in [
-        ('pictures', n), ('defective', status['defect']), ('defect rate', rate),
-        ('clean', status['clean']), ('unreadable', status['unreadable']),
-        ('defects', len(data['detections']))])
-    class_rows = ''.join(f'<tr><td>{esc(c)}</td><td class="num">{k}</td></tr>'
-                         for c, k in sorted(per_class.items(), key=lambda x: -x[1]))
-    shown_ids = data.get('shown_models') or [m[0] for m in data['models']]
-    per_model = {}
-    for r in images:
-        got = per_model.setdefault(r[7], [0, 0, 0])
-        got[0] += 1
-        got[1] += r[3] == 'defect'
-        got[2] += r[3] == 'unreadable'
-
-    def model_row(m) -> str:
-        n_m, bad, unread = per_model.get(m[0], [m[-1], None, None])
-        rate_m = f'{100 * bad / n_m:.1f}%' if bad is not None and n_m else '-'
-        return (f'<tr><td>{m[0]}{" (shown)" if m[0] in shown_ids else ""}</td>'
-                f'<td>{esc(str(m[1]))}</td><td>{esc(str(m[2])[:16])}</td>'
-                f'<td>{esc(str(m[3]))}</td><td>{esc(str(m[4]))}</td><td>{esc(str(m[5]))}</td>'
-                f'<td class="num">{n_m}</td><td class="num">{"-" if bad is None else bad}</td>'
-                f'<td class="num">{rate_m}</td>'
-                f'<td class="num">{"-" if unread is None else unread}</td></tr>')
-    models = ''.join(model_row(m) for m in data['models'])
-    if len(shown_ids) == 1:
-        which = next((m for m in data['models'] if m[0] == shown_ids[0]), None)
-        scope = (f'model {shown_ids[0]}' + (f' ({esc(osp.basename(str(which[1])))}, '
-                                            f'{esc(str(which[3]))}, score &ge; '
-                                            f'{esc(str(which[5]))})' if which else '')
-                 + (f'; {len(data["models"]) - 1} other model(s) in the database, listed '
-                    'below (--model all or --model ID)' if len(data['models']) > 1 else ''))
-    else:
-        scope = (f'models {", ".join(map(str, shown_ids))}, each picture once per model '
-                 '(broken down by model below)')
-
-    def figure(row) -> str:
-        boxes = [d[1:7] for d in data['by_image'].get(row[0], [])]  # class, score, box
-        where = row[9] if len(row) > 9 and row[9] is not None else row[1]
-        sha = row[8] if len(row) > 8 else None
-        return (f'<figure>{thumbnail(bytes(where) if not isinstance(where, str) else where, boxes, data["classes"], sha256=sha)}<figcaption>'
-                f'{esc(osp.basename(row[1]))}<br>{_local(row[2])}: '
-                + esc(', '.join(f'{c} {s:.2f}' for c, s, *_ in boxes))
-                + '</figcaption></figure>')
-
-    recent = [r for r in reversed(images) if r[3] == 'defect'][:latest]
-    figures = ''.join(map(figure, recent)) or '<p class="empty">none</p>'
-    status_options = ''.join(f'<option value="{s}">{s}</option>'
-                             for s in ('defect', 'clean', 'unreadable'))
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'">
-<title>{esc(title)}</title><style>{STYLE}</style></head>
-<body>
-<h1>{esc(title)}</h1>
-<p>{esc(data['db'] if '://' in data['db'] else osp.abspath(data['db']))}: pictures inspected by {scope}, {esc(span)}{' (' + esc(asked) + ')' if asked else ''};
-page written {_local(time.time())} ({esc(time.strftime('%Z'))}).</p>
-<div class="cards">{cards}</div>
-<h2>Over time</h2>
-{plot_svg(data)}
-<h2>Defects per class</h2>
-<table style="width:auto"><tr><th>class</th><th>defects</th></tr>{class_rows}</table>
-<h2>Latest defective pictures</h2>
-<div class="latest">{figures}</div>
-<h2>Every picture and defect</h2>
-<div class="filters">
-<label>class<select id="f-class"><option value="">all</option></select></label>
-<label>status<select id="f-status"><option value="">all</option>{status_options}</select></label>
-<label>score at least<input id="f-score" type="number" min="0" max="1" step="0.05" value="0"></label>
-<label>from<input id="f-from" type="datetime-local" step="1"></label>
-<label>to<input id="f-to" type="datetime-local" step="1"></label>
-<label>file name contains<input id="f-name" type="search"></label>
-</div>
-<table><thead><tr><th>time</th><th>picture</th><th>status</th><th>class</th><th>score</th>
-<th>box (x1, y1, x2, y2 px)</th><th>area %</th><th>error</th><th>model</th></tr></thead>
-<tbody id="rows"></tbody></table>
-<div class="pager"><button id="prev" type="button">previous</button><button id="next" type="button">next</button>
-<span id="page-info"></span></div>
-<h2>Models</h2>
-<table class="models"><tr><th>id</th><th>config</th><th>weights sha256</th><th>backend</th>
-<th>precision</th><th>score threshold</th><th>pictures</th><th>defective</th><th>defect rate</th>
-<th>unreadable</th></tr>{models}</table>
-<script type="application/json" id="table-data">{_json_for_script(table_rows(data))}</script>
-<script>{SCRIPT}</script>
-</body></html>
-"""
+    return PAGE.substitute(
+        title=esc(title), style=STYLE, script=SCRIPT,
+        db=esc(data['db'] if '://' in data['db'] else osp.abspath(data['db'])),
+        scope=_scope(data), span=esc(span), asked=f' ({esc(asked)})' if asked else '',
+        written=_local(time.time()), zone=esc(time.strftime('%Z')), cards=_cards(data),
+        plot=plot_svg(data), class_rows=_class_rows(data), figures=_figures(data, latest),
+        status_options=''.join(f'<option value="{s}">{s}</option>'
+                               for s in ('defect', 'clean', 'unreadable')),
+        models=_model_rows(data), table_data=_json_for_script(table_rows(data)))
 
 
 def write_report(db_path: str, out: str, since: Optional[float] = None,

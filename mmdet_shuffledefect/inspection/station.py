@@ -271,70 +271,94 @@ class InspectionStation:
         if handle_signals:
             signal.signal(signal.SIGINT, self.request_stop)
             signal.signal(signal.SIGTERM, self.request_stop)
-        start = last_arrival = time.time()
-        last_poll = -float('inf')
+        start = self._last_arrival = time.time()
+        self._last_poll = -float('inf')
         bar = tqdm(desc='station', unit='img', disable=not self.progress, mininterval=1.0,
                    dynamic_ncols=True)
         # one thread reads and decodes the next batch while this one is inferred (file
         # reads, hashing and JPEG decoding release the GIL); nothing is recorded there
         reader = ThreadPoolExecutor(1, thread_name_prefix='station-read')
         ahead = None  # (future of _read, pictures in it)
-
-        def next_batch(in_flight: int = 0):
-            """Pop the next batch and start reading it (None: nothing to take)."""
-            take = self.batch_size
-            if max_images is not None:
-                take = min(take, max_images - self.stats['recorded'] - in_flight)
-            batch = [self.backlog.popleft() for _ in range(max(0, min(take, len(self.backlog))))]
-            return (reader.submit(self._read, batch), len(batch)) if batch else None
-
         while not self.stop_requested:
-            # look at the folder when the backlog cannot fill a batch, else once a second
-            # (a listing of a folder of 10,000 pictures is not free)
-            if (len(self.backlog) < self.batch_size and time.time() - last_poll >=
-                    self.poll_interval) or not self.backlog or time.time() - last_poll >= 1.0:
-                last_poll = time.time()
-                arrivals = self.watcher.poll()
-                if arrivals:
-                    self.backlog.extend(arrivals)
-                    last_arrival = time.time()
+            self._poll_if_due()
             if self.unrecorded is not None:  # the database failed: retry before more work
                 if time.monotonic() < self._retry_at or not self._commit():
                     time.sleep(self.poll_interval)
                     continue
             if ahead is None:
-                ahead = next_batch()
+                ahead = self._next_batch(reader, max_images)
             if ahead is None:
-                if (stop_when_idle is not None and time.time() - last_arrival >= stop_when_idle
-                        and not self.watcher.watching):
+                if self._idle_for(stop_when_idle):
                     break
                 time.sleep(self.poll_interval)
                 continue
             current, ahead = ahead, None
             started, read = current[0].result()
             if self.backlog:
-                ahead = next_batch(in_flight=current[1])
-            before = self.stats['recorded'] + self.stats['skipped_recorded']
-            self._record(started, read)
-            bar.update(self.stats['recorded'] + self.stats['skipped_recorded'] - before)
-            bar.set_postfix(backlog=len(self.backlog) + (ahead[1] if ahead else 0),
-                            defective=self.stats['defective'],
-                            unreadable=self.stats['unreadable'], refresh=False)
+                ahead = self._next_batch(reader, max_images, in_flight=current[1])
+            self._record_shown(started, read, bar, ahead)
             if max_images is not None and self.stats['recorded'] >= max_images:
                 break
-        if ahead is not None:  # read ahead, not recorded: back to the backlog's count
+        bar.close()
+        self._stop(reader, ahead)
+        self.stats['seconds'] = round(time.time() - start, 3)
+        return dict(self.stats)
+
+    _last_poll = -float('inf')
+    _last_arrival = 0.0
+
+    def _poll_if_due(self) -> None:
+        """Look at the folder when the backlog cannot fill a batch, else once a second (a
+        listing of a folder of 10,000 pictures is not free)."""
+        since = time.time() - self._last_poll
+        if ((len(self.backlog) < self.batch_size and since >= self.poll_interval)
+                or not self.backlog or since >= 1.0):
+            self._last_poll = time.time()
+            arrivals = self.watcher.poll()
+            if arrivals:
+                self.backlog.extend(arrivals)
+                self._last_arrival = time.time()
+
+    def _next_batch(self, reader: ThreadPoolExecutor, max_images: Optional[int],
+                    in_flight: int = 0):
+        """Pop the next batch and start reading it in ``reader``: ``(future, pictures)``,
+        None when there is nothing to take (or ``max_images`` is reached)."""
+        take = self.batch_size
+        if max_images is not None:
+            take = min(take, max_images - self.stats['recorded'] - in_flight)
+        batch = [self.backlog.popleft() for _ in range(max(0, min(take, len(self.backlog))))]
+        return (reader.submit(self._read, batch), len(batch)) if batch else None
+
+    def _idle_for(self, stop_when_idle: Optional[float]) -> bool:
+        """Whether nothing has arrived for ``stop_when_idle`` s and nothing is being
+        written (never, without ``stop_when_idle``)."""
+        return (stop_when_idle is not None
+                and time.time() - self._last_arrival >= stop_when_idle
+                and not self.watcher.watching)
+
+    def _record_shown(self, started: float, read: list, bar, ahead) -> None:
+        """:meth:`_record` a batch and move the status line on."""
+        before = self.stats['recorded'] + self.stats['skipped_recorded']
+        self._record(started, read)
+        bar.update(self.stats['recorded'] + self.stats['skipped_recorded'] - before)
+        bar.set_postfix(backlog=len(self.backlog) + (ahead[1] if ahead else 0),
+                        defective=self.stats['defective'],
+                        unreadable=self.stats['unreadable'], refresh=False)
+
+    def _stop(self, reader: ThreadPoolExecutor, ahead) -> None:
+        """Stop: a batch read ahead goes back to the backlog's count; a batch the database
+        did not take is tried once more, else said (its files are inspected at the next
+        start)."""
+        if ahead is not None:
             self.stats['backlog'] += ahead[1]
             ahead[0].result()
         reader.shutdown()
-        bar.close()
         if self.unrecorded is not None and not self._commit():
             self.stats['unrecorded_at_stop'] = len(self.unrecorded[1])
             print(f'error: stopped with {len(self.unrecorded[1])} inspected pictures not '
                   f'recorded ({self._last_fault}); their files are left as they are and the '
                   'next start inspects them', file=sys.stderr, flush=True)
         self.stats['backlog'] += len(self.backlog)
-        self.stats['seconds'] = round(time.time() - start, 3)
-        return dict(self.stats)
 
 
 __all__ = ['Arrival', 'FolderWatcher', 'InspectionStation', 'StationLock', 'TEMP_SUFFIXES',

@@ -1,35 +1,23 @@
-"""Shared plumbing of the command-line tools in ``tools/``.
+"""The command-line flags the tools in ``tools/`` share, declared once, and what applies
+them (``--input-size``, ``--trust-checkpoint``, the checkpoint guard of ``--classes`` /
+``--partial-load``, ``--backend``/``--precision``).
 
-Each tool is a thin CLI over mmengine's Runner with mmdet's flags; what they
-share (config loading with clear errors, the launcher on CPU or GPU, the
-checkpoint opt-in, ``--data-root``/``--classes``) lives here so the tools stay
-short. ``--cfg-options`` means exactly what it means in mmdet's tools.
+Each tool is a thin CLI over mmengine's Runner with mmdet's flags; config loading is in
+:mod:`.config_loading`, building the Runner in :mod:`.runner_setup`, the way out on bad
+input in :mod:`.tool_errors`.
 """
 import argparse
-import contextlib
-import logging
 import os
-import os.path as osp
-import sys
-from typing import NoReturn, Optional, Sequence
+from typing import Optional, Sequence
 
-import torch
-import torch.distributed as dist
-from mmdet.registry import DATASETS
-from mmdet.utils import register_all_modules
 from mmengine.config import Config, DictAction
-from mmengine.logging import MMLogger
-from mmengine.registry import RUNNERS
-from mmengine.runner import Runner
 
-from mmdet_shuffledefect.compat.mmengine_weights_only import (TRUST_ENV, CorruptCheckpointError,
-                                                              UnsafeCheckpointError)
-from mmdet_shuffledefect.datasets.neu_classes import DataError
+from mmdet_shuffledefect.compat.mmengine_weights_only import TRUST_ENV
 
-from .checkpoint_fit import CheckpointMismatchError, checkpoint_classes, enable_strict_loading
-from .config_data import config_classes, leaf_datasets, set_classes, set_data_root
+from .checkpoint_fit import checkpoint_classes, enable_strict_loading
+from .config_data import config_classes, set_classes
 from .input_size import set_input_size
-from .model_check import ModelConsistencyError, check_if_ours
+from .tool_errors import fail
 
 
 class DefaultsHelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
@@ -52,12 +40,6 @@ class DefaultsHelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
         if '(default:' in (action.help or ''):
             return action.help
         return super()._get_help_string(action)
-
-
-def fail(message: str, code: int = 2) -> NoReturn:
-    """Print ``message`` to stderr and exit with ``code`` (non-zero)."""
-    print(f'error: {message}', file=sys.stderr)
-    sys.exit(code)
 
 
 def add_old_spelling(parser: argparse.ArgumentParser, old: str, new: str, **kwargs) -> None:
@@ -202,65 +184,6 @@ def add_data_args(parser: argparse.ArgumentParser) -> None:
     add_classes_arg(parser)
 
 
-def load_config(path: str, cfg_options: Optional[dict] = None,
-                data_root: Optional[str] = None,
-                classes: Optional[Sequence[str]] = None) -> Config:
-    """Load a config file as mmdet's tools do, then apply ``--data-root``/``--classes``.
-
-    ``cfg_options`` is merged exactly as by mmdet's tools (``merge_from_dict``
-    and nothing else); a ``data_root`` or ``classes`` given there that reaches
-    no dataset gets a warning naming the flag that would.
-
-    Args:
-        path (str): Config file.
-        cfg_options (dict, optional): ``--cfg-options``. Defaults to None.
-        data_root (str, optional): ``--data-root``. Defaults to None.
-        classes (Sequence[str], optional): ``--classes``. Defaults to None.
-
-    Returns:
-        Config: The config.
-    """
-    if not osp.isfile(path):
-        fail(f'config file {path} does not exist')
-    try:
-        cfg = Config.fromfile(path)
-    except Exception as err:  # a syntax error or a missing base, say
-        fail(f'cannot load config {path}: {type(err).__name__}: {err}')
-    if cfg_options:
-        cfg.merge_from_dict(cfg_options)
-        warn_unreached_options(cfg, cfg_options)
-    try:
-        if data_root is not None:
-            set_data_root(cfg, data_root)
-        if classes is not None:
-            set_classes(cfg, classes)
-    except ValueError as err:
-        fail(f'{err} (--data-root / --classes)')
-    return cfg
-
-
-def warn_unreached_options(cfg: Config, options: dict) -> None:
-    """Warn when ``--cfg-options data_root=``/``classes=`` changes no dataset.
-
-    Config variables are substituted when the file is read, so with mmdet's
-    semantics such an override changes only the top-level variable.
-    """
-    if 'data_root' in options:
-        value = options['data_root']
-        if not any(d.get('data_root') == value for d in leaf_datasets(cfg)):
-            print(f'warning: --cfg-options data_root={value} reaches no dataset (config '
-                  'variables are substituted when the file is read, as in mmdet); use '
-                  f'--data-root {value} to point every dataset there, or give the full keys '
-                  '(train_dataloader.dataset.data_root=..., and val/test)', file=sys.stderr)
-    for key in ('classes', 'metainfo.classes', 'metainfo'):
-        if key in options:
-            print(f'warning: --cfg-options {key}=... reaches no dataset and not the '
-                  'head\'s num_classes; use --classes NAME [NAME ...] (or the full keys, '
-                  'e.g. train_dataloader.dataset.metainfo.classes and '
-                  'model.bbox_head.num_classes)', file=sys.stderr)
-            break
-
-
 def add_loader_split_arg(parser: argparse.ArgumentParser, what: str) -> None:
     """``--split``: which dataloader's dataset a data tool reads (the training set default)."""
     parser.add_argument('--split', default='train_dataloader',
@@ -268,161 +191,10 @@ def add_loader_split_arg(parser: argparse.ArgumentParser, what: str) -> None:
                         help=f'{what} (default: the training set)')
 
 
-def build_annotations(cfg: Config, split: str):
-    """The ``split`` dataloader's dataset of ``cfg``, built without a pipeline (annotations
-    only: ``get_data_info(i)`` gives each picture's size and boxes); a clear exit when its
-    data root, split file or an image is missing.
-
-    Args:
-        cfg (Config): A detector config.
-        split (str): ``'train_dataloader'``, ``'val_dataloader'`` or ``'test_dataloader'``.
-
-    Returns:
-        BaseDetDataset: The dataset.
-    """
-    register_all_modules(init_default_scope=True)
-    if not isinstance(cfg.get(split), dict) or 'dataset' not in cfg[split]:
-        fail(f'the config has no {split}.dataset')
-    dataset_cfg = dict(cfg[split]['dataset'])
-    dataset_cfg['pipeline'] = []
-    try:
-        return DATASETS.build(dataset_cfg)
-    except Exception as err:  # a missing data root, split file or image
-        fail(f'cannot build the {split} dataset: {type(err).__name__}: {err}', code=1)
-
-
-def default_work_dir(config_path: str) -> str:
-    """``./work_dirs/<config name>`` as mmdet's tools choose it."""
-    return osp.join('./work_dirs', osp.splitext(osp.basename(config_path))[0])
-
-
 def apply_trust(trust: bool) -> None:
     """Opt in to full unpickling of checkpoints for this process."""
     if trust:
         os.environ[TRUST_ENV] = '1'
-
-
-def setup_launcher(cfg: Config, launcher: str) -> None:
-    """Set ``cfg.launcher``; on a machine without CUDA prepare a gloo group.
-
-    mmengine 0.10.7's ``init_dist('pytorch')`` calls
-    ``torch.cuda.set_device`` unconditionally, and its default DDP wrapper
-    passes ``device_ids=[LOCAL_RANK]``, which a CPU module refuses. On CPU we
-    create the process group ourselves (gloo; the Runner then skips
-    ``init_dist``) and wrap without ``device_ids``.
-    """
-    cfg.launcher = launcher
-    if launcher == 'none':
-        return
-    if launcher == 'pytorch' and 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(0)
-    if torch.cuda.is_available():
-        cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})['backend'] = 'nccl'
-        return
-    if launcher != 'pytorch':
-        fail(f'--launcher {launcher} needs CUDA; on a CPU machine use torchrun '
-             'with --launcher pytorch (gloo backend)')
-    if not dist.is_initialized():
-        dist.init_process_group(backend='gloo')
-    cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})['backend'] = 'gloo'
-    wrapper = dict(cfg.get('model_wrapper_cfg') or {})
-    wrapper.setdefault('type', 'MMDistributedDataParallel')
-    wrapper['device_ids'] = None
-    wrapper.setdefault('broadcast_buffers', False)
-    cfg.model_wrapper_cfg = wrapper
-
-
-def run_guarded(fn):
-    """Call ``fn()``; turn checkpoint and data errors into one ``error:`` line, exit 1."""
-    try:
-        return fn()
-    except (UnsafeCheckpointError, CorruptCheckpointError, CheckpointMismatchError,
-            ModelConsistencyError, FileNotFoundError, DataError) as err:
-        fail(str(err), code=1)
-    except KeyError as err:  # the registry's "X is not in the Y registry"
-        if 'is not in the' not in str(err):
-            raise
-        fail(f'{err.args[0]} (is the type spelled right, and is its package in '
-             'custom_imports?)', code=1)
-
-
-def place_evaluator_outputs(cfg: Config) -> None:
-    """Put the evaluators' relative ``out_file`` (e.g. the confusion-matrix picture)
-    under ``cfg.work_dir`` instead of the current folder; absolute paths stay.
-
-    Example:
-        >>> cfg = Config(dict(work_dir='work', test_evaluator=[
-        ...     dict(type='ConfusionMatrixPlot', out_file='cm.png')]))
-        >>> place_evaluator_outputs(cfg)
-        >>> cfg.test_evaluator[0]['out_file']
-        'work/cm.png'
-    """
-    for key in ('val_evaluator', 'test_evaluator'):
-        evaluators = cfg.get(key)
-        for evaluator in (evaluators if isinstance(evaluators, (list, tuple)) else [evaluators]):
-            out_file = evaluator.get('out_file') if isinstance(evaluator, dict) else None
-            if isinstance(out_file, str) and not osp.isabs(out_file):
-                evaluator['out_file'] = osp.join(cfg.work_dir, out_file)
-
-
-#: Start of the log records that go to the log file only, unless ``--verbose``: the
-#: environment block, the config dump, the hook table and two notices that say
-#: nothing about this run (mmengine logs all of them at INFO, ~550 lines).
-FILE_ONLY_RECORDS = ('\n------------------------------------------------------------\nSystem '
-                     'environment', 'Config:\n', 'Hooks will be executed in the following order',
-                     'Distributed training is not used', '"FileClient" will be deprecated',
-                     '"HardDiskBackend" is the alias')
-
-
-class FileOnlyFilter:
-    """A console-handler filter that drops :data:`FILE_ONLY_RECORDS` (kept in the file)."""
-
-    def filter(self, record) -> bool:
-        return not str(record.getMessage()).startswith(FILE_ONLY_RECORDS)
-
-
-def quiet_console(enabled: bool = True):
-    """While building a Runner: every ``MMLogger`` created gets :class:`FileOnlyFilter`
-    on its console handlers (its file handler keeps every record).
-
-    Example:
-        >>> with quiet_console():
-        ...     pass
-    """
-    @contextlib.contextmanager
-    def patched():
-        original = MMLogger.__init__
-
-        def init(self, *args, **kwargs):
-            original(self, *args, **kwargs)
-            for handler in self.handlers:
-                if (isinstance(handler, logging.StreamHandler)
-                        and not isinstance(handler, logging.FileHandler)):
-                    handler.addFilter(FileOnlyFilter())
-
-        MMLogger.__init__ = init
-        try:
-            yield
-        finally:
-            MMLogger.__init__ = original
-
-    return patched() if enabled else contextlib.nullcontext()
-
-
-def build_runner(cfg: Config, verbose: bool = False):
-    """Build the Runner (or the config's ``runner_type``) from ``cfg``; the evaluators'
-    relative output files go into the work dir (:func:`place_evaluator_outputs`). Unless
-    ``verbose``, the config dump, environment and hook tables go to the log file only
-    (:func:`quiet_console`), and the terminal says where that file is."""
-    place_evaluator_outputs(cfg)
-    with quiet_console(not verbose):
-        runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
-    if not verbose:
-        log_file = getattr(runner.logger, 'log_file', None) or runner.log_dir
-        runner.logger.info(f'config, environment and hooks: in {log_file} (--verbose prints '
-                           'them here)')
-    check_if_ours(runner.model, cfg)
-    return runner
 
 
 def parse(parser: argparse.ArgumentParser, argv: Optional[Sequence[str]]) -> argparse.Namespace:

@@ -145,7 +145,7 @@ def test_tool_on_a_known_anatomy_and_its_drawing(synth_det, tmp_path):
     import cv2
     import torch
 
-    from mmdet_shuffledefect.utils.cli import build_annotations, load_config
+    from mmdet_shuffledefect.utils.config_loading import build_annotations, load_config
     dataset = build_annotations(load_config(CONFIG, None, synth_det), 'test_dataloader')
     dump, per_class = [], {}
     for i in range(len(dataset)):

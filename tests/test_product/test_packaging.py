@@ -24,9 +24,10 @@ def test_wheel_ships_configs_tools_and_splits(tmp_path):
                  'mmdet_shuffledefect/.mim/tools/dist_train.sh',
                  'mmdet_shuffledefect/split_lists/neu-det/train.txt',
                  'mmdet_shuffledefect/split_lists/neu-cls/test.txt',
-                 # the shift page's style and script, files beside their module
+                 # the shift page's markup, style and script, files beside their module
                  'mmdet_shuffledefect/inspection/report_page.css',
-                 'mmdet_shuffledefect/inspection/report_page.js'):
+                 'mmdet_shuffledefect/inspection/report_page.js',
+                 'mmdet_shuffledefect/inspection/report_page.html'):
         assert path in names, path
     # the product only: no study code, configs or tools (projects/shuffledefectnet_study)
     study = sorted(n for n in names if 'sdn_study' in n or 'classical' in n.split('/')

@@ -344,7 +344,7 @@ def test_test_tool_out_and_show_dir(trained_ssd, synth_det, tmp_path):
 @pytest.mark.parametrize('config', [CONFIG, 'configs/sdn_retinanet_neu.py',
                                     'configs/classification/sdn-1.0x_linear_30e_neu-cls.py'])
 def test_own_classes_and_data_root_flags_reach_datasets_and_head(config):
-    from mmdet_shuffledefect.utils.cli import load_config
+    from mmdet_shuffledefect.utils.config_loading import load_config
     cfg = load_config(osp.join(REPO, config), data_root='/my/data',
                       classes=['scale', 'hole'])
     heads = [cfg.model.get('bbox_head'), cfg.model.get('head')]
@@ -359,7 +359,7 @@ def test_own_classes_and_data_root_flags_reach_datasets_and_head(config):
 def test_cfg_options_behave_as_in_mmdet_and_warn_when_unreached(capsys):
     """--cfg-options only merges (mmdet's meaning); data_root= and classes= there change
     the top-level variable alone, reach no dataset, and a warning names the flags."""
-    from mmdet_shuffledefect.utils.cli import load_config
+    from mmdet_shuffledefect.utils.config_loading import load_config
     cfg = load_config(osp.join(REPO, CONFIG), {'data_root': '/my/data/',
                                                'classes': ['scale', 'hole']})
     assert cfg.data_root == '/my/data/'

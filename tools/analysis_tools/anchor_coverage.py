@@ -21,9 +21,9 @@ import torch
 from mmengine.config import DictAction
 
 import mmdet_shuffledefect  # noqa: F401
-from mmdet_shuffledefect.utils.cli import (DefaultsHelpFormatter, add_data_args,
-                                           add_loader_split_arg, build_annotations, fail,
-                                           load_config)
+from mmdet_shuffledefect.utils.cli import DefaultsHelpFormatter, add_data_args, add_loader_split_arg
+from mmdet_shuffledefect.utils.config_loading import build_annotations, load_config
+from mmdet_shuffledefect.utils.tool_errors import fail
 from mmdet_shuffledefect.utils.input_size import resize_wh
 
 

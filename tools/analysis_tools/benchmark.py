@@ -63,8 +63,9 @@ import torch
 import mmdet_shuffledefect  # noqa: F401
 from mmdet_shuffledefect.data_prep.bench_pictures import load_pictures_or_exit, picture_batch
 from mmdet_shuffledefect.utils.cli import (DefaultsHelpFormatter, add_classes_arg, add_old_spelling,
-                                           add_partial_load_arg, fail, guard_checkpoint,
-                                           load_config)
+                                           add_partial_load_arg, guard_checkpoint)
+from mmdet_shuffledefect.utils.config_loading import load_config
+from mmdet_shuffledefect.utils.tool_errors import fail
 from mmdet_shuffledefect.utils.checkpoint_fit import CheckpointMismatchError
 from mmdet_shuffledefect.utils.model_check import ModelConsistencyError, check_if_ours
 from mmdet_shuffledefect.utils.env import environment_info, write_report

@@ -25,9 +25,9 @@ from typing import Dict, List, Sequence
 import numpy as np
 
 import mmdet_shuffledefect  # noqa: F401
-from mmdet_shuffledefect.utils.cli import (DefaultsHelpFormatter, add_data_args,
-                                           add_loader_split_arg, build_annotations, fail,
-                                           load_config)
+from mmdet_shuffledefect.utils.cli import DefaultsHelpFormatter, add_data_args, add_loader_split_arg
+from mmdet_shuffledefect.utils.config_loading import build_annotations, load_config
+from mmdet_shuffledefect.utils.tool_errors import fail
 
 #: column title -> the cell of one class's stats
 COLUMNS = {

@@ -28,8 +28,10 @@ import mmdet_shuffledefect  # noqa: F401  (registers modules, safe checkpoint lo
 from mmdet_shuffledefect.utils.score_thresholds import DEFAULT_SCORE_THR
 from mmdet_shuffledefect.evaluation import choose_thresholds
 from mmdet_shuffledefect.utils.cli import (DefaultsHelpFormatter, add_common_args, add_data_args,
-                                           apply_trust, build_runner, fail, guard_checkpoint,
-                                           load_config, run_guarded)
+                                           apply_trust, guard_checkpoint)
+from mmdet_shuffledefect.utils.config_loading import load_config
+from mmdet_shuffledefect.utils.runner_setup import build_runner
+from mmdet_shuffledefect.utils.tool_errors import fail, run_guarded
 from mmdet_shuffledefect.utils.config_data import test_on_val
 from mmdet_shuffledefect.utils.env import print_report
 

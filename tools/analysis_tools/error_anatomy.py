@@ -23,8 +23,9 @@ import numpy as np
 
 import mmdet_shuffledefect  # noqa: F401
 from mmdet_shuffledefect.evaluation.error_anatomy import anatomy_table, detection_kinds
-from mmdet_shuffledefect.utils.cli import (DefaultsHelpFormatter, add_data_args,
-                                           build_annotations, fail, load_config)
+from mmdet_shuffledefect.utils.cli import DefaultsHelpFormatter, add_data_args
+from mmdet_shuffledefect.utils.config_loading import build_annotations, load_config
+from mmdet_shuffledefect.utils.tool_errors import fail
 from mmdet_shuffledefect.utils.env import environment_info, write_report
 
 

@@ -7,7 +7,9 @@ import argparse
 import sys
 
 import mmdet_shuffledefect  # noqa: F401
-from mmdet_shuffledefect.utils.cli import DefaultsHelpFormatter, add_classes_arg, fail, load_config
+from mmdet_shuffledefect.utils.cli import DefaultsHelpFormatter, add_classes_arg
+from mmdet_shuffledefect.utils.config_loading import load_config
+from mmdet_shuffledefect.utils.tool_errors import fail
 from mmdet_shuffledefect.utils.complexity import model_complexity
 
 

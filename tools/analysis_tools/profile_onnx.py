@@ -26,7 +26,8 @@ from typing import List
 import numpy as np
 
 from mmdet_shuffledefect.deployment.ort_profile import kernel_events, time_by
-from mmdet_shuffledefect.utils.cli import DefaultsHelpFormatter, fail
+from mmdet_shuffledefect.utils.cli import DefaultsHelpFormatter
+from mmdet_shuffledefect.utils.tool_errors import fail
 from mmdet_shuffledefect.utils.env import environment_info, print_report
 from mmdet_shuffledefect.utils.timing import latency_samples_ms, percentile
 

@@ -25,7 +25,9 @@ from mmengine.config import DictAction
 
 import mmdet_shuffledefect  # noqa: F401
 from mmdet_shuffledefect.utils.cli import (DefaultsHelpFormatter, add_data_args, add_trust_arg,
-                                           apply_trust, fail, load_config)
+                                           apply_trust)
+from mmdet_shuffledefect.utils.config_loading import load_config
+from mmdet_shuffledefect.utils.tool_errors import fail
 from mmdet_shuffledefect.visualization import (GT_COLOUR, PRED_COLOUR, caption_tile,
                                                contact_sheet, draw_boxes)
 

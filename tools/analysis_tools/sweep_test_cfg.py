@@ -21,8 +21,10 @@ from typing import Any, Dict, List, Sequence, Tuple
 
 import mmdet_shuffledefect  # noqa: F401  (registers modules, safe checkpoint loader)
 from mmdet_shuffledefect.utils.cli import (DefaultsHelpFormatter, add_common_args, add_data_args,
-                                           add_partial_load_arg, apply_trust, build_runner, fail,
-                                           guard_checkpoint, load_config, run_guarded)
+                                           add_partial_load_arg, apply_trust, guard_checkpoint)
+from mmdet_shuffledefect.utils.config_loading import load_config
+from mmdet_shuffledefect.utils.runner_setup import build_runner
+from mmdet_shuffledefect.utils.tool_errors import fail, run_guarded
 from mmdet_shuffledefect.evaluation.neu_voc_metric import MAP_KEY, PER_CLASS_PREFIX as CLASS_AP
 from mmdet_shuffledefect.utils.config_data import test_on_val
 from mmdet_shuffledefect.utils.env import print_report

@@ -21,8 +21,10 @@ import torch
 
 import mmdet_shuffledefect  # noqa: F401
 from mmdet_shuffledefect.utils.cli import (DefaultsHelpFormatter, add_classes_arg,
-                                           add_partial_load_arg, add_trust_arg, apply_trust, fail,
-                                           guard_checkpoint, load_config, run_guarded)
+                                           add_partial_load_arg, add_trust_arg, apply_trust,
+                                           guard_checkpoint)
+from mmdet_shuffledefect.utils.config_loading import load_config
+from mmdet_shuffledefect.utils.tool_errors import fail, run_guarded
 
 
 def parse_args(argv=None) -> argparse.Namespace:

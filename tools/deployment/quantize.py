@@ -20,8 +20,9 @@ HERE = osp.dirname(osp.abspath(__file__))
 
 import mmdet_shuffledefect  # noqa: F401
 from mmdet_shuffledefect.deployment.quantize import DEFAULT_KEEP_FLOAT
-from mmdet_shuffledefect.utils.cli import (DefaultsHelpFormatter, add_data_args,
-                                           fail, load_config, run_guarded)
+from mmdet_shuffledefect.utils.cli import DefaultsHelpFormatter, add_data_args
+from mmdet_shuffledefect.utils.config_loading import load_config
+from mmdet_shuffledefect.utils.tool_errors import fail, run_guarded
 
 
 def parse_args(argv=None) -> argparse.Namespace:

@@ -12,7 +12,8 @@ import os
 import os.path as osp
 import sys
 
-from mmdet_shuffledefect.utils.cli import DefaultsHelpFormatter, fail
+from mmdet_shuffledefect.utils.cli import DefaultsHelpFormatter
+from mmdet_shuffledefect.utils.tool_errors import fail
 from mmdet_shuffledefect.data_prep.splits import make_splits_for_dir
 from mmdet_shuffledefect.data_prep.synthetic import write_neu_cls, write_neu_det
 

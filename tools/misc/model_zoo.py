@@ -24,7 +24,8 @@ HERE = osp.dirname(osp.abspath(__file__))
 REPO = osp.dirname(osp.dirname(HERE))
 
 from mmdet_shuffledefect.reporting import model_zoo as zoo
-from mmdet_shuffledefect.utils.cli import DefaultsHelpFormatter, fail
+from mmdet_shuffledefect.utils.cli import DefaultsHelpFormatter
+from mmdet_shuffledefect.utils.tool_errors import fail
 
 #: Metric names of the metafiles -> the key tools/test.py prints.
 TEST_KEYS = {'mAP@0.5': 'pascal_voc/mAP', 'top-1': 'accuracy/top1'}

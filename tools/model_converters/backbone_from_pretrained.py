@@ -25,7 +25,8 @@ from mmdet_shuffledefect.compat import (CorruptCheckpointError,
                                         UnsafeCheckpointError, load_checkpoint_file)
 from mmdet_shuffledefect.models.backbones import ShuffleDefectNet
 from mmdet_shuffledefect.models.backbones.pretrained import match_backbone_tensors
-from mmdet_shuffledefect.utils.cli import DefaultsHelpFormatter, fail
+from mmdet_shuffledefect.utils.cli import DefaultsHelpFormatter
+from mmdet_shuffledefect.utils.tool_errors import fail
 
 
 def parse_args(argv=None) -> argparse.Namespace:

@@ -24,7 +24,8 @@ import torch
 
 import mmdet_shuffledefect  # noqa: F401
 from mmdet_shuffledefect.utils.score_thresholds import META_KEY, ScoreThr, parse_spec
-from mmdet_shuffledefect.utils.cli import DefaultsHelpFormatter, fail
+from mmdet_shuffledefect.utils.cli import DefaultsHelpFormatter
+from mmdet_shuffledefect.utils.tool_errors import fail
 from mmdet_shuffledefect.utils.publish import DROPPED, publish
 from mmdet_shuffledefect.utils.work_dir import stale_best_warning
 from mmdet_shuffledefect.compat import (CorruptCheckpointError, UnsafeCheckpointError,

@@ -27,8 +27,9 @@ from typing import Dict, List
 import torch
 
 import mmdet_shuffledefect  # noqa: F401
-from mmdet_shuffledefect.utils.cli import (DefaultsHelpFormatter, add_classes_arg, add_old_spelling,
-                                           fail, load_config)
+from mmdet_shuffledefect.utils.cli import DefaultsHelpFormatter, add_classes_arg, add_old_spelling
+from mmdet_shuffledefect.utils.config_loading import load_config
+from mmdet_shuffledefect.utils.tool_errors import fail
 from mmdet_shuffledefect.utils.env import print_report
 from mmdet_shuffledefect.utils.timing import latency_samples_ms
 

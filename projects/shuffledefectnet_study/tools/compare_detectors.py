@@ -24,7 +24,9 @@ import sys
 
 import mmdet_shuffledefect  # noqa: F401
 from sdn_study import screening
-from mmdet_shuffledefect.utils.cli import DefaultsHelpFormatter, fail, load_config
+from mmdet_shuffledefect.utils.cli import DefaultsHelpFormatter
+from mmdet_shuffledefect.utils.config_loading import load_config
+from mmdet_shuffledefect.utils.tool_errors import fail
 from mmdet_shuffledefect.utils.complexity import model_complexity
 from sdn_study.detector_table import (comparison_rows, latency_cells,
                                                       read_benchmark, training_minutes)

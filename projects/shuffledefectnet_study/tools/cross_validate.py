@@ -52,8 +52,9 @@ from mmengine.config import DictAction
 
 from mmdet_shuffledefect.data_prep.folds import fold_parts, grouped_stratified_folds
 from mmdet_shuffledefect.data_prep.splits import write_split_files
-from mmdet_shuffledefect.utils.cli import (DefaultsHelpFormatter, add_data_args,
-                                           fail, load_config)
+from mmdet_shuffledefect.utils.cli import DefaultsHelpFormatter, add_data_args
+from mmdet_shuffledefect.utils.config_loading import load_config
+from mmdet_shuffledefect.utils.tool_errors import fail
 from mmdet_shuffledefect.utils.work_dir import best_checkpoint, latest_epoch_checkpoint
 from sdn_study.run_record import read_record, run_recorded
 

@@ -16,7 +16,8 @@ import sys
 
 import mmdet_shuffledefect  # noqa: F401
 from sdn_study import screening
-from mmdet_shuffledefect.utils.cli import DefaultsHelpFormatter, fail
+from mmdet_shuffledefect.utils.cli import DefaultsHelpFormatter
+from mmdet_shuffledefect.utils.tool_errors import fail
 from sdn_study.data_size_plot import data_size_series, plot_data_size
 
 

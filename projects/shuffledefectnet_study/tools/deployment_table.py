@@ -38,7 +38,9 @@ import mmdet_shuffledefect  # noqa: F401
 from mmengine.config import DictAction
 
 from sdn_study.screening import MAP_KEY, PER_CLASS_PREFIX as CLASS_AP
-from mmdet_shuffledefect.utils.cli import DefaultsHelpFormatter, add_data_args, fail, load_config
+from mmdet_shuffledefect.utils.cli import DefaultsHelpFormatter, add_data_args
+from mmdet_shuffledefect.utils.config_loading import load_config
+from mmdet_shuffledefect.utils.tool_errors import fail
 from mmdet_shuffledefect.utils.env import environment_info, print_report
 from mmdet_shuffledefect.utils.timing import latency_samples_ms, percentile
 

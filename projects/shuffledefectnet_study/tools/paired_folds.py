@@ -22,7 +22,8 @@ from typing import Dict, List
 
 from mmdet_shuffledefect.datasets.neu_classes import NEU_CLASSES
 from mmdet_shuffledefect.evaluation.paired_test import paired_counts
-from mmdet_shuffledefect.utils.cli import DefaultsHelpFormatter, fail
+from mmdet_shuffledefect.utils.cli import DefaultsHelpFormatter
+from mmdet_shuffledefect.utils.tool_errors import fail
 
 
 def parse_args(argv=None) -> argparse.Namespace:

@@ -28,7 +28,9 @@ from typing import Callable, Dict, List, Tuple
 import torch
 
 import mmdet_shuffledefect  # noqa: F401
-from mmdet_shuffledefect.utils.cli import DefaultsHelpFormatter, fail, load_config
+from mmdet_shuffledefect.utils.cli import DefaultsHelpFormatter
+from mmdet_shuffledefect.utils.config_loading import load_config
+from mmdet_shuffledefect.utils.tool_errors import fail
 from mmdet_shuffledefect.utils.env import print_report
 from mmdet_shuffledefect.utils.timing import latency_samples_ms, percentile
 

@@ -28,7 +28,8 @@ REPO = osp.abspath(osp.join(HERE, '..', '..', '..'))  # the repository root
 from mmengine.config import Config
 
 from sdn_study import screening
-from mmdet_shuffledefect.utils.cli import DefaultsHelpFormatter, fail
+from mmdet_shuffledefect.utils.cli import DefaultsHelpFormatter
+from mmdet_shuffledefect.utils.tool_errors import fail
 from sdn_study.run_record import read_record, run_recorded
 
 

@@ -17,7 +17,8 @@ import sys
 
 import mmdet_shuffledefect  # noqa: F401
 from sdn_study import screening
-from mmdet_shuffledefect.utils.cli import DefaultsHelpFormatter, fail
+from mmdet_shuffledefect.utils.cli import DefaultsHelpFormatter
+from mmdet_shuffledefect.utils.tool_errors import fail
 
 
 def parse_args(argv=None) -> argparse.Namespace:
