@@ -102,6 +102,10 @@ def test_cross_validate_end_to_end_and_resumes(cls_root, tmp_path):
     assert osp.isfile(work / 'misclassified.png') == (summary['errors'] > 0)
     record = json.loads((work / 'fold0' / 'train.json').read_text())
     assert record['rc'] == 0 and 'tools/train.py' in record['command']
+    # each fold's result names its command, seed, commit(s) and machine
+    assert results[0]['command'] == record['command'] and results[0]['seed'] == 0
+    assert results[0]['commits'] == record['commits'] and results[0]['commits'][0]
+    assert 'cores' in results[0]['hardware']
     # a finished fold is not trained again
     proc = run_tool(cv_args(cls_root, work))
     assert proc.returncode == 0, proc.stderr[-2000:]

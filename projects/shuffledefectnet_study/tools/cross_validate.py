@@ -223,12 +223,13 @@ def run_fold(args, work_dir: str, index: int, parts: dict) -> dict:
         samples = pickle.load(f)
     rows = [(osp.basename(s['img_path']), int(s['gt_label']), int(s['pred_label']))
             for s in samples]
-    train_min = read_record(fold_dir, 'train.json').get('wall_min')
+    trained = read_record(fold_dir, 'train.json')
     result = dict(fold=index, checkpoint=osp.basename(ckpt), checkpoint_rule=rule,
                   images=len(rows),
                   correct=sum(t == p for _, t, p in rows), predictions=rows,
-                  train_wall_min=train_min, command=read_record(fold_dir, 'train.json').get(
-                      'command'))
+                  train_wall_min=trained.get('wall_min'), command=trained.get('command'),
+                  seed=args.seed, commits=trained.get('commits'),
+                  hardware=trained.get('hardware'))
     return save_result(result_file, result)
 
 
