@@ -241,11 +241,16 @@ def _class_rows(data: Dict) -> str:
                    for c, k in sorted(per_class.items(), key=lambda x: -x[1]))
 
 
+def _shown_ids(data: Dict) -> list:
+    """Ids of the models the page shows: :func:`load_report_data`'s choice, else every model."""
+    return data.get('shown_models') or [m[0] for m in data['models']]
+
+
 def _model_rows(data: Dict) -> str:
     """The rows of the models table: each model's pictures, defective and unreadable in
     the time range (``-`` for a model with none there)."""
     esc = html.escape
-    shown_ids = data.get('shown_models') or [m[0] for m in data['models']]
+    shown_ids = _shown_ids(data)
     per_model = {}
     for r in data['images']:
         got = per_model.setdefault(r[7], [0, 0, 0])
@@ -269,7 +274,7 @@ def _model_rows(data: Dict) -> str:
 def _scope(data: Dict) -> str:
     """Which model(s) the page shows, in words (escaped)."""
     esc = html.escape
-    shown_ids = data.get('shown_models') or [m[0] for m in data['models']]
+    shown_ids = _shown_ids(data)
     if len(shown_ids) != 1:
         return (f'models {", ".join(map(str, shown_ids))}, each picture once per model '
                 '(broken down by model below)')
