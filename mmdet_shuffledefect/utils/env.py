@@ -2,12 +2,12 @@
 
 Built on mmengine's ``collect_env`` (Python, torch, CUDA, compiler, OpenCV)
 with what it leaves out: the OpenMMLab packages in use, this package, the git
-commit, the CPU model and the torch thread count.
+commit, the CPU model with its vector units and the torch thread count.
 
 Example:
     >>> env = environment_info()
-    >>> sorted(env)[:3]
-    ['cpu', 'cuda', 'git_commit']
+    >>> {'cpu', 'git_commit', 'torch_threads'} <= set(env)
+    True
 """
 import platform
 import subprocess
@@ -28,14 +28,37 @@ def git_commit(short: bool = True) -> str:
         return 'unknown'
 
 
+#: /proc/cpuinfo flag -> the name a speed figure gives it (the vector units that decide
+#: how fast a CPU runs these networks; models of one name differ in them)
+CPU_FEATURES = (('avx2', 'AVX2'), ('avx512f', 'AVX-512'), ('avx512_vnni', 'VNNI'),
+                ('avx512_bf16', 'BF16'), ('amx_tile', 'AMX'))
+
+
+def cpu_features(flags: str) -> str:
+    """The vector units of :data:`CPU_FEATURES` among ``flags`` (a ``/proc/cpuinfo`` flags
+    line), e.g. ``'AVX2, AVX-512, VNNI, BF16'``; ``''`` where none.
+
+    Example:
+        >>> cpu_features('fpu sse avx2 avx512f avx512_vnni')
+        'AVX2, AVX-512, VNNI'
+    """
+    have = set(flags.split())
+    return ', '.join(name for flag, name in CPU_FEATURES if flag in have)
+
+
 def cpu_model() -> str:
-    """The CPU's model name (``/proc/cpuinfo``), else what ``platform`` knows."""
+    """The CPU's model name and its vector units (``/proc/cpuinfo``), e.g. ``'AMD EPYC
+    (AVX2, AVX-512, VNNI, BF16)'``, else what ``platform`` knows."""
     try:
         with open('/proc/cpuinfo') as f:
-            return next(line.split(':', 1)[1].strip() for line in f
-                        if line.startswith('model name'))
+            lines = f.read().splitlines()
+        name = next(line.split(':', 1)[1].strip() for line in lines
+                    if line.startswith('model name'))
     except (OSError, StopIteration):
         return platform.processor() or platform.machine()
+    flags = next((line.split(':', 1)[1] for line in lines if line.startswith('flags')), '')
+    features = cpu_features(flags)
+    return f'{name} ({features})' if features else name
 
 
 def environment_info() -> Dict[str, str]:

@@ -44,6 +44,22 @@ def test_test_rows_mean_and_std():
         screening.test_rows(runs + [('c', {screening.MAP_KEY: 0.1})])
 
 
+def test_test_rows_puts_classes_first_and_shows_the_interval():
+    """The hardest classes first; a bootstrap interval column only where every run has one."""
+    a = {screening.MAP_KEY: 0.5, screening.MAP_KEY + '_low': 0.45,
+         screening.MAP_KEY + '_high': 0.56, screening.PER_CLASS_PREFIX + 'x': 0.2,
+         screening.PER_CLASS_PREFIX + 'y': 0.8}
+    rows = screening.test_rows([('a', a)], first=['y'])
+    assert rows[0] == '| run | mAP@0.5 | [95 %] | y | x |'
+    assert rows[1] == '|---|---|---|---|---|'
+    assert rows[2] == '| a | 0.500 | 0.450-0.560 | 0.800 | 0.200 |'
+    b = {k: v for k, v in a.items() if not k.endswith(('_low', '_high'))}
+    rows = screening.test_rows([('a', a), ('b', b)])
+    assert rows[0] == '| run | mAP@0.5 | x | y |' and rows[2] == '| a | 0.500 | 0.200 | 0.800 |'
+    with pytest.raises(ValueError, match=r"classes to put first \['z'\] are not among"):
+        screening.test_rows([('a', a)], first=['z'])
+
+
 def test_write_block_keeps_the_text_around(tmp_path):
     out = tmp_path / 'r.md'
     out.write_text('# Title\n\nbefore\n<!-- t: begin -->\nold\n<!-- t: end -->\nafter\n')
@@ -76,6 +92,10 @@ def test_test_table_tool_bad_input(tmp_path):
     assert proc.returncode != 0 and "absent (run 'x') is not a directory" in proc.stderr
     proc = run_tool([f'{STUDY_TOOLS}/test_table.py', f'x={tmp_path}'])
     assert proc.returncode != 0 and 'no test metrics' in proc.stderr
+    fake_test_run(tmp_path / 'run', '20260101_000000', 0.5, [0.3, 0.7])
+    proc = run_tool([f'{STUDY_TOOLS}/test_table.py', f'x={tmp_path / "run"}',
+                     '--first', 'rolled-in_scale'])
+    assert proc.returncode != 0 and "['rolled-in_scale'] are not among" in proc.stderr
 
 
 def test_data_size_study_tool_writes_table_and_plot(tmp_path):

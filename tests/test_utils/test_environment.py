@@ -47,3 +47,19 @@ def test_backbone_registered_for_mmpretrain():
             head=dict(type='LinearClsHead', num_classes=6, in_channels=1024)))
     out = model(torch.rand(2, 3, 64, 64), mode='tensor')
     assert out.shape == (2, 6)
+
+
+def test_cpu_named_with_its_vector_units():
+    """Results name the CPU with the vector units that set its speed: 'AMD EPYC' alone is
+    two different machines (AVX2 only, or AVX-512 with VNNI and BF16)."""
+    from mmdet_shuffledefect.utils.env import cpu_features, cpu_model, environment_info
+    assert cpu_features('fpu avx2 avx512f avx512_vnni avx512_bf16 amx_tile') == \
+        'AVX2, AVX-512, VNNI, BF16, AMX'
+    assert cpu_features('fpu sse avx2') == 'AVX2'
+    assert cpu_features('fpu sse') == ''
+    with open('/proc/cpuinfo') as f:
+        flags = next(line for line in f if line.startswith('flags')).split(':', 1)[1]
+    expected = cpu_features(flags)
+    assert environment_info()['cpu'] == cpu_model()
+    if expected:
+        assert cpu_model().endswith(f'({expected})')

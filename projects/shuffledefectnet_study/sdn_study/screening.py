@@ -161,33 +161,55 @@ def read_test_dir(work_dir: str, what: str) -> Dict[str, float]:
     return read_test_metrics(work_dir)
 
 
-def test_rows(runs: Sequence[tuple], mean: bool = True) -> List[str]:
+def test_rows(runs: Sequence[tuple], mean: bool = True,
+              first: Sequence[str] = ()) -> List[str]:
     """Markdown table of test mAP@0.5 and AP per class, one row per run.
+
+    Where every run has a bootstrap interval (``pascal_voc/mAP_low`` / ``_high``, from
+    ``NEUVOCMetric(bootstrap=N)``), a ``[95 %]`` column follows mAP@0.5.
 
     Args:
         runs (list[tuple]): ``(label, metrics)`` pairs, metrics as from
             :func:`read_test_metrics`; the classes are those of the first run.
         mean (bool): Add a row with the mean (and the population std) of the runs.
+        first (Sequence[str]): Classes to put first, in this order (e.g. the hardest
+            ones); the others keep the runs' order.
 
     Returns:
         list[str]: The header, the separator and the rows.
+
+    Raises:
+        ValueError: No run, a run without a metric of the first run, or a class in
+            ``first`` that the runs do not have.
 
     Example:
         >>> m = {MAP_KEY: 0.5, PER_CLASS_PREFIX + 'a': 0.4, PER_CLASS_PREFIX + 'b': 0.6}
         >>> test_rows([('seed 0', m)])[2]
         '| seed 0 | 0.500 | 0.400 | 0.600 |'
+        >>> test_rows([('seed 0', m)], first=['b'])[0]
+        '| run | mAP@0.5 | b | a |'
     """
     if not runs:
         raise ValueError('a test table needs at least one run')
     classes = [k[len(PER_CLASS_PREFIX):] for k in runs[0][1] if k.startswith(PER_CLASS_PREFIX)]
+    unknown = [c for c in first if c not in classes]
+    if unknown:
+        raise ValueError(f'classes to put first {unknown} are not among the runs\' '
+                         f'classes {classes}')
+    classes = list(first) + [c for c in classes if c not in first]
     keys = [MAP_KEY] + [PER_CLASS_PREFIX + c for c in classes]
-    lines = ['| ' + ' | '.join(['run', 'mAP@0.5'] + classes) + ' |',
-             '|' + '---|' * (len(classes) + 2)]
+    interval = all(MAP_KEY + '_low' in m and MAP_KEY + '_high' in m for _, m in runs)
+    lines = ['| ' + ' | '.join(['run', 'mAP@0.5'] + (['[95 %]'] if interval else [])
+                               + classes) + ' |',
+             '|' + '---|' * (len(classes) + 2 + interval)]
     for label, metrics in runs:
         missing = [k for k in keys if k not in metrics]
         if missing:
             raise ValueError(f'run {label!r} lacks {", ".join(missing)}')
-        lines.append('| ' + ' | '.join([label] + [f'{metrics[k]:.3f}' for k in keys]) + ' |')
+        cells = [f'{metrics[k]:.3f}' for k in keys]
+        if interval:
+            cells.insert(1, f"{metrics[MAP_KEY + '_low']:.3f}-{metrics[MAP_KEY + '_high']:.3f}")
+        lines.append('| ' + ' | '.join([label] + cells) + ' |')
     if mean and len(runs) > 1:
         cells = []
         for k in keys:
@@ -195,6 +217,8 @@ def test_rows(runs: Sequence[tuple], mean: bool = True) -> List[str]:
             avg = sum(values) / len(values)
             std = (sum((v - avg) ** 2 for v in values) / len(values)) ** 0.5
             cells.append(f'**{avg:.3f}** ± {std:.3f}' if k == MAP_KEY else f'{avg:.3f}')
+        if interval:
+            cells.insert(1, '')
         lines.append('| ' + ' | '.join([f'mean of {len(runs)}'] + cells) + ' |')
     return lines
 

@@ -1,7 +1,9 @@
 """A markdown table of test runs: mAP@0.5 and AP per class per run, and their mean.
 
 Each run is ``LABEL=WORK_DIR``, the ``--work-dir`` of a ``tools/test.py`` run (its
-newest metrics are read). With ``--out`` the table goes between the markers
+newest metrics are read); ``--first`` puts the named classes first, and a run tested
+with ``test_evaluator.bootstrap=N`` brings its 95 % interval (a column where every run
+has one). With ``--out`` the table goes between the markers
 ``<!-- TAG: begin/end -->`` of a results file, the rest of the file kept, and the
 commands that made the runs (``--command``, one per run) are listed under it.
 
@@ -28,6 +30,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('runs', nargs='+', metavar='LABEL=WORK_DIR',
                         help='a row label and the work dir of its tools/test.py run')
     parser.add_argument('--no-mean', action='store_true', help='no mean row')
+    parser.add_argument('--first', nargs='+', default=[], metavar='CLASS',
+                        help='classes to put first, in this order (e.g. the hardest ones)')
     screening.add_block_args(parser, tag='test table')
     return parser.parse_args(argv)
 
@@ -45,7 +49,7 @@ def main(argv=None) -> int:
         except ValueError as err:
             fail(str(err))
     try:
-        rows = screening.test_rows(runs, mean=not args.no_mean)
+        rows = screening.test_rows(runs, mean=not args.no_mean, first=args.first)
     except ValueError as err:
         fail(str(err))
     print('\n'.join(rows))
