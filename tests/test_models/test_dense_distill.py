@@ -18,14 +18,19 @@ def _outs(cls, box, n=1, hw=(4, 2)):
 
 
 def test_the_losses_vanish_only_where_student_and_teacher_agree():
-    from mmdet_shuffledefect.models.detectors import dense_kd_losses
+    from mmdet_shuffledefect.models.detectors import dense_kd_losses, point_iou
+    assert point_iou(torch.tensor([[1., 2., 3., 4.]]), torch.tensor([[1., 2., 3., 4.]])) \
+        == pytest.approx(1.0, abs=1e-5)
     teacher = _outs(3.0, 8.0)                      # sure (p = 0.95) everywhere, 16-px boxes
     same = dense_kd_losses(_outs(3.0, 8.0), teacher)
     assert float(same['loss_kd_box']) == pytest.approx(0.0, abs=1e-6)
     # the BCE to soft targets bottoms out at the targets' entropy, not 0: compare to a miss
     miss = dense_kd_losses(_outs(-3.0, 2.0), teacher)
     assert float(miss['loss_kd_cls']) > float(same['loss_kd_cls']) + 1.0
-    assert 0.5 < float(miss['loss_kd_box']) < 1.0  # 4x4 box inside 16x16 around the point
+    assert float(miss['loss_kd_box']) == pytest.approx(1 - 16 / 256, abs=1e-4)  # 4x4 in 16x16
+    # a raw regression can be negative: the loss stays in [0, 1], never below
+    wild = dense_kd_losses(_outs(3.0, -50.0), teacher)
+    assert float(wild['loss_kd_box']) == pytest.approx(1.0, abs=1e-4)
     unsure = dense_kd_losses(_outs(-3.0, 2.0), _outs(-3.0, 8.0))  # p = 0.05 < 0.3
     assert float(unsure['loss_kd_box']) == 0.0
     student = _outs(0.0, 4.0)

@@ -1,3 +1,3 @@
-from .dense_distill import DenseDistillDetector, dense_kd_losses
+from .dense_distill import DenseDistillDetector, dense_kd_losses, point_iou
 
-__all__ = ['DenseDistillDetector', 'dense_kd_losses']
+__all__ = ['DenseDistillDetector', 'dense_kd_losses', 'point_iou']

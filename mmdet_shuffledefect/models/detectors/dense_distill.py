@@ -8,10 +8,11 @@ head family, strides and classes:
   teacher's class probabilities, both softened by a temperature ``T`` (scaled by
   ``T**2`` as in Hinton et al.), each point weighted by the teacher's top class
   probability so the background's many easy points do not drown the defects;
-* **boxes**: ``1 - GIoU`` between the student's and the teacher's boxes at the points
+* **boxes**: ``1 - IoU`` between the student's and the teacher's boxes at the points
   where the teacher is confident (top probability above ``box_score_thr``), weighted
   the same way. Both heads predict distances (left, top, right, bottom) from the same
-  point, so the two boxes are compared around it with no decoding.
+  point, so the two boxes are compared around it with no decoding; a negative distance
+  (a raw regression output can be one) counts as 0, so the loss stays in [0, 1].
 
 The teacher is built from its config and checkpoint by mmdet's
 :class:`~mmdet.models.KnowledgeDistillationSingleStageDetector` (kept out of the
@@ -25,13 +26,28 @@ import torch.nn.functional as F
 from mmdet.models.detectors import KnowledgeDistillationSingleStageDetector
 from mmdet.registry import MODELS
 from mmdet.structures import SampleList
-from mmdet.structures.bbox import bbox_overlaps
 from torch import Tensor
 
 
 def _flat(maps: Sequence[Tensor]) -> Tensor:
     """Per-level ``(N, K, H, W)`` maps -> ``(N * sum(H * W), K)``."""
     return torch.cat([m.permute(0, 2, 3, 1).reshape(-1, m.shape[1]) for m in maps])
+
+
+def point_iou(a: Tensor, b: Tensor, eps: float = 1e-6) -> Tensor:
+    """IoU of box pairs given as distances (left, top, right, bottom) from one shared
+    point each; negative distances count as 0.
+
+    Example:
+        >>> point_iou(torch.tensor([[1., 1., 1., 1.]]), torch.tensor([[2., 2., 2., 2.]]))
+        tensor([0.2500])
+    """
+    a, b = a.clamp(min=0), b.clamp(min=0)
+    inter = ((torch.min(a[:, 0], b[:, 0]) + torch.min(a[:, 2], b[:, 2]))
+             * (torch.min(a[:, 1], b[:, 1]) + torch.min(a[:, 3], b[:, 3])))
+    area_a = (a[:, 0] + a[:, 2]) * (a[:, 1] + a[:, 3])
+    area_b = (b[:, 0] + b[:, 2]) * (b[:, 1] + b[:, 3])
+    return inter / (area_a + area_b - inter + eps)
 
 
 def dense_kd_losses(student: tuple, teacher: tuple, temperature: float = 1.0,
@@ -73,11 +89,8 @@ def dense_kd_losses(student: tuple, teacher: tuple, temperature: float = 1.0,
     sure = weight > box_score_thr
     if not sure.any():
         return dict(loss_kd_cls=loss_cls, loss_kd_box=s_box.sum() * 0)
-    # boxes around the shared point: (-left, -top, right, bottom)
-    to_box = torch.tensor([-1., -1., 1., 1.], device=s_box.device)
-    giou = bbox_overlaps(s_box[sure].float() * to_box, t_box[sure] * to_box,
-                         mode='giou', is_aligned=True)
-    loss_box = ((1 - giou) * weight[sure]).sum() / weight[sure].sum()
+    loss_box = ((1 - point_iou(s_box[sure].float(), t_box[sure])) * weight[sure]).sum() \
+        / weight[sure].sum()
     return dict(loss_kd_cls=loss_cls, loss_kd_box=loss_box)
 
 
