@@ -161,6 +161,56 @@ def print_report(report: dict, out_dir: str) -> None:
           f"{osp.join(out_dir, 'conversion_report.json')}")
 
 
+def _yolo_object(line: str, where: str, class_names: Sequence[str], w: int, h: int,
+                 report: ConversionReport) -> Optional[Obj]:
+    """One YOLO label line as an object, or None with the problem reported."""
+    parts = line.split()
+    try:
+        cls_id = int(parts[0])
+        cx, cy, bw, bh = (float(v) for v in parts[1:5])
+        if len(parts) != 5:
+            raise ValueError
+    except (ValueError, IndexError):
+        report.problem('malformed_line', where, f'{line!r} is not "cls cx cy w h"')
+        return None
+    if not 0 <= cls_id < len(class_names):
+        report.problem('out_of_range', where,
+                       f'class id {cls_id} not in 0..{len(class_names) - 1}')
+        return None
+    if not all(0 <= v <= 1 for v in (cx, cy, bw, bh)):
+        report.problem('out_of_range', where, f'normalized values must lie in [0, 1]: {line!r}')
+        return None
+    box = _voc_box((cx - bw / 2) * w, (cy - bh / 2) * h, (cx + bw / 2) * w,
+                   (cy + bh / 2) * h, w, h)
+    if box is None:
+        report.problem('out_of_range', where, f'box {line!r} leaves the {w}x{h} image or is '
+                       'empty')
+        return None
+    return class_names[cls_id], box, 0
+
+
+def _yolo_objects(img_path: str, label_path: Optional[str], class_names: Sequence[str],
+                  size: Tuple[int, int], report: ConversionReport) -> List[Obj]:
+    """The objects of one picture's label file (none, reported, where it has none)."""
+    if label_path is None:
+        report.problem('image_without_label', img_path, 'kept as a defect-free image')
+        return []
+    with open(label_path) as f:
+        lines = [line for line in f.read().splitlines() if line.strip()]
+    objects = [obj for n, line in enumerate(lines, 1)
+               for obj in [_yolo_object(line, f'{label_path}:{n}', class_names, *size, report)]
+               if obj is not None]
+    if lines and not objects:
+        report.problem('all_boxes_rejected', img_path, f'every box of {label_path} '
+                       'was rejected (above); written as a defect-free image')
+    return objects
+
+
+def _make_out_dirs(out_dir: str) -> None:
+    os.makedirs(osp.join(out_dir, 'IMAGES'), exist_ok=True)
+    os.makedirs(osp.join(out_dir, 'ANNOTATIONS'), exist_ok=True)
+
+
 def yolo_to_neu(img_dir: str, label_dir: str, class_names: Sequence[str],
                 out_dir: str) -> dict:
     """Convert YOLO txt labels (``cls cx cy w h``, normalized) to NEU-DET layout.
@@ -179,8 +229,7 @@ def yolo_to_neu(img_dir: str, label_dir: str, class_names: Sequence[str],
             raise FileNotFoundError(f'{d} is not a folder')
     if not class_names:
         raise ValueError('class_names is empty: give the name of every YOLO class id')
-    os.makedirs(osp.join(out_dir, 'IMAGES'), exist_ok=True)
-    os.makedirs(osp.join(out_dir, 'ANNOTATIONS'), exist_ok=True)
+    _make_out_dirs(out_dir)
     report, digests = ConversionReport(), {}
     images = list_pictures(img_dir, report)
     labels = {osp.splitext(f)[0]: osp.join(label_dir, f) for f in sorted(os.listdir(label_dir))
@@ -191,42 +240,7 @@ def yolo_to_neu(img_dir: str, label_dir: str, class_names: Sequence[str],
         size = _image_size(img_path, report)
         if size is None:
             continue
-        w, h = size
-        objects: List[Obj] = []
-        if stem not in labels:
-            report.problem('image_without_label', img_path, 'kept as a defect-free image')
-        else:
-            with open(labels[stem]) as f:
-                lines = [l for l in f.read().splitlines() if l.strip()]
-            for n, line in enumerate(lines, 1):
-                where = f'{labels[stem]}:{n}'
-                parts = line.split()
-                try:
-                    cls_id = int(parts[0])
-                    cx, cy, bw, bh = (float(v) for v in parts[1:5])
-                    if len(parts) != 5:
-                        raise ValueError
-                except (ValueError, IndexError):
-                    report.problem('malformed_line', where, f'{line!r} is not "cls cx cy w h"')
-                    continue
-                if not 0 <= cls_id < len(class_names):
-                    report.problem('out_of_range', where,
-                                   f'class id {cls_id} not in 0..{len(class_names) - 1}')
-                    continue
-                if not all(0 <= v <= 1 for v in (cx, cy, bw, bh)):
-                    report.problem('out_of_range', where,
-                                   f'normalized values must lie in [0, 1]: {line!r}')
-                    continue
-                box = _voc_box((cx - bw / 2) * w, (cy - bh / 2) * h, (cx + bw / 2) * w,
-                               (cy + bh / 2) * h, w, h)
-                if box is None:
-                    report.problem('out_of_range', where, f'box {line!r} leaves the '
-                                   f'{w}x{h} image or is empty')
-                    continue
-                objects.append((class_names[cls_id], box, 0))
-            if lines and not objects:
-                report.problem('all_boxes_rejected', img_path, f'every box of {labels[stem]} '
-                               'was rejected (above); written as a defect-free image')
+        objects = _yolo_objects(img_path, labels.get(stem), class_names, size, report)
         _write(out_dir, img_path, _safe_stem(osp.basename(img_path), report), size, objects,
                digests, report)
     return _finish(out_dir, report)
@@ -241,17 +255,8 @@ def _need(item, keys: Sequence[str], where: str, json_path: str) -> None:
             raise ValueError(f'{json_path}: {where} has no "{key}"')
 
 
-def coco_to_neu(json_path: str, img_dir: str, out_dir: str) -> dict:
-    """Convert a COCO detection json (``bbox`` = x, y, w, h in px) to NEU-DET layout.
-
-    Returns:
-        dict: The conversion report (also in ``conversion_report.json``).
-
-    Raises:
-        FileNotFoundError: No such file.
-        ValueError: Not JSON, no images/annotations/categories lists, an image id given
-            twice, or an entry without its id / file_name / name (named in the message).
-    """
+def _load_coco(json_path: str) -> dict:
+    """The COCO file's dict, refused by name where it is not one."""
     if not osp.isfile(json_path):
         raise FileNotFoundError(f'COCO annotation file {json_path} does not exist')
     try:
@@ -264,9 +269,13 @@ def coco_to_neu(json_path: str, img_dir: str, out_dir: str) -> dict:
     for key in ('images', 'annotations', 'categories'):
         if key not in coco:
             raise ValueError(f'{json_path} has no "{key}" list: not a COCO detection file')
-    os.makedirs(osp.join(out_dir, 'IMAGES'), exist_ok=True)
-    os.makedirs(osp.join(out_dir, 'ANNOTATIONS'), exist_ok=True)
-    report, digests = ConversionReport(), {}
+    return coco
+
+
+def _coco_index(coco: dict, json_path: str, report: ConversionReport
+                ) -> Tuple[Dict, Dict, Dict[object, list]]:
+    """Categories (id -> name), images (id -> entry) and annotations per image id;
+    annotations of unknown images reported."""
     cats = {}
     for i, cat in enumerate(coco['categories']):
         _need(cat, ('id', 'name'), f'categories[{i}]', json_path)
@@ -286,6 +295,45 @@ def coco_to_neu(json_path: str, img_dir: str, out_dir: str) -> dict:
                            f'image_id {ann.get("image_id")} is not in "images"; skipped')
             continue
         anns[ann['image_id']].append(ann)
+    return cats, images, anns
+
+
+def _coco_object(ann: dict, file_name: str, cats: Dict, w: int, h: int,
+                 report: ConversionReport) -> Optional[Obj]:
+    """One COCO annotation as an object, or None with the problem reported."""
+    where = f'annotation {ann.get("id")} of {file_name}'
+    if ann.get('category_id') not in cats:
+        report.problem('out_of_range', where,
+                       f'category_id {ann.get("category_id")} not in categories')
+        return None
+    try:
+        x, y, bw, bh = (float(v) for v in ann['bbox'])
+    except (KeyError, TypeError, ValueError):
+        report.problem('malformed_line', where, f'bbox {ann.get("bbox")!r} is not x,y,w,h')
+        return None
+    box = _voc_box(x, y, x + bw, y + bh, w, h)
+    if box is None:
+        report.problem('out_of_range', where,
+                       f'bbox {ann["bbox"]} leaves the {w}x{h} image or is empty')
+        return None
+    return cats[ann['category_id']], box, int(ann.get('iscrowd', 0))
+
+
+def coco_to_neu(json_path: str, img_dir: str, out_dir: str) -> dict:
+    """Convert a COCO detection json (``bbox`` = x, y, w, h in px) to NEU-DET layout.
+
+    Returns:
+        dict: The conversion report (also in ``conversion_report.json``).
+
+    Raises:
+        FileNotFoundError: No such file.
+        ValueError: Not JSON, no images/annotations/categories lists, an image id given
+            twice, or an entry without its id / file_name / name (named in the message).
+    """
+    coco = _load_coco(json_path)
+    _make_out_dirs(out_dir)
+    report, digests = ConversionReport(), {}
+    cats, images, anns = _coco_index(coco, json_path, report)
     for im_id, im in sorted(images.items(), key=lambda kv: kv[1]['file_name']):
         path = osp.join(img_dir, im['file_name'])
         if not osp.isfile(path):
@@ -294,27 +342,11 @@ def coco_to_neu(json_path: str, img_dir: str, out_dir: str) -> dict:
         size = _image_size(path, report)
         if size is None:
             continue
-        w, h = size
         if not anns[im_id]:
             report.problem('image_without_label', path, 'kept as a defect-free image')
-        objects: List[Obj] = []
-        for ann in anns[im_id]:
-            where = f'annotation {ann.get("id")} of {im["file_name"]}'
-            if ann.get('category_id') not in cats:
-                report.problem('out_of_range', where,
-                               f'category_id {ann.get("category_id")} not in categories')
-                continue
-            try:
-                x, y, bw, bh = (float(v) for v in ann['bbox'])
-            except (KeyError, TypeError, ValueError):
-                report.problem('malformed_line', where, f'bbox {ann.get("bbox")!r} is not x,y,w,h')
-                continue
-            box = _voc_box(x, y, x + bw, y + bh, w, h)
-            if box is None:
-                report.problem('out_of_range', where,
-                               f'bbox {ann["bbox"]} leaves the {w}x{h} image or is empty')
-                continue
-            objects.append((cats[ann['category_id']], box, int(ann.get('iscrowd', 0))))
+        objects = [obj for ann in anns[im_id]
+                   for obj in [_coco_object(ann, im['file_name'], cats, *size, report)]
+                   if obj is not None]
         if anns[im_id] and not objects:
             report.problem('all_boxes_rejected', path, 'every annotation of it was rejected '
                            '(above); written as a defect-free image')

@@ -75,6 +75,36 @@ def _match(gb, gs, gl, wb, ws, wl, score_atol: float) -> List[Tuple[int, int, fl
     return pairs
 
 
+def _unpaired_problem(got: tuple, want: tuple, lone_g: np.ndarray, lone_w: np.ndarray,
+                      score_atol: float, max_per_img: Optional[int]) -> Optional[str]:
+    """What is wrong with the detections left without a partner, or None where they are
+    all members of the bottom score tie on a side where a cut may have fallen."""
+    (gb, gs, gl), (wb, ws, wl) = got, want
+    if not len(lone_w) and not len(lone_g):
+        return None
+    lone_scores = np.concatenate([ws[lone_w], gs[lone_g]])
+    bottom = min(ws.min() if len(ws) else np.inf, gs.min() if len(gs) else np.inf)
+    # every unpaired detection sits in the bottom score tie, which has more than one
+    # member in the two lists together: a cut inside the tie kept other members of it
+    in_bottom_tie = bool((lone_scores <= bottom + score_atol).all()) and (
+        int((ws <= bottom + score_atol).sum())
+        + int((gs[lone_g] <= bottom + score_atol).sum())) > 1
+    if max_per_img is None:  # only the longer list may hold tied members the other cut
+        cut_sides_ok = (not len(lone_w) or not len(lone_g)) and (
+            len(gs) > len(ws) if len(lone_g) else len(ws) > len(gs))
+    else:
+        cut_sides_ok = all(count == max_per_img for count, lone in
+                           ((len(gs), lone_g), (len(ws), lone_w)) if len(lone))
+    if in_bottom_tie and cut_sides_ok:
+        return None
+    side, box, score, label = ([('wanted', wb[i], ws[i], wl[i]) for i in lone_w]
+                               + [('checked', gb[j], gs[j], gl[j]) for j in lone_g])[0]
+    return (f'{len(lone_w)} wanted and {len(lone_g)} checked detections have no partner '
+            f'(same label, score within {score_atol:g}); first: {side} label {label} '
+            f'score {score:.6f} at {[round(float(v), 2) for v in box]}'
+            + (f' ({len(gs)} detections vs {len(ws)})' if len(gs) != len(ws) else ''))
+
+
 def compare_detections(got_boxes, got_scores, got_labels, want_boxes, want_scores,
                        want_labels, score_atol: float = 1e-5, box_atol: float = 1e-4,
                        max_per_img: Optional[int] = None) -> Dict:
@@ -123,31 +153,10 @@ def compare_detections(got_boxes, got_scores, got_labels, want_boxes, want_score
     box_diff = max((d for _, _, d in pairs), default=0.0)
     score_diff = max((abs(gs[j] - ws[i]) for i, j, _ in pairs), default=0.0)
 
-    problems = []
     lone_w, lone_g = np.flatnonzero(~paired_w), np.flatnonzero(~paired_g)
-    if len(lone_w) or len(lone_g):
-        lone_scores = np.concatenate([ws[lone_w], gs[lone_g]])
-        bottom = min(ws.min() if len(ws) else np.inf, gs.min() if len(gs) else np.inf)
-        # every unpaired detection sits in the bottom score tie, which has more than one
-        # member in the two lists together: a cut inside the tie kept other members of it
-        in_bottom_tie = bool((lone_scores <= bottom + score_atol).all()) and (
-            int((ws <= bottom + score_atol).sum())
-            + int((gs[lone_g] <= bottom + score_atol).sum())) > 1
-        if max_per_img is None:  # only the longer list may hold tied members the other cut
-            cut_sides_ok = (not len(lone_w) or not len(lone_g)) and (
-                len(gs) > len(ws) if len(lone_g) else len(ws) > len(gs))
-        else:
-            cut_sides_ok = all(count == max_per_img for count, lone in
-                               ((len(gs), lone_g), (len(ws), lone_w)) if len(lone))
-        if not (in_bottom_tie and cut_sides_ok):
-            first = ([('wanted', wb[i], ws[i], wl[i]) for i in lone_w]
-                     + [('checked', gb[j], gs[j], gl[j]) for j in lone_g])[0]
-            side, box, score, label = first
-            problems.append(
-                f'{len(lone_w)} wanted and {len(lone_g)} checked detections have no partner '
-                f'(same label, score within {score_atol:g}); first: {side} label {label} '
-                f'score {score:.6f} at {[round(float(v), 2) for v in box]}'
-                + (f' ({len(gs)} detections vs {len(ws)})' if len(gs) != len(ws) else ''))
+    problem = _unpaired_problem((gb, gs, gl), (wb, ws, wl), lone_g, lone_w, score_atol,
+                                max_per_img)
+    problems = [problem] if problem else []
     if box_diff > box_atol:
         problems.append(f'boxes differ by up to {box_diff:.2e} px (> {box_atol:g})')
     message = '; '.join(problems) or (

@@ -129,13 +129,57 @@ class ShuffleDefectNet(BaseModule):
                  with_cp: bool = False,
                  init_cfg: OptMultiConfig = None) -> None:
         super().__init__(init_cfg)
-        if widen_factor not in self.arch_settings:
-            raise ValueError(f'widen_factor must be one of {sorted(self.arch_settings)}, '
+        out_indices, with_final_conv = self._check_args(
+            widen_factor, unit, shortcut, groups, stage_blocks, bottleneck_ratio,
+            with_final_conv, out_indices, frozen_stages)
+        num_outputs = 4 if with_final_conv else 3
+
+        self.widen_factor = widen_factor
+        self.unit = unit
+        self.groups = groups
+        self.out_indices = tuple(out_indices)
+        self.frozen_stages = frozen_stages
+        self.norm_eval = norm_eval
+        self.with_cp = with_cp
+        arch = self.arch_settings[widen_factor]
+        stage_channels = [round_up_to_multiple(c, groups) for c in arch['stage_channels']]
+        cfg = dict(conv_cfg=conv_cfg, norm_cfg=norm_cfg, act_cfg=act_cfg)
+
+        self.conv1 = ConvModule(3, self.stem_channels, 3, stride=2, padding=1, **cfg)
+        self.maxpool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
+        self.layers = nn.ModuleList()
+        channels = [self.stem_channels]
+        in_ch = self.stem_channels
+        for out_ch, blocks in zip(stage_channels, stage_blocks):
+            self.layers.append(self._make_stage(unit, in_ch, out_ch, blocks, groups,
+                                                shortcut, bottleneck_ratio, with_cp, cfg))
+            in_ch = out_ch
+            channels.append(out_ch)
+        if with_final_conv:
+            final = arch['final_channels'][0]
+            self.layers.append(ConvModule(in_ch, final, 1, **cfg))
+            channels.append(final)
+        strides = (8, 16, 32, 32)
+        #: Channels and stride of every output index (timm's feature_info).
+        self.arch_outputs = [
+            dict(num_chs=channels[i + 1], reduction=strides[i], module=f'layers.{i}')
+            for i in range(num_outputs)
+        ]
+        self.feature_info = [self.arch_outputs[i] for i in self.out_indices]
+        self._freeze_stages()
+
+    @classmethod
+    def _check_args(cls, widen_factor, unit, shortcut, groups, stage_blocks, bottleneck_ratio,
+                    with_final_conv, out_indices, frozen_stages) -> tuple:
+        """Refuse bad arguments by name; return ``(out_indices, with_final_conv)`` resolved
+        (an int index as a tuple, ``with_final_conv`` None -> whether index 3 is asked)."""
+        if widen_factor not in cls.arch_settings:
+            raise ValueError(f'widen_factor must be one of {sorted(cls.arch_settings)}, '
                              f'got {widen_factor!r}')
-        if unit not in self.units:
-            raise ValueError(f'unit must be one of {self.units}, got {unit!r}')
-        if shortcut not in self.shortcuts:
-            raise ValueError(f'shortcut must be one of {self.shortcuts}, got {shortcut!r}')
+        if unit not in cls.units:
+            raise ValueError(f'unit must be one of {cls.units}, got {unit!r}')
+        if shortcut not in cls.shortcuts:
+            raise ValueError(f'shortcut must be one of {cls.shortcuts}, got {shortcut!r}')
         if not isinstance(groups, int) or groups < 1:
             raise ValueError(f'groups must be a positive int, got {groups!r}')
         if unit == 'v2' and (groups != 1 or shortcut != 'dwconv'):
@@ -160,50 +204,22 @@ class ShuffleDefectNet(BaseModule):
                                  f'(with_final_conv={with_final_conv}), got {index!r}')
         if frozen_stages not in range(-1, 4):
             raise ValueError(f'frozen_stages must be in range(-1, 4), got {frozen_stages!r}')
+        return tuple(out_indices), with_final_conv
 
-        self.widen_factor = widen_factor
-        self.unit = unit
-        self.groups = groups
-        self.out_indices = tuple(out_indices)
-        self.frozen_stages = frozen_stages
-        self.norm_eval = norm_eval
-        self.with_cp = with_cp
-        arch = self.arch_settings[widen_factor]
-        stage_channels = [round_up_to_multiple(c, groups) for c in arch['stage_channels']]
-        cfg = dict(conv_cfg=conv_cfg, norm_cfg=norm_cfg, act_cfg=act_cfg)
-
-        self.conv1 = ConvModule(3, self.stem_channels, 3, stride=2, padding=1, **cfg)
-        self.maxpool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
-        self.layers = nn.ModuleList()
-        channels = [self.stem_channels]
-        in_ch = self.stem_channels
-        for out_ch, blocks in zip(stage_channels, stage_blocks):
-            units = []
-            for i in range(blocks):
-                stride = 2 if i == 0 else 1
-                if unit == 'v2':
-                    units.append(ShuffleV2Unit(in_ch, out_ch, stride,
-                                               with_cp=with_cp, **cfg))
-                else:
-                    mid = round_up_to_multiple(max(1, round(out_ch * bottleneck_ratio)), groups)
-                    units.append(ShuffleDefectUnit(
-                        in_ch, out_ch, mid, stride, groups=groups,
-                        shortcut=shortcut, with_cp=with_cp, **cfg))
-                in_ch = out_ch
-            self.layers.append(nn.Sequential(*units))
-            channels.append(out_ch)
-        if with_final_conv:
-            final = arch['final_channels'][0]
-            self.layers.append(ConvModule(in_ch, final, 1, **cfg))
-            channels.append(final)
-        strides = (8, 16, 32, 32)
-        #: Channels and stride of every output index (timm's feature_info).
-        self.arch_outputs = [
-            dict(num_chs=channels[i + 1], reduction=strides[i], module=f'layers.{i}')
-            for i in range(num_outputs)
-        ]
-        self.feature_info = [self.arch_outputs[i] for i in self.out_indices]
-        self._freeze_stages()
+    @staticmethod
+    def _make_stage(unit: str, in_ch: int, out_ch: int, blocks: int, groups: int,
+                    shortcut: str, bottleneck_ratio: float, with_cp: bool,
+                    cfg: dict) -> nn.Sequential:
+        """One stage: ``blocks`` units, the first with stride 2."""
+        mid = round_up_to_multiple(max(1, round(out_ch * bottleneck_ratio)), groups)
+        build = {
+            'v2': lambda cin, stride: ShuffleV2Unit(cin, out_ch, stride, with_cp=with_cp, **cfg),
+            'bottleneck': lambda cin, stride: ShuffleDefectUnit(
+                cin, out_ch, mid, stride, groups=groups, shortcut=shortcut, with_cp=with_cp,
+                **cfg),
+        }[unit]
+        return nn.Sequential(*[build(in_ch if i == 0 else out_ch, 2 if i == 0 else 1)
+                               for i in range(blocks)])
 
     @property
     def out_channels(self) -> List[int]:
