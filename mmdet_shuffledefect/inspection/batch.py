@@ -29,7 +29,7 @@ from mmdet_shuffledefect.utils.score_thresholds import ScoreThr, as_record
 from .drawing import draw
 from .picture_files import shown_name
 from .predict import defect_records, detect_many, model_thresholds
-from .results_db import arrival_key, content_hashes, legacy_key
+from .picture_identity import arrival_key, content_hashes, legacy_key
 from .sources import IMAGE_SUFFIXES, read_inputs
 from .tiling import resolve_tiling
 

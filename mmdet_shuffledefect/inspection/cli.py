@@ -7,6 +7,7 @@ import os.path as osp
 from mmengine.config import Config
 
 from mmdet_shuffledefect.deployment import load_exported
+from mmdet_shuffledefect.utils.file_hash import sha256_file
 from mmdet_shuffledefect.utils.tool_errors import fail, run_guarded
 from mmdet_shuffledefect.utils.config_data import set_classes
 from mmdet_shuffledefect.utils.score_thresholds import (DEFAULT_SCORE_THR, describe, is_uniform,
@@ -14,7 +15,7 @@ from mmdet_shuffledefect.utils.score_thresholds import (DEFAULT_SCORE_THR, descr
 
 from .db_dialects import DatabaseFault, dialect_for, is_url
 from .predict import init_inspection_model
-from .results_db import ResultsDB, sha256_file
+from .results_db import ResultsDB
 
 
 def load_inspection_backend(args):

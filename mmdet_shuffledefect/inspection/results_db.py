@@ -4,7 +4,7 @@ SQLite file or a PostgreSQL server (:mod:`.db_dialects`).
 One transaction per batch: a batch is recorded whole or not at all, so a killed process
 leaves no detection without its picture and no half-written batch. A picture is
 identified by its **arrival**: the absolute path it arrived under, its size, its
-modification time and its content hash (:func:`arrival_key`). So a name a camera reuses
+modification time and its content hash (:func:`.picture_identity.arrival_key`). So a name a camera reuses
 for a new picture is a new arrival, inspected and recorded; the same bytes under another
 name are recorded under that name (the row says ``same_as`` the first); and the same
 arrival is never recorded twice for one model (config, weights, backend, precision,
@@ -31,16 +31,17 @@ Example:
     >>> db.counts(), db.check_integrity()
     ({'images': 1, 'detections': 1}, [])
 """
-import hashlib
 import os
 import time
 from typing import Dict, Iterable, Optional, Sequence
 
-from mmdet_shuffledefect.utils.file_hash import sha256_file
-
 from .db_dialects import (SCHEMA, DatabaseFault, dialect_for, fault_text, is_url, run,
                           run_many)
 from .picture_files import name_bytes, shown_name
+from .picture_identity import arrival_key
+# moved to .picture_identity on 2026-12-05; importable here (and through the
+# apis.results_db alias) for one release
+from .picture_identity import content_hashes, legacy_key, picture_key, sha256_file  # noqa: F401
 
 #: fields of :data:`SCHEMA`'s ``models`` row that name a model
 MODEL_FIELDS = ('config', 'weights_sha256', 'backend', 'precision', 'score_thr')
@@ -53,25 +54,6 @@ IMAGE_COLUMNS = ('model_id', 'batch_id', 'path', 'path_raw', 'arrival', 'sha256'
 UNFINISHED_ERRORS = ('truncated', 'empty file')
 #: the first index on a column version 1 lacked (created after the migration)
 NEW_INDEXES = 'CREATE INDEX IF NOT EXISTS images_content'
-
-
-def arrival_key(path, size: Optional[int], mtime_ns: Optional[int], sha256: str) -> str:
-    """The identity of one arrival of a picture: its absolute path (as bytes), size,
-    modification time and content hash, hashed.
-
-    Example:
-        >>> arrival_key('/line/a.jpg', 3, 1, 'ab') == arrival_key('/line/a.jpg', 3, 2, 'ab')
-        False
-    """
-    digest = hashlib.sha256(name_bytes(os.path.abspath(path)))
-    digest.update(f'\0{size}\0{mtime_ns}\0{sha256}'.encode())
-    return digest.hexdigest()
-
-
-def legacy_key(path, sha256: str) -> str:
-    """The arrival a row of a version-1 database (identified by content) was given when
-    it was brought to this schema: a picture recorded then is not recorded again."""
-    return f'v1:{sha256}:{shown_name(path)}'
 
 
 class ResultsDB:
@@ -165,7 +147,7 @@ class ResultsDB:
     def _migrate(self) -> None:
         """Bring an SQLite record of an earlier version to :data:`SCHEMA`: images gained
         ``batch_id`` (old rows keep NULL), then the arrival columns (version 1 rows keep
-        their content hash and name as arrival, :func:`legacy_key`)."""
+        their content hash and name as arrival, :func:`.picture_identity.legacy_key`)."""
         columns = self.dialect.columns(self.conn, 'images')
         if 'batch_id' not in columns:
             with self.conn:
@@ -197,7 +179,7 @@ class ResultsDB:
         return DatabaseFault(fault_text(self.dialect, err, doing))
 
     def recorded(self, arrivals: Iterable[str]) -> set:
-        """The ones of ``arrivals`` (:func:`arrival_key` / :func:`legacy_key`) already
+        """The ones of ``arrivals`` (:func:`.picture_identity.arrival_key` / ``legacy_key``) already
         recorded for this model.
 
         Raises:
@@ -267,7 +249,7 @@ class ResultsDB:
         """Record a batch of pictures and their defects in one transaction.
 
         Each item: ``path``, ``sha256``, ``status`` and optionally ``arrival`` (else
-        :func:`arrival_key` of the path, ``size_bytes``, ``mtime_ns`` and ``sha256``),
+        :func:`.picture_identity.arrival_key` of the path, ``size_bytes``, ``mtime_ns`` and ``sha256``),
         ``size_bytes``, ``mtime_ns``, ``arrived_at``, ``width``, ``height``, ``error`` and
         ``defects`` (dicts with ``cls``, ``score``, ``box``, ``area_px``, ``area_pct``).
         An arrival recorded before for this model is left as it is; a picture whose
@@ -385,19 +367,6 @@ class ResultsDB:
         self.conn.close()
 
 
-def picture_key(data: bytes, path: str) -> str:
-    """A picture's identity in the database: the sha256 of its content; empty files,
-    which all share one hash, are told apart by name.
-
-    Example:
-        >>> picture_key(b'', '/line/a.jpg')
-        'empty:a.jpg'
-    """
-    if not data:
-        return 'empty:' + os.path.basename(path)
-    return hashlib.sha256(data).hexdigest()
-
-
 def recorded_count(path: str) -> int:
     """Pictures recorded in the database ``path`` (a file, opened by its path, or a
     ``postgresql://`` URL; all models), read only; 0 where it is missing or not (yet) a
@@ -422,17 +391,6 @@ def recorded_count(path: str) -> int:
         conn.close()
 
 
-def content_hashes(paths: Sequence[str]) -> Dict[str, Optional[str]]:
-    """path -> the picture's identity (:func:`picture_key`, the file hashed in chunks),
-    None where it cannot be read."""
-    out = {}
-    for p in paths:
-        try:
-            out[p] = sha256_file(p) if os.path.getsize(p) else picture_key(b'', p)
-        except OSError:
-            out[p] = None
-    return out
-
-
-__all__ = ['DatabaseFault', 'MODEL_FIELDS', 'ResultsDB', 'SCHEMA', 'arrival_key', 'content_hashes',
-           'legacy_key', 'picture_key', 'recorded_count', 'sha256_file']
+__all__ = ['DatabaseFault', 'MODEL_FIELDS', 'ResultsDB', 'SCHEMA', 'recorded_count',
+           # moved to .picture_identity, kept for one release:
+           'arrival_key', 'content_hashes', 'legacy_key', 'picture_key', 'sha256_file']

@@ -6,7 +6,7 @@ unchanged for ``settle`` seconds **of the station's own clock** (a file server's
 never compared with it); names with a temporary suffix (``frame.jpg.tmp`` before its
 rename) are never taken. A JPEG/PNG still cut short when read is read again as it grows,
 until ``write_timeout``, and only then recorded unreadable (once; a later complete write
-of it replaces that row). Every arrival is its own picture (:func:`.results_db.arrival_key`):
+of it replaces that row). Every arrival is its own picture (:func:`.picture_identity.arrival_key`):
 a name the camera reuses for a new picture is inspected again, the same bytes under a new
 name are recorded under that name. Links and subfolders are not followed (each reported
 once); a picture's size is read from its header and one over the pixel cap or under the
@@ -41,7 +41,7 @@ from .db_dialects import DatabaseFault
 from .folder_watcher import TEMP_SUFFIXES, Arrival, FolderWatcher, say
 from .picture_files import DEFAULT_MAX_PIXELS, DEFAULT_MIN_SIDE, read_picture, shown_name
 from .predict import defect_records, detect_many, model_thresholds, predict_batch
-from .results_db import arrival_key, legacy_key, picture_key
+from .picture_identity import arrival_key, legacy_key, picture_key
 from .station_lock import StationLock
 from .tiling import model_input_side, resolve_tiling
 

@@ -174,7 +174,8 @@ def _recorded(db):
 
 
 def _check_exactly_once(db, folder):
-    from mmdet_shuffledefect.inspection.results_db import ResultsDB, content_hashes
+    from mmdet_shuffledefect.inspection.picture_identity import content_hashes
+    from mmdet_shuffledefect.inspection.results_db import ResultsDB
     conn = sqlite3.connect(str(db))
     keys = [r[0] for r in conn.execute('SELECT sha256 FROM images')]
     files = sorted(str(p) for p in folder.iterdir() if p.suffix == '.jpg')
