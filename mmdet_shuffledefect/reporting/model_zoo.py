@@ -135,12 +135,15 @@ def load_speed(path: str) -> Dict:
     return record
 
 
-def speed_of(record: Dict, config: str, column: str, batch: int = 32) -> Optional[float]:
-    """img/s of ``config`` in ``column`` (:data:`SPEED_ROWS`) at ``batch``, or None."""
+def speed_of(record: Dict, config: str, column: str, batch: int = 32,
+             input_size: Optional[int] = None) -> Optional[float]:
+    """img/s of ``config`` in ``column`` (:data:`SPEED_ROWS`) at ``batch`` and
+    ``input_size`` (None: the config's own), or None."""
     want = osp.normpath(config)
     for row in record['rows']:
         if (osp.normpath(row.get('config', '')) == want and row.get('batch') == batch
-                and row['row'].startswith(SPEED_ROWS[column]) and not row.get('input_size')):
+                and row['row'].startswith(SPEED_ROWS[column])
+                and (row.get('input_size') or None) == input_size):
             return float(row['img_s'])
     return None
 

@@ -24,6 +24,7 @@ from typing import Dict, List, Sequence
 import torch
 import torch.nn.functional as F
 from mmdet.models.detectors import KnowledgeDistillationSingleStageDetector
+from mmdet.models.utils import unpack_gt_instances
 from mmdet.registry import MODELS
 from mmdet.structures import SampleList
 from torch import Tensor
@@ -158,9 +159,7 @@ class DenseDistillDetector(KnowledgeDistillationSingleStageDetector):
         with torch.no_grad():
             teacher_outs = self.teacher_model.bbox_head(
                 self.teacher_model.extract_feat(batch_inputs))
-        gts = [s.gt_instances for s in batch_data_samples]
-        metas = [s.metainfo for s in batch_data_samples]
-        ignores = [s.get('ignored_instances', None) for s in batch_data_samples]
+        gts, ignores, metas = unpack_gt_instances(batch_data_samples)
         losses = self.bbox_head.loss_by_feat(*outs, gts, metas, ignores)
         kd = dense_kd_losses(outs, teacher_outs, self.temperature, self.box_score_thr)
         losses['loss_kd_cls'] = kd['loss_kd_cls'] * self.kd_cls_weight

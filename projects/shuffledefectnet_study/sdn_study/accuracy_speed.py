@@ -12,8 +12,10 @@ import os.path as osp
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Tuple
 
-#: panel name -> the start of the benchmark row it reads (whole detector, exported)
-RUNTIMES = {'onnxruntime': 'onnxruntime', 'OpenVINO f32': 'openvino'}
+from mmdet_shuffledefect.reporting.model_zoo import speed_of
+
+#: the panels: exported runtimes, columns of the zoo's speed table (``model_zoo.SPEED_ROWS``)
+RUNTIMES = ('onnxruntime', 'OpenVINO f32')
 
 
 @dataclass
@@ -60,19 +62,6 @@ def parse_interval(text: str, what: str) -> Tuple[float, float]:
     return pair
 
 
-def benchmark_img_s(record: Dict, config: str, runtime: str,
-                    input_size: Optional[int] = None, batch: int = 32) -> Optional[float]:
-    """img/s of ``config`` on ``runtime`` (:data:`RUNTIMES`) at ``input_size`` (None: the
-    config's own) and ``batch`` in a ``benchmark.py --json`` record, or None."""
-    want = osp.normpath(config)
-    for row in record['rows']:
-        size = row.get('input_size') or None
-        if (osp.normpath(row.get('config', '')) == want and row.get('batch') == batch
-                and row['row'].startswith(RUNTIMES[runtime]) and size == input_size):
-            return float(row['img_s'])
-    return None
-
-
 def speed_point(label: str, map50: float, interval: Optional[Tuple[float, float]],
                 record: Dict, config: str, reference: Dict[str, float],
                 input_size: Optional[int] = None, kind: str = 'published') -> Point:
@@ -80,7 +69,7 @@ def speed_point(label: str, map50: float, interval: Optional[Tuple[float, float]
     -> the reference's img/s in the same run); runtimes without a row are left out."""
     point = Point(label, map50, interval, kind=kind)
     for runtime in RUNTIMES:
-        img_s = benchmark_img_s(record, config, runtime, input_size)
+        img_s = speed_of(record, config, runtime, input_size=input_size)
         if img_s is not None and reference.get(runtime):
             point.img_s[runtime] = img_s
             ratio = img_s / reference[runtime]

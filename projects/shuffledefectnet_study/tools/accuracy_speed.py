@@ -113,7 +113,7 @@ def main(argv=None) -> int:
         ref = next((m for m in models if m['Name'] == ref_name), None)
         if ref is None:
             raise ValueError(f'reference model {ref_name!r} is not in {args.index}')
-        reference = {r: acc.benchmark_img_s(record, ref['Config'], r) for r in acc.RUNTIMES}
+        reference = {r: zoo.speed_of(record, ref['Config'], r) for r in acc.RUNTIMES}
         if not all(reference.values()):
             raise ValueError(f'{speed_file} does not time the reference {ref_name} on '
                              f'{[r for r, v in reference.items() if not v]}')
