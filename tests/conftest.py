@@ -5,6 +5,8 @@ import sys
 
 import pytest
 
+from tool_zygote import Zygote
+
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIG = 'configs/sdn_ssd_neu.py'
 # The published 40-epoch checkpoint and the config it was trained with.
@@ -66,13 +68,28 @@ def cls_root(tmp_path_factory):
     return root
 
 
+_ZYGOTE = Zygote()
+
+
 def run_tool(args, cwd=REPO, env=None, timeout=900):
-    """Run a repository tool with this interpreter; return the CompletedProcess."""
+    """Run a repository tool with this interpreter; return the CompletedProcess.
+
+    The tool runs in a child forked from a process that has already imported torch and
+    the OpenMMLab stack (tests/tool_zygote.py) where that behaves as a fresh interpreter
+    would; else, as with ``env`` set, in a fresh interpreter.
+    """
     import subprocess
     full_env = dict(os.environ)
     full_env.update(env or {})
-    return subprocess.run([sys.executable] + list(args), cwd=cwd, env=full_env,
+    args = [str(a) for a in args]
+    if not env and _ZYGOTE.usable(args, full_env):
+        return _ZYGOTE.run(args, cwd=str(cwd), env=full_env, timeout=timeout)
+    return subprocess.run([sys.executable] + args, cwd=cwd, env=full_env,
                           capture_output=True, text=True, timeout=timeout)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    _ZYGOTE.close()
 
 
 def no_worker_options(loaders=('val_dataloader', 'test_dataloader')):

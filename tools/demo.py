@@ -169,32 +169,27 @@ def line_station(pictures, out: str, seconds: float = 4.0) -> dict:
                 pictures=len(pictures), recorded=recorded)
 
 
-def main(argv=None):
-    args = parse_args(argv)
+def check_args(args) -> None:
+    """Exit with one message when a number is out of range."""
     from mmdet_shuffledefect.utils.tool_errors import fail
     if args.epochs is not None and args.epochs < 1:
         fail(f'--epochs must be >= 1, got {args.epochs}')
     if args.synthetic_images < 20:
         fail(f'--synthetic-images must be >= 20 (train, val and test need images), got '
              f'{args.synthetic_images}')
-    out = osp.abspath(args.out_dir)
-    os.makedirs(out, exist_ok=True)
-    started = time.time()
 
-    step('1/6 data')
-    data, data_desc = prepare_data(args, out)
-    synthetic = data_desc.startswith('synthetic')
-    epochs = args.epochs or (40 if synthetic else 8)
-    print(f'data: {data_desc}')
 
+def train_and_test(args, data: str, out: str, epochs: int) -> tuple:
+    """Steps 2 and 3: train with ``tools/train.py``, test the val-best checkpoint with
+    ``tools/test.py``; return the checkpoint and the test metrics."""
     step(f'2/6 training {osp.relpath(CONFIG, REPO)} for {epochs} epochs (CPU)')
     work = osp.join(out, 'work_dir')
     # train.py --epochs scales the whole schedule (LR end, checkpoint interval); four validations
     data_opts = ['--data-root', f'{data}/']
     opts = data_opts + ['--epochs', str(epochs), '--cfg-options',
                         f'train_cfg.val_interval={max(1, epochs // 4)}', f'randomness.seed={args.seed}']
-    train_cmd = [sys.executable, 'tools/train.py', CONFIG, '--work-dir', work] + opts
-    run(train_cmd, osp.join(out, 'train.log'))
+    run([sys.executable, 'tools/train.py', CONFIG, '--work-dir', work] + opts,
+        osp.join(out, 'train.log'))
     from mmdet_shuffledefect.utils.work_dir import best_checkpoint
     ckpt = best_checkpoint(work) or osp.join(work, f'epoch_{epochs}.pth')
 
@@ -206,22 +201,18 @@ def main(argv=None):
     text = run(test_cmd, osp.join(out, 'test.log'))
     metrics = {m.group(1): float(m.group(2))
                for m in re.finditer(r'pascal_voc/(\S+): (-?[\d.]+|nan)', text)}
+    return ckpt, metrics
 
+
+def cpu_speed(model, image_path: str) -> dict:
+    """Step 4: backbone and whole-detector latency at batch 1 (median of 30 after 5)."""
     step('4/6 measuring CPU latency (batch 1, median of 30 after 5 warm-up)')
     import cv2
     import torch
     from mmdet.apis import inference_detector
 
-    import mmdet_shuffledefect  # noqa: F401
-    from mmdet_shuffledefect.utils.env import environment_info
     from mmdet_shuffledefect.utils.timing import median_latency_ms
-    from mmdet_shuffledefect.apis import init_inspection_model, inspect_paths
-    from mmdet_shuffledefect.datasets import read_split_file
-    from mmdet_shuffledefect.datasets.neu_det import find_image
-    model = init_inspection_model(CONFIG, ckpt, device='cpu')
-    test_names = read_split_file(osp.join(data, 'splits', 'test.txt'))
-    test_images = [find_image(osp.join(data, 'IMAGES'), n) for n in test_names]
-    img = cv2.imread(test_images[0])
+    img = cv2.imread(image_path)
     x = torch.rand(1, 3, 192, 192)
     speed = {
         'backbone_ms': median_latency_ms(lambda: model.backbone(x), 5, 30),
@@ -232,6 +223,59 @@ def main(argv=None):
     print(f"backbone {speed['backbone_ms']:.1f} ms, whole detector (preprocess + forward + "
           f"NMS) {speed['detector_ms']:.1f} ms = {speed['detector_fps']:.1f} FPS "
           f"on {speed['threads']} CPU threads")
+    return speed
+
+
+def print_summary(results: dict, args, out: str, report_dir: str) -> None:
+    """What the demo did, its numbers and where its files are."""
+    metrics, speed = results['test_metrics'], results['cpu_speed']
+    summary, station = results['inspection_summary'], results['line_station']
+    print('\n=== done ===')
+    interval = (f" (95 % interval over {args.bootstrap} resamples of the test images: "
+                f"{metrics['mAP_low']:.3f} - {metrics['mAP_high']:.3f})"
+                if 'mAP_low' in metrics else '')
+    print(f"test mAP@0.5 (VOC area, {results['data']}): {metrics.get('mAP', float('nan')):.3f}"
+          + interval)
+    print(f"  a short {results['epochs']}-epoch run that shows the pipeline works, not the "
+          f"model's accuracy: {DEMO_MAP_NOTE}")
+    for k, v in metrics.items():
+        if k.startswith('AP50_'):
+            print(f'  {k[5:]:>16}: {v:.3f}')
+    print(f"detector: {speed['detector_fps']:.1f} FPS on CPU ({speed['threads']} threads); "
+          'GPU FPS not measured here (no GPU)')
+    print(f"inspection: {summary['images_defective']} defective / {summary['images_clean']} "
+          f"clean images, {summary['defects_total']} defects")
+    print(f"outputs:\n  results      {out}/demo_results.json\n  checkpoint   {results['checkpoint']}\n"
+          f'  logs         {out}/train.log, {out}/test.log\n'
+          f'  inspection   {report_dir}/ (report.json, report.csv, summary.json, annotated/)\n'
+          f"  line station {station['db']} ({station['recorded']} pictures recorded by "
+          f"{station['config']})\n"
+          f"  shift page   {station['page']}  <- open this in a browser")
+    print(f"total {results['minutes']} min")
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    check_args(args)
+    out = osp.abspath(args.out_dir)
+    os.makedirs(out, exist_ok=True)
+    started = time.time()
+
+    step('1/6 data')
+    data, data_desc = prepare_data(args, out)
+    epochs = args.epochs or (40 if data_desc.startswith('synthetic') else 8)
+    print(f'data: {data_desc}')
+    ckpt, metrics = train_and_test(args, data, out, epochs)
+
+    import mmdet_shuffledefect  # noqa: F401
+    from mmdet_shuffledefect.apis import init_inspection_model, inspect_paths
+    from mmdet_shuffledefect.datasets import read_split_file
+    from mmdet_shuffledefect.datasets.neu_det import find_image
+    from mmdet_shuffledefect.utils.env import environment_info
+    model = init_inspection_model(CONFIG, ckpt, device='cpu')
+    test_names = read_split_file(osp.join(data, 'splits', 'test.txt'))
+    test_images = [find_image(osp.join(data, 'IMAGES'), n) for n in test_names]
+    speed = cpu_speed(model, test_images[0])
 
     step('5/6 inspection report on the test images')
     report_dir = osp.join(out, 'inspection')
@@ -251,29 +295,7 @@ def main(argv=None):
     }
     with open(osp.join(out, 'demo_results.json'), 'w') as f:
         json.dump(results, f, indent=1)
-
-    print('\n=== done ===')
-    interval = (f" (95 % interval over {args.bootstrap} resamples of the test images: "
-                f"{metrics['mAP_low']:.3f} - {metrics['mAP_high']:.3f})"
-                if 'mAP_low' in metrics else '')
-    print(f"test mAP@0.5 (VOC area, {data_desc}): {metrics.get('mAP', float('nan')):.3f}"
-          + interval)
-    print(f'  a short {epochs}-epoch run that shows the pipeline works, not the model\'s '
-          f'accuracy: {DEMO_MAP_NOTE}')
-    for k, v in metrics.items():
-        if k.startswith('AP50_'):
-            print(f'  {k[5:]:>16}: {v:.3f}')
-    print(f"detector: {speed['detector_fps']:.1f} FPS on CPU ({speed['threads']} threads); "
-          'GPU FPS not measured here (no GPU)')
-    print(f"inspection: {summary['images_defective']} defective / {summary['images_clean']} "
-          f"clean images, {summary['defects_total']} defects")
-    print(f'outputs:\n  results      {out}/demo_results.json\n  checkpoint   {ckpt}\n'
-          f'  logs         {out}/train.log, {out}/test.log\n'
-          f'  inspection   {report_dir}/ (report.json, report.csv, summary.json, annotated/)\n'
-          f"  line station {station['db']} ({station['recorded']} pictures recorded by "
-          f"{station['config']})\n"
-          f"  shift page   {station['page']}  <- open this in a browser")
-    print(f"total {results['minutes']} min")
+    print_summary(results, args, out, report_dir)
 
 
 if __name__ == '__main__':

@@ -102,10 +102,8 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-def main(argv=None):
-    args = parse_args(argv)
-    check_backend_args(args)
-    apply_trust(args.trust_checkpoint)
+def check_args(args) -> None:
+    """Exit with one message when a file, folder or number is wrong (before the model loads)."""
     for path, what in ((args.config, 'config'), (args.checkpoint, 'checkpoint')):
         if not osp.isfile(path):
             fail(f'{what} {path} does not exist')
@@ -125,6 +123,13 @@ def main(argv=None):
         fail(f'--min-side must be >= 1, got {args.min_side}')
     if args.max_images is not None and args.max_images < 1:
         fail(f'--max-images must be >= 1, got {args.max_images}')
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    check_backend_args(args)
+    apply_trust(args.trust_checkpoint)
+    check_args(args)
 
     from mmdet_shuffledefect.inspection.station import InspectionStation, StationLock
     from mmdet_shuffledefect.inspection.db_dialects import DatabaseFault

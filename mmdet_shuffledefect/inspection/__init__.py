@@ -6,11 +6,14 @@
 - :mod:`.predict` - the model with its checkpoint's classes and thresholds; detections.
 - :mod:`.drawing` - annotated pictures.
 - :mod:`.batch` - a folder inspected into JSON/CSV reports (``tools/inspect_defects.py``).
-- :mod:`.results_db`, :mod:`.db_dialects` - the results database (SQLite or PostgreSQL).
+- :mod:`.results_db`, :mod:`.db_dialects` - the results database (SQLite or PostgreSQL),
+  :mod:`.db_schema` (its tables and their migration), :mod:`.db_checks` (read-only checks).
 - :mod:`.station` - the station that watches a camera folder (``tools/inspection_station.py``),
-  :mod:`.folder_watcher` (which pictures are complete), :mod:`.station_lock` (one per folder).
+  :mod:`.folder_watcher` (which pictures are complete), :mod:`.station_lock` (one per folder),
+  :mod:`.pending_batch` (a batch the database refused, kept and retried), :mod:`.heap_trim`.
 - :mod:`.report_page` - the shift's HTML page (``tools/inspection_report.py``), its style
-  and script in ``report_page.css`` / ``report_page.js`` beside it.
+  and script in ``report_page.css`` / ``report_page.js`` beside it, :mod:`.report_plot` (its
+  plot over time).
 - :mod:`.cli` - what the inspection tools share (backend, thresholds, database flags).
 
 :mod:`mmdet_shuffledefect.apis` keeps the public entry points.

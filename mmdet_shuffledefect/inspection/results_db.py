@@ -35,8 +35,10 @@ import os
 import time
 from typing import Dict, Iterable, Optional, Sequence
 
+from .db_checks import integrity_problems, recorded_count
 from .db_dialects import (SCHEMA, DatabaseFault, dialect_for, fault_text, is_url, run,
                           run_many)
+from .db_schema import create_tables
 from .picture_files import name_bytes, shown_name
 from .picture_identity import arrival_key
 # moved to .picture_identity on 2026-12-05; importable here (and through the
@@ -52,8 +54,6 @@ IMAGE_COLUMNS = ('model_id', 'batch_id', 'path', 'path_raw', 'arrival', 'sha256'
 #: errors of a picture a camera had not finished writing: a later complete write of the
 #: same name replaces such a row instead of adding a second one
 UNFINISHED_ERRORS = ('truncated', 'empty file')
-#: the first index on a column version 1 lacked (created after the migration)
-NEW_INDEXES = 'CREATE INDEX IF NOT EXISTS images_content'
 
 
 class ResultsDB:
@@ -86,7 +86,7 @@ class ResultsDB:
         path, model = self.path, self.model
         try:
             self.conn = self.dialect.connect()
-            self._create()
+            create_tables(self.dialect, self.conn)
             self._file_id = self._current_file_id()
             values = [model[k] if k != 'score_thr' or not is_url(path) else str(model[k])
                       for k in MODEL_FIELDS]
@@ -129,48 +129,6 @@ class ResultsDB:
 
     def _run(self, text: str, params: Sequence = ()):
         return run(self.dialect, self.conn, text, params)
-
-    def _create(self) -> None:
-        """The tables (created when missing; an earlier version's brought up to date)."""
-        with self.dialect.transaction(self.conn):
-            if self.dialect.name == 'postgresql':
-                self._run('SELECT pg_advisory_xact_lock(?)', (self.dialect.SCHEMA_LOCK, ))
-                for statement in filter(str.strip, self.dialect.schema().split(';')):
-                    self.conn.execute(statement)
-        if self.dialect.name == 'sqlite':
-            # the tables first, then an earlier version's brought up to date, then the
-            # indexes on the columns it lacked
-            self.conn.executescript(SCHEMA[:SCHEMA.index(NEW_INDEXES)])
-            self._migrate()
-            self.conn.executescript(SCHEMA)
-
-    def _migrate(self) -> None:
-        """Bring an SQLite record of an earlier version to :data:`SCHEMA`: images gained
-        ``batch_id`` (old rows keep NULL), then the arrival columns (version 1 rows keep
-        their content hash and name as arrival, :func:`.picture_identity.legacy_key`)."""
-        columns = self.dialect.columns(self.conn, 'images')
-        if 'batch_id' not in columns:
-            with self.conn:
-                self.conn.execute('ALTER TABLE images ADD COLUMN batch_id INTEGER '
-                                  'REFERENCES batches(id)')
-        if 'arrival' in columns:
-            return
-        create = SCHEMA[SCHEMA.index('CREATE TABLE IF NOT EXISTS images'):]
-        create = create[:create.index(';') + 1].replace('IF NOT EXISTS images', 'images_v2')
-        self.conn.execute('PRAGMA foreign_keys=OFF')
-        try:
-            with self.conn:
-                self.conn.execute(create)
-                self.conn.execute(
-                    "INSERT INTO images_v2 (id, model_id, batch_id, path, path_raw, arrival, "
-                    "sha256, size_bytes, arrived_at, inspected_at, width, height, status, "
-                    "error) SELECT id, model_id, batch_id, path, CAST(path AS BLOB), "
-                    "'v1:' || sha256 || ':' || path, sha256, size_bytes, arrived_at, "
-                    "inspected_at, width, height, status, error FROM images")
-                self.conn.execute('DROP TABLE images')
-                self.conn.execute('ALTER TABLE images_v2 RENAME TO images')
-        finally:
-            self.conn.execute('PRAGMA foreign_keys=ON')
 
     def _fault(self, err: BaseException, doing: str):
         """``err`` as a :class:`DatabaseFault` when it is one (else ``err`` itself)."""
@@ -326,9 +284,8 @@ class ResultsDB:
         return batch_id if inserted else None
 
     def check_integrity(self) -> list:
-        """What is wrong with the record, in words (empty when nothing is): detections
-        without their picture, batches whose picture count differs from the pictures
-        recorded with their id, arrivals recorded twice for one model.
+        """What is wrong with the record, in words (empty when nothing is); see
+        :func:`.db_checks.integrity_problems`.
 
         Example:
             >>> db = ResultsDB(':memory:', dict(config='c', weights_sha256='w',
@@ -336,23 +293,7 @@ class ResultsDB:
             >>> db.check_integrity()
             []
         """
-        problems = []
-        orphans = self._run(
-            'SELECT COUNT(*) FROM detections d LEFT JOIN images i ON d.image_id = i.id '
-            'WHERE i.id IS NULL').fetchone()[0]
-        if orphans:
-            problems.append(f'{orphans} detections without their image')
-        for batch, expected, found in self._run(
-                'SELECT b.id, b.images, (SELECT COUNT(*) FROM images i WHERE i.batch_id = b.id) '
-                'FROM batches b').fetchall():
-            if expected != found:
-                problems.append(f'batch {batch}: {found} images recorded, {expected} committed')
-        twice = self._run(
-            'SELECT COUNT(*) FROM (SELECT 1 FROM images GROUP BY model_id, arrival '
-            'HAVING COUNT(*) > 1) t').fetchone()[0]
-        if twice:
-            problems.append(f'{twice} arrivals recorded more than once for one model')
-        return problems
+        return integrity_problems(self._run)
 
     def counts(self) -> Dict[str, int]:
         """Pictures and detections recorded for this model."""
@@ -365,30 +306,6 @@ class ResultsDB:
 
     def close(self) -> None:
         self.conn.close()
-
-
-def recorded_count(path: str) -> int:
-    """Pictures recorded in the database ``path`` (a file, opened by its path, or a
-    ``postgresql://`` URL; all models), read only; 0 where it is missing or not (yet) a
-    database: what a watcher of a running station polls.
-
-    Example:
-        >>> recorded_count('/nonexistent/line.sqlite')
-        0
-    """
-    if not is_url(path) and not os.path.exists(path):
-        return 0
-    dialect = dialect_for(path, timeout=5)
-    try:
-        conn = dialect.connect(read_only=True)
-    except Exception:  # noqa: BLE001 -- not (yet) a database, or the server not up
-        return 0
-    try:
-        return conn.execute('SELECT COUNT(*) FROM images').fetchone()[0]
-    except Exception:  # noqa: BLE001 -- no images table yet
-        return 0
-    finally:
-        conn.close()
 
 
 __all__ = ['DatabaseFault', 'MODEL_FIELDS', 'ResultsDB', 'SCHEMA', 'recorded_count',

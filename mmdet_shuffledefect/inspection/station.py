@@ -31,7 +31,7 @@ import sys
 import time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
-from typing import Callable, Deque, Dict, List, Optional, Tuple
+from typing import Deque, Dict, List, Optional, Tuple
 
 import numpy as np
 
@@ -39,29 +39,13 @@ from mmdet_shuffledefect.utils.score_thresholds import ScoreThr
 
 from .db_dialects import DatabaseFault
 from .folder_watcher import TEMP_SUFFIXES, Arrival, FolderWatcher, say
+from .heap_trim import MALLOC_TRIM
+from .pending_batch import PendingBatch
 from .picture_files import DEFAULT_MAX_PIXELS, DEFAULT_MIN_SIDE, read_picture, shown_name
-from .predict import defect_records, detect_many, model_thresholds, predict_batch
 from .picture_identity import arrival_key, legacy_key, picture_key
+from .predict import defect_records, detect_many, model_thresholds, predict_batch
 from .station_lock import StationLock
 from .tiling import model_input_side, resolve_tiling
-
-
-def _glibc_trim() -> Optional[Callable[[int], int]]:
-    """glibc's ``malloc_trim`` (None elsewhere)."""
-    import ctypes
-    import ctypes.util
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library('c') or 'libc.so.6')
-        return libc.malloc_trim
-    except (OSError, AttributeError):
-        return None
-
-
-#: Returns the heap's free pages to the system after each batch. A line sends batches of
-#: every size from 1 to ``batch_size``; PyTorch's tensors of ever-new shapes fragment
-#: glibc's heap, which then keeps growing (measured: +430 MB over 4,000 pictures in
-#: batches of 1-20, flat with a trim after each batch or with one fixed batch size).
-MALLOC_TRIM = _glibc_trim()
 
 
 class InspectionStation:
@@ -95,9 +79,6 @@ class InspectionStation:
     Raises:
         ValueError: A bad argument (named with its value).
     """
-    #: seconds between tries to record into a database that failed: doubling up to the last
-    RETRY_DELAYS = (0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0)
-
     def __init__(self, model, db, folder: str, score_thr: Optional[ScoreThr] = None,
                  batch_size: int = 32,
                  tile_size='auto', tile_overlap: int = 64, poll_interval: float = 0.1,
@@ -131,11 +112,11 @@ class InspectionStation:
         self.progress = progress
         self.name = f'{socket.gethostname()}:{os.getpid()}'
         self.backlog: Deque[Arrival] = deque()
-        self.unrecorded: Optional[Tuple[float, list]] = None  # (started, items) to retry
         self.stop_requested = False
         self.stats = dict(recorded=0, skipped_recorded=0, defective=0, unreadable=0,
                           refused=0, vanished=0, rereads=0, batches=0, backlog=0,
                           db_faults=0, unrecorded_at_stop=0)
+        self.pending = PendingBatch(db, self.name, self.stats)  # a batch the db refused
 
     def request_stop(self, *_) -> None:
         """Stop after the batch in hand (what Ctrl-C and SIGTERM call)."""
@@ -210,41 +191,9 @@ class InspectionStation:
             items.append(dict(item, width=w, height=h, status='defect' if records else 'clean',
                               defects=[dict(r, cls=r['class']) for r in records]))
         if items:
-            self.unrecorded = (started, items)
-            self._commit()
+            self.pending.record(started, items)
         if MALLOC_TRIM is not None:
             MALLOC_TRIM(0)
-
-    def _commit(self) -> bool:
-        """Record the batch in hand; on a database fault keep it and say so once per
-        cause (True: recorded, or nothing to record)."""
-        if self.unrecorded is None:
-            return True
-        started, items = self.unrecorded
-        try:
-            batch = self.db.record_batch(items, station=self.name, started_at=started)
-        except DatabaseFault as err:
-            self.stats['db_faults'] += 1
-            delay = self.RETRY_DELAYS[min(self._tries, len(self.RETRY_DELAYS) - 1)]
-            if str(err) != self._last_fault:
-                print(f'error: {err}; {len(items)} inspected pictures kept and their record '
-                      f'retried every {delay:g}-{self.RETRY_DELAYS[-1]:g} s (the station '
-                      'goes on watching)', file=sys.stderr, flush=True)
-                self._last_fault = str(err)
-            self._tries += 1
-            self._retry_at = time.monotonic() + delay
-            return False
-        if self._tries:
-            say(f'the database took the {len(items)} kept pictures after {self._tries} '
-                 'failed tries; recording again')
-        self.unrecorded, self._tries, self._last_fault = None, 0, None
-        self.stats['batches'] += batch is not None
-        self.stats['recorded'] += len(items)
-        return True
-
-    _tries = 0
-    _retry_at = 0.0
-    _last_fault: Optional[str] = None
 
     def run(self, stop_when_idle: Optional[float] = None, max_images: Optional[int] = None,
             handle_signals: bool = True) -> Dict:
@@ -281,8 +230,8 @@ class InspectionStation:
         ahead = None  # (future of _read, pictures in it)
         while not self.stop_requested:
             self._poll_if_due()
-            if self.unrecorded is not None:  # the database failed: retry before more work
-                if time.monotonic() < self._retry_at or not self._commit():
+            if self.pending.held:  # the database failed: retry before more work
+                if not self.pending.due() or not self.pending.commit():
                     time.sleep(self.poll_interval)
                     continue
             if ahead is None:
@@ -353,11 +302,7 @@ class InspectionStation:
             self.stats['backlog'] += ahead[1]
             ahead[0].result()
         reader.shutdown()
-        if self.unrecorded is not None and not self._commit():
-            self.stats['unrecorded_at_stop'] = len(self.unrecorded[1])
-            print(f'error: stopped with {len(self.unrecorded[1])} inspected pictures not '
-                  f'recorded ({self._last_fault}); their files are left as they are and the '
-                  'next start inspects them', file=sys.stderr, flush=True)
+        self.stats['unrecorded_at_stop'] = self.pending.give_up()
         self.stats['backlog'] += len(self.backlog)
 
 

@@ -15,6 +15,7 @@ Example:
 import argparse
 import sys
 from collections import defaultdict
+from typing import Tuple
 
 import numpy as np
 import torch
@@ -60,7 +61,7 @@ def _input_size(cfg) -> tuple:
     return size, size, False
 
 
-def main(argv=None) -> int:
+def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         formatter_class=DefaultsHelpFormatter,
         description=__doc__.splitlines()[0])
@@ -70,12 +71,15 @@ def main(argv=None) -> int:
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config entries as in mmdet\'s tools, e.g. '
                         "'model.bbox_head.anchor_generator.ratios=[[2,3]]*6'")
-    args = parser.parse_args(argv)
-    cfg = load_config(args.config, args.cfg_options, args.data_root, args.classes)
+    return parser.parse_args(argv)
+
+
+def config_anchors(cfg, config: str) -> Tuple[torch.Tensor, tuple, float]:
+    """The config's anchors at its input size, ``(in_w, in_h, keep_ratio)`` and the
+    assigner's positive IoU."""
     head = cfg.model.get('bbox_head') if 'model' in cfg else None
     if not head or 'anchor_generator' not in head:
-        fail(f'{args.config} has no model.bbox_head.anchor_generator: nothing to measure')
-
+        fail(f'{config} has no model.bbox_head.anchor_generator: nothing to measure')
     from mmdet.registry import TASK_UTILS
     from mmdet.utils import register_all_modules
     register_all_modules(init_default_scope=True)
@@ -85,8 +89,12 @@ def main(argv=None) -> int:
     sizes = [(int(np.ceil(in_h / sh)), int(np.ceil(in_w / sw))) for sw, sh in strides]
     anchors = torch.cat(generator.grid_priors(sizes, device='cpu'))
     pos_thr = float(cfg.model.get('train_cfg', {}).get('assigner', {}).get('pos_iou_thr', 0.5))
+    return anchors, (in_w, in_h, keep_ratio), pos_thr
 
-    dataset = build_annotations(cfg, args.split)
+
+def class_stats(dataset, anchors, input_size: tuple, pos_thr: float) -> dict:
+    """Per class: each box's aspect, best anchor IoU and positive anchors."""
+    in_w, in_h, keep_ratio = input_size
     classes = dataset.metainfo['classes']
     per_class = defaultdict(lambda: dict(aspect=[], best=[], pos=[]))
     for i in range(len(dataset)):
@@ -106,12 +114,21 @@ def main(argv=None) -> int:
             stats['aspect'].append(max(w, h) / max(min(w, h), 1e-6))
             stats['best'].append(b)
             stats['pos'].append(p)
+    return per_class
 
-    print(f'config: {args.config}  split: {args.split}  input: {in_w}x{in_h}  '
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    cfg = load_config(args.config, args.cfg_options, args.data_root, args.classes)
+    anchors, input_size, pos_thr = config_anchors(cfg, args.config)
+    dataset = build_annotations(cfg, args.split)
+    per_class = class_stats(dataset, anchors, input_size, pos_thr)
+
+    print(f'config: {args.config}  split: {args.split}  input: {input_size[0]}x{input_size[1]}  '
           f'anchors: {len(anchors)}  positive IoU >= {pos_thr}')
     print(f'{"class":<18}{"boxes":>7}{"aspect":>8}{"best IoU":>10}{"matched":>9}{"pos/box":>9}')
     everything = dict(aspect=[], best=[], pos=[])
-    for name in classes:
+    for name in dataset.metainfo['classes']:
         if name not in per_class:
             continue
         stats = per_class[name]

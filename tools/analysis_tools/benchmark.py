@@ -281,6 +281,30 @@ def model_rows(config: str, ckpt: Optional[str], args, batch: int,
             set_input_size(cfg, size)
         except ValueError as err:
             fail(f'--input-size {size} for {config}: {err}')
+    return detector_rows(cfg, ckpt, args, batch, pictures)
+
+
+def exported_rows(cfg, ckpt: Optional[str], args, images: torch.Tensor) -> tuple:
+    """The onnxruntime and OpenVINO rows of a detector, exported into a temporary folder
+    (returned too, for the caller to clean up once timed)."""
+    from mmdet_shuffledefect.deployment import OnnxDetector, OpenVINODetector, export_onnx
+    tmp = tempfile.TemporaryDirectory()
+    path = osp.join(tmp.name, 'model.onnx')
+    export_onnx(cfg, ckpt, path)
+    ort_model = OnnxDetector(path, threads=args.threads)
+    np_images = images.cpu().numpy()
+    rows = [('onnxruntime (whole detector)', lambda: ort_model(np_images))]
+    try:
+        ov_model = OpenVINODetector(path, threads=args.threads, precision='f32')
+        rows.append((f'{ov_model.describe()} (whole detector)', lambda: ov_model(np_images)))
+    except ImportError as err:
+        print(f'no OpenVINO row: {err}', flush=True)
+    return rows, tmp
+
+
+def detector_rows(cfg, ckpt: Optional[str], args, batch: int,
+                  pictures: List[np.ndarray]) -> List[Dict]:
+    """Time every row of one detector config at one batch size."""
     from mmdet.apis import inference_detector, init_detector
     from mmdet.models.dense_heads.base_dense_head import BaseDenseHead
 
@@ -321,19 +345,8 @@ def model_rows(config: str, ckpt: Optional[str], args, batch: int,
     default_chunk = getattr(head, 'nms_chunk', 0)
     tmp = None
     if not args.no_onnx and fast_ok and not args.device.startswith('cuda'):
-        from mmdet_shuffledefect.deployment import OnnxDetector, OpenVINODetector, export_onnx
-        tmp = tempfile.TemporaryDirectory()
-        path = osp.join(tmp.name, 'model.onnx')
-        export_onnx(cfg, ckpt, path)
-        ort_model = OnnxDetector(path, threads=args.threads)
-        np_images = images.cpu().numpy()
-        rows.append(('onnxruntime (whole detector)', lambda: ort_model(np_images)))
-        try:
-            ov_model = OpenVINODetector(path, threads=args.threads, precision='f32')
-            rows.append((f'{ov_model.describe()} (whole detector)',
-                         lambda: ov_model(np_images)))
-        except ImportError as err:
-            print(f'no OpenVINO row: {err}', flush=True)
+        exported, tmp = exported_rows(cfg, ckpt, args, images)
+        rows += exported
     elif not args.no_onnx:
         rows.append(('onnxruntime (whole detector)', None))
     if not args.no_pipeline:
@@ -369,13 +382,9 @@ def model_label(config: str, ckpt: Optional[str], size: Optional[int] = None) ->
     return f'{label} (random weights)'
 
 
-def main(argv=None) -> int:
-    args = parse_args(argv)
-    if args.device.startswith('cuda') and not torch.cuda.is_available():
-        fail(f'--device {args.device} requested but CUDA is not available')
-    batches = args.batch_size or ([1, 32, 256] if args.device.startswith('cuda') else [1, 32])
-    if min(batches) < 1:
-        fail(f'--batch-size must be >= 1, got {batches}')
+def check_models(args) -> tuple:
+    """The models and input sizes asked for, each checked (one message per problem, exit
+    2): imports, files, backend and precision that go together."""
     for module in args.custom_imports:
         try:
             importlib.import_module(module)
@@ -406,15 +415,12 @@ def main(argv=None) -> int:
         fail('--precision bf16 needs --backend openvino')
     if args.precision == 'int8' and args.backend == 'all':
         fail('--precision int8 needs --backend onnxruntime or openvino and an INT8 file')
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    pictures = load_pictures_or_exit(args.images, max(batches))
-    lines = [f'device {args.device}, torch threads {torch.get_num_threads()}, p50/p95 of '
-             f'{args.repeats} runs after {args.warmup} warm-up; img/s from p50; "x fwd" = '
-             'img/s / forward-only img/s of the same model and batch', '',
-             '| model | batch | row | p50 ms/batch | p95 ms/batch | img/s | x fwd |',
-             '|---|---|---|---|---|---|---|']
-    print('\n'.join(lines), flush=True)
+    return models, sizes
+
+
+def timed_table(models, sizes, args, batches, pictures, lines) -> List[Dict]:
+    """Time every model at every batch size; each row printed as it comes, added to
+    ``lines`` (the report) and returned as records (the JSON)."""
     records = []
     for (config, ckpt), size in zip(models, sizes):
         label = model_label(config, ckpt, size)
@@ -436,6 +442,27 @@ def main(argv=None) -> int:
                             f"{row['p50']:.1f} | {p95} | {row['img_s']:.1f} | {ratio} |")
                 lines.append(line)
                 print(line, flush=True)
+    return records
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    if args.device.startswith('cuda') and not torch.cuda.is_available():
+        fail(f'--device {args.device} requested but CUDA is not available')
+    batches = args.batch_size or ([1, 32, 256] if args.device.startswith('cuda') else [1, 32])
+    if min(batches) < 1:
+        fail(f'--batch-size must be >= 1, got {batches}')
+    models, sizes = check_models(args)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    pictures = load_pictures_or_exit(args.images, max(batches))
+    lines = [f'device {args.device}, torch threads {torch.get_num_threads()}, p50/p95 of '
+             f'{args.repeats} runs after {args.warmup} warm-up; img/s from p50; "x fwd" = '
+             'img/s / forward-only img/s of the same model and batch', '',
+             '| model | batch | row | p50 ms/batch | p95 ms/batch | img/s | x fwd |',
+             '|---|---|---|---|---|---|---|']
+    print('\n'.join(lines), flush=True)
+    records = timed_table(models, sizes, args, batches, pictures, lines)
     env = environment_info()
     for kind in sorted({model_kind(config) for config, _ in models} - {None}):
         env.update(BENCHMARK_KINDS[kind].versions())

@@ -119,26 +119,19 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-def main(argv=None) -> int:
-    args = parse_args(argv)
+def check_args(args) -> None:
+    """Exit with one message when a number is out of range."""
     if not 0 < args.min_recall <= 1:
         fail(f'--min-recall must be in (0, 1], got {args.min_recall}')
     if args.margin_steps < 0:
         fail(f'--margin-steps must be >= 0, got {args.margin_steps}')
     if args.max_false_alarm is not None and not 0 <= args.max_false_alarm <= 1:
         fail(f'--max-false-alarm must be in [0, 1], got {args.max_false_alarm}')
-    if args.write_checkpoint:  # before the val run: a target that cannot be written costs nothing
-        check_writable(args.write_checkpoint)
-    apply_trust(args.trust_checkpoint)
-    grid = sorted(set(args.grid) | {DEFAULT_SCORE_THR})
-    cfg = load_config(args.config, args.cfg_options, args.data_root, args.classes)
-    val_cfg = test_on_val(cfg)
-    guard_checkpoint(args, val_cfg, args.checkpoint, classes_win=False)
-    recall, alarms, classes = picture_rates(val_cfg, args, grid)
-    chosen = choose_thresholds(recall, args.min_recall, args.margin_steps, alarms,
-                               args.max_false_alarm)
-    command = ' '.join(['python', 'tools/analysis_tools/choose_score_thr.py'] +
-                       list(sys.argv[1:] if argv is None else argv))
+
+
+def val_rows(args, grid, recall, alarms, chosen, classes, command) -> Tuple[list, dict]:
+    """The report on val (its table, the config line, the publish command) and the chosen
+    threshold of each class."""
     d = DEFAULT_SCORE_THR
     rows = [f'Picture-level alarm thresholds of `{args.checkpoint}` on the val split: per '
             f'class the highest of {grid} whose picture recall is >= {args.min_recall:g}'
@@ -167,17 +160,43 @@ def main(argv=None) -> int:
              f'python tools/model_converters/publish_model.py {args.checkpoint} OUT.pth '
              f'--config {args.config} --score-thr '
              + "'" + ','.join(f'{k}={v:g}' for k, v in line.items()) + "'"]
-    if args.read_test:  # the test split once, with the thresholds chosen on val
-        test_grid = sorted(set(line.values()) | {d})
-        t_recall, t_alarms, _ = picture_rates(cfg, args, test_grid)
-        rows += ['', 'The same thresholds on the **test** split (read once; --read-test):', '',
-                 f'| class | threshold | recall | false alarms | at {d:g}: recall | '
-                 f'at {d:g}: false alarms |', '|---|---|---|---|---|---|']
-        for i, name in enumerate(classes):
-            thr = line[name]
-            rows.append(f'| {name} | {thr:g} | {t_recall[thr][i]:.1%} | '
-                        f'{t_alarms[thr][i]:.1%} | {t_recall[d][i]:.1%} | '
-                        f'{t_alarms[d][i]:.1%} |')
+    return rows, line
+
+
+def test_split_rows(cfg, args, line: dict, classes) -> list:
+    """The chosen thresholds on the test split, read once (``--read-test``)."""
+    d = DEFAULT_SCORE_THR
+    test_grid = sorted(set(line.values()) | {d})
+    t_recall, t_alarms, _ = picture_rates(cfg, args, test_grid)
+    rows = ['', 'The same thresholds on the **test** split (read once; --read-test):', '',
+            f'| class | threshold | recall | false alarms | at {d:g}: recall | '
+            f'at {d:g}: false alarms |', '|---|---|---|---|---|---|']
+    for i, name in enumerate(classes):
+        thr = line[name]
+        rows.append(f'| {name} | {thr:g} | {t_recall[thr][i]:.1%} | '
+                    f'{t_alarms[thr][i]:.1%} | {t_recall[d][i]:.1%} | '
+                    f'{t_alarms[d][i]:.1%} |')
+    return rows
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    check_args(args)
+    if args.write_checkpoint:  # before the val run: a target that cannot be written costs nothing
+        check_writable(args.write_checkpoint)
+    apply_trust(args.trust_checkpoint)
+    grid = sorted(set(args.grid) | {DEFAULT_SCORE_THR})
+    cfg = load_config(args.config, args.cfg_options, args.data_root, args.classes)
+    val_cfg = test_on_val(cfg)
+    guard_checkpoint(args, val_cfg, args.checkpoint, classes_win=False)
+    recall, alarms, classes = picture_rates(val_cfg, args, grid)
+    chosen = choose_thresholds(recall, args.min_recall, args.margin_steps, alarms,
+                               args.max_false_alarm)
+    command = ' '.join(['python', 'tools/analysis_tools/choose_score_thr.py'] +
+                       list(sys.argv[1:] if argv is None else argv))
+    rows, line = val_rows(args, grid, recall, alarms, chosen, classes, command)
+    if args.read_test:
+        rows += test_split_rows(cfg, args, line, classes)
     print_report(rows, args.out)
     if args.write_checkpoint:
         from mmdet_shuffledefect.utils.publish import publish

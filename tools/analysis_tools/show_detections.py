@@ -18,6 +18,7 @@ import argparse
 import os
 import os.path as osp
 import sys
+from typing import Dict, List, Tuple
 
 import cv2
 import numpy as np
@@ -67,8 +68,8 @@ def pick_images(dataset, classes, wanted, per_class):
     return picked
 
 
-def main(argv=None) -> int:
-    args = parse_args(argv)
+def check_args(args) -> None:
+    """Exit with one message when a number or the checkpoint is wrong."""
     if args.per_class < 1:
         fail(f'--per-class must be >= 1, got {args.per_class}')
     if args.tile_size < 16:
@@ -77,13 +78,12 @@ def main(argv=None) -> int:
         fail(f'--score-thr must be in [0, 1], got {args.score_thr}')
     if not osp.isfile(args.checkpoint):
         fail(f'checkpoint {args.checkpoint} does not exist')
-    apply_trust(args.trust_checkpoint)
-    cfg = load_config(args.config, args.cfg_options, args.data_root, args.classes)
 
+
+def picked_images(cfg, args) -> Tuple[List[str], Dict[str, list]]:
+    """The split's classes and, per shown class, up to ``--per-class`` of its images."""
     from mmdet.registry import DATASETS
     from mmdet.utils import register_all_modules
-
-    from mmdet_shuffledefect.apis import detect_many, init_inspection_model
     register_all_modules(init_default_scope=True)
     dataset_cfg = dict(cfg[args.split]['dataset'])
     dataset_cfg['pipeline'] = []
@@ -101,36 +101,53 @@ def main(argv=None) -> int:
     empty = [name for name, infos in picked.items() if not infos]
     if empty:
         fail(f'the {args.split} dataset has no image with a box of {", ".join(empty)}', code=1)
+    return classes, picked
 
+
+def row_tiles(model, model_classes: List[str], name: str, infos: list, args) -> list:
+    """One row of the sheet: the class ``name``'s images with truth and detections."""
+    from mmdet_shuffledefect.apis import detect_many
+    imgs = []
+    for info in infos:
+        img = cv2.imread(info['img_path'], cv2.IMREAD_COLOR)
+        if img is None:
+            fail(f'cannot read image {info["img_path"]}', code=1)
+        imgs.append(img)
+    tiles = []
+    preds = detect_many(model, imgs, score_thr=args.score_thr, batch_size=len(imgs))
+    for info, img, (boxes, scores, labels) in zip(infos, imgs, preds):
+        gt = np.array([inst['bbox'] for inst in info['instances']], np.float32)
+        # draw on the picture at its size in the sheet: lines stay one pixel wide
+        scale = np.array([args.tile_size / img.shape[1], args.tile_size / img.shape[0]] * 2,
+                         np.float32)
+        shown = cv2.resize(img, (args.tile_size, args.tile_size), interpolation=cv2.INTER_AREA)
+        shown = draw_boxes(shown, gt.reshape(-1, 4) * scale, GT_COLOUR)
+        shown = draw_boxes(shown, np.asarray(boxes).reshape(-1, 4) * scale, PRED_COLOUR,
+                           [f'{model_classes[int(l)][:8]} {s:.2f}'
+                            for s, l in zip(scores, labels)])
+        hits = int(sum(model_classes[int(l)] == name for l in labels))
+        tiles.append(caption_tile(shown, [
+            osp.splitext(osp.basename(info['img_path']))[0],
+            f'GT {len(gt)}  det {len(boxes)} ({hits})'], size=args.tile_size))
+    return tiles
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    check_args(args)
+    apply_trust(args.trust_checkpoint)
+    cfg = load_config(args.config, args.cfg_options, args.data_root, args.classes)
+    classes, picked = picked_images(cfg, args)
+
+    from mmdet_shuffledefect.apis import init_inspection_model
     try:
         model = init_inspection_model(cfg, args.checkpoint)
     except Exception as err:  # not a checkpoint of this config
         fail(f'cannot load {args.checkpoint} into {args.config}: {type(err).__name__}: {err}', code=1)
     model_classes = list(model.dataset_meta.get('classes') or classes)
-
     tiles = []
     for name, infos in picked.items():
-        imgs = []
-        for info in infos:
-            img = cv2.imread(info['img_path'], cv2.IMREAD_COLOR)
-            if img is None:
-                fail(f'cannot read image {info["img_path"]}', code=1)
-            imgs.append(img)
-        preds = detect_many(model, imgs, score_thr=args.score_thr, batch_size=len(imgs))
-        for info, img, (boxes, scores, labels) in zip(infos, imgs, preds):
-            gt = np.array([inst['bbox'] for inst in info['instances']], np.float32)
-            # draw on the picture at its size in the sheet: lines stay one pixel wide
-            scale = np.array([args.tile_size / img.shape[1], args.tile_size / img.shape[0]] * 2,
-                             np.float32)
-            shown = cv2.resize(img, (args.tile_size, args.tile_size), interpolation=cv2.INTER_AREA)
-            shown = draw_boxes(shown, gt.reshape(-1, 4) * scale, GT_COLOUR)
-            shown = draw_boxes(shown, np.asarray(boxes).reshape(-1, 4) * scale, PRED_COLOUR,
-                               [f'{model_classes[int(l)][:8]} {s:.2f}'
-                                for s, l in zip(scores, labels)])
-            hits = int(sum(model_classes[int(l)] == name for l in labels))
-            tiles.append(caption_tile(shown, [
-                osp.splitext(osp.basename(info['img_path']))[0],
-                f'GT {len(gt)}  det {len(boxes)} ({hits})'], size=args.tile_size))
+        tiles += row_tiles(model, model_classes, name, infos, args)
     sheet = contact_sheet(tiles, cols=args.per_class,
                           title=f'{osp.basename(args.config)} on {args.split.split("_")[0]}: '
                           f'green = truth, red = detections >= {args.score_thr}; '

@@ -255,28 +255,9 @@ def report_load_seconds(db: str, root: str):
     return shown, times
 
 
-def main(argv=None):
-    args = parse_args(argv)
-    from mmdet_shuffledefect.data_prep.line_camera import LineCamera, png_bomb
-    from mmdet_shuffledefect.utils.env import environment_info
-    rng = np.random.default_rng(args.seed)
-    root = args.work_dir or tempfile.mkdtemp(prefix='station_load_')
-    os.makedirs(root, exist_ok=True)
-    lines = []
-
-    def say(text=''):
-        print(text, flush=True)
-        lines.append(text)
-
-    cam = LineCamera(osp.join(root, 'line'), pool=64, seed=args.seed)
-    ref = reference_rate(args, cam)
-    say(f'reference: {ref:.1f} pictures/s ({args.backend}, {args.threads} threads, batches of '
-        '32 decoded pictures in memory)')
-
-    databases = Databases(args.database, root)
-    say(f'database: {args.database}' + (f' (a local server, {databases.server.bin})'
-                                        if databases.server else ' (files in the work folder)'))
-    # backlog: a running, idle station gets args.backlog pictures at once
+def backlog_phase(args, root: str, databases, ref: float, say) -> None:
+    """A running, idle station gets ``args.backlog`` pictures at once: its throughput."""
+    from mmdet_shuffledefect.data_prep.line_camera import LineCamera
     back_dir, back_db = osp.join(root, 'backlog'), databases.new('backlog')
     back_cam = LineCamera(back_dir, pool=64, seed=args.seed + 1)
     station = Station(args, back_dir, back_db, osp.join(root, 'backlog.log'))
@@ -293,7 +274,11 @@ def main(argv=None):
     say(f'backlog: {args.backlog} pictures written in {dropped:.1f} s; station '
         f'{throughput:.1f} pictures/s = {throughput / ref:.2f}x the reference')
 
-    # line: a line slower than the station, in bursts
+
+def line_phase(args, cam, databases, ref: float, root: str, say) -> str:
+    """A line slower than the station, in bursts (and a decompression bomb half-way):
+    latency from arrival to record and the station's memory; returns the database."""
+    from mmdet_shuffledefect.data_prep.line_camera import png_bomb
     line_db = databases.new('line')
     station = Station(args, cam.folder, line_db, osp.join(root, 'line.log'))
     station.wait_ready(line_db)
@@ -335,6 +320,33 @@ def main(argv=None):
     say('memory over time (pictures written: MB): ' + ', '.join(
         f'{k}: {mb:.0f}' for k, mb in sorted(set(marks[::max(1, len(marks) // 10)]
                                                   + [marks[-1]]))))
+
+    return line_db
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    from mmdet_shuffledefect.data_prep.line_camera import LineCamera
+    from mmdet_shuffledefect.utils.env import environment_info
+    rng = np.random.default_rng(args.seed)
+    root = args.work_dir or tempfile.mkdtemp(prefix='station_load_')
+    os.makedirs(root, exist_ok=True)
+    lines = []
+
+    def say(text=''):
+        print(text, flush=True)
+        lines.append(text)
+
+    cam = LineCamera(osp.join(root, 'line'), pool=64, seed=args.seed)
+    ref = reference_rate(args, cam)
+    say(f'reference: {ref:.1f} pictures/s ({args.backend}, {args.threads} threads, batches of '
+        '32 decoded pictures in memory)')
+
+    databases = Databases(args.database, root)
+    say(f'database: {args.database}' + (f' (a local server, {databases.server.bin})'
+                                        if databases.server else ' (files in the work folder)'))
+    backlog_phase(args, root, databases, ref, say)
+    line_db = line_phase(args, cam, databases, ref, root, say)
 
     if args.kill_cycles:
         files, keys, lost, twice, problems = crash_phase(args, root, LineCamera, rng,
