@@ -43,7 +43,7 @@ $(STAMPS)/study: $(STAMPS)/package projects/shuffledefectnet_study/pyproject.tom
 	touch $@
 
 test: install
-	$(PY) -m pytest tests
+	$(PY) -m pytest -n auto --dist loadfile --no-loadscope-reorder tests
 
 demo: install
 	$(PY) tools/demo.py

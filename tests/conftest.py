@@ -7,6 +7,13 @@ import pytest
 
 from tool_zygote import Zygote
 
+# ``make test`` runs the suite on every core (pytest-xdist, ``-n auto``): each worker's torch
+# takes its share of the cores instead of all of them (set before any test imports torch;
+# the tools the tests start inherit it).
+if os.environ.get('PYTEST_XDIST_WORKER') and 'OMP_NUM_THREADS' not in os.environ:
+    _workers = int(os.environ.get('PYTEST_XDIST_WORKER_COUNT', '1'))
+    os.environ['OMP_NUM_THREADS'] = str(max(1, (os.cpu_count() or 1) // _workers))
+
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIG = 'configs/sdn_ssd_neu.py'
 # The published 40-epoch checkpoint and the config it was trained with.
@@ -17,6 +24,17 @@ CKPT_40E = osp.join(REPO, 'checkpoints',
 #: The study wing's tools (projects/shuffledefectnet_study/tools), run from the repository root.
 STUDY_TOOLS = 'projects/shuffledefectnet_study/tools'
 CLS_CONFIG = osp.join(REPO, 'configs', 'classification', 'sdn-1.0x_linear_30e_neu-cls.py')
+
+
+#: Test files that run longest, started first: under xdist a long file dealt out last would
+#: leave the other workers idle while it runs (``--durations`` in the CI log; make test
+#: passes ``--no-loadscope-reorder`` so that xdist deals the files out in this order).
+LONGEST_FIRST = ('test_learning.py',)
+
+
+@pytest.hookimpl(trylast=True)  # after pytest's own reordering by fixture scope
+def pytest_collection_modifyitems(config, items):
+    items.sort(key=lambda item: item.path.name not in LONGEST_FIRST)  # stable: files stay whole
 
 
 @pytest.hookimpl(hookwrapper=True)
