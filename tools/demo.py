@@ -138,8 +138,7 @@ def line_station(pictures, out: str, seconds: float = 4.0) -> dict:
     import threading
 
     from mmdet_shuffledefect.reporting import model_zoo as zoo
-    line = next(m for m in zoo.role_entries(zoo.load_models(osp.join(REPO, 'model-index.yml')))
-                if m['Metadata']['Role'] == 'line')
+    line = zoo.role_holder(zoo.load_models(osp.join(REPO, 'model-index.yml')), 'line')
     camera = osp.join(out, 'camera1')
     db = osp.join(out, 'line1.sqlite')
     page = osp.join(out, 'shift.html')

@@ -4,7 +4,8 @@
 folder; each lists its published checkpoints as OpenMMLab ``Models`` entries
 (``Name``, ``Config``, ``Metadata`` with training data and hardware,
 ``Results`` with metrics, ``Weights``) plus ``SHA256``; a detector entry may hold a
-``Metadata: Role`` (:data:`ROLES`: the line detector, the accurate one, the paper's), with
+``Metadata: Role`` (:data:`ROLES`: the line detector, the accurate one, the paper's; one
+model may hold two, ``Role: line, accurate``), with
 ``Use`` (when to pick it), ``Parameters (M)`` and ``Test Interval``. The README's model-zoo
 table is rendered from them (:func:`render_table`), and its role table from them and one
 benchmark run of every published detector (:func:`render_role_table`, :data:`SPEED_FILE`),
@@ -97,16 +98,26 @@ def render_table(models: List[Dict]) -> str:
     return '\n'.join(lines)
 
 
+def model_roles(entry: Dict) -> Tuple[str, ...]:
+    """The roles ``entry`` holds: its ``Metadata: Role``, one role or several separated by
+    commas (a detector that is both the fastest and the most accurate holds two); ``()``
+    where it has none."""
+    role = entry['Metadata'].get('Role')
+    if role is None:
+        return ()
+    return tuple(r.strip() for r in str(role).split(',') if r.strip())
+
+
 def role_entries(models: List[Dict]) -> List[Dict]:
-    """The entries with a ``Metadata: Role``, one per role of :data:`ROLES`, in that order.
+    """The entries with a ``Metadata: Role``: every role of :data:`ROLES` held by exactly
+    one model, a model holding one role or more, in the order of their first role.
 
     Raises:
         ValueError: A role missing, given twice, or not one of :data:`ROLES`.
     """
     by_role: Dict[str, List[str]] = {}
     for m in models:
-        role = m['Metadata'].get('Role')
-        if role is not None:
+        for role in model_roles(m):
             by_role.setdefault(role, []).append(m['Name'])
     unknown = sorted(set(by_role) - set(ROLES))
     doubled = {r: n for r, n in by_role.items() if len(n) > 1}
@@ -115,7 +126,24 @@ def role_entries(models: List[Dict]) -> List[Dict]:
         raise ValueError(f'detector roles: unknown {unknown}, given twice {doubled}, missing '
                          f'{missing}; expected one model each for {list(ROLES)}')
     named = {m['Name']: m for m in models}
-    return [named[by_role[r][0]] for r in ROLES]
+    ordered = [by_role[r][0] for r in ROLES]
+    return [named[n] for i, n in enumerate(ordered) if n not in ordered[:i]]
+
+
+def role_holder(models: List[Dict], role: str) -> Dict:
+    """The one entry holding ``role`` (:func:`role_entries` checks the roles first).
+
+    Raises:
+        ValueError: Roles missing, doubled or unknown, or ``role`` not one of :data:`ROLES`.
+    """
+    if role not in ROLES:
+        raise ValueError(f'role {role!r} is not one of {list(ROLES)}')
+    return next(m for m in role_entries(models) if role in model_roles(m))
+
+
+def role_label(entry: Dict) -> str:
+    """``line, accurate``: the roles of ``entry`` as the README names them."""
+    return ', '.join(model_roles(entry))
 
 
 def load_speed(path: str) -> Dict:
@@ -163,7 +191,7 @@ def render_role_table(models: List[Dict], record: Dict, speed_file: str = SPEED_
     """
     entries = role_entries(models)
     env = record['environment']
-    paper = next(m for m in entries if m['Metadata']['Role'] == 'paper')
+    paper = role_holder(models, 'paper')
     base = speed_of(record, paper['Config'], 'onnxruntime')
     lines = [f"Speed: whole detector (preprocessing + network + NMS), batch 32, "
              f"{record.get('threads', '?')} CPU threads, {env.get('cpu', '?')}, one "
@@ -178,7 +206,7 @@ def render_role_table(models: List[Dict], record: Dict, speed_file: str = SPEED_
         speeds = {c: speed_of(record, m['Config'], c) for c in SPEED_ROWS}
         ort = speeds['onnxruntime']
         ratio = f' ({ort / base:.2f}x)' if ort and base else ''
-        cells = [f"**{meta['Role']}**", f"`{m['Config']}`", f"`{m['Weights']}`",
+        cells = [f"**{role_label(m)}**", f"`{m['Config']}`", f"`{m['Weights']}`",
                  f"{value:.4f} [{meta.get('Test Interval', '?')}]",
                  _ap(m, 'crazing'), _ap(m, 'rolled-in_scale'),
                  f"{meta.get('Parameters (M)', '?')} M",
@@ -186,7 +214,7 @@ def render_role_table(models: List[Dict], record: Dict, speed_file: str = SPEED_
                    if speeds[c] else 'not measured' for c in SPEED_ROWS)]
         lines.append('| ' + ' | '.join(cells) + ' |')
     lines.append('')
-    lines += [f"- **{m['Metadata']['Role']}**: {m['Metadata'].get('Use', '')}" for m in entries]
+    lines += [f"- **{role_label(m)}**: {m['Metadata'].get('Use', '')}" for m in entries]
     return '\n'.join(lines)
 
 

@@ -122,3 +122,24 @@ def test_the_role_table_comes_from_the_metafiles_and_one_benchmark_run():
         role_entries(models[:2])
     with pytest.raises(ValueError, match=r"given twice \{'line': \['b', 'd'\]\}"):
         role_entries(models + [_role_entry('d', 'line', 0.5)])
+
+
+def test_one_detector_may_hold_two_roles_and_is_listed_once():
+    from mmdet_shuffledefect.reporting.model_zoo import (render_role_table, role_entries,
+                                                         role_holder)
+    models = [_role_entry('a', 'paper', 0.6), _role_entry('b', 'line, accurate', 0.73),
+              _role_entry('c', None, 0.71)]
+    del models[2]['Metadata']['Role']
+    assert [m['Name'] for m in role_entries(models)] == ['b', 'a']
+    assert role_holder(models, 'accurate')['Name'] == 'b'
+    rows = [dict(config=f'configs/{n}.py', batch=32, row='onnxruntime (whole detector)',
+                 img_s=rate) for n, rate in (('a', 200.0), ('b', 400.0))]
+    table = render_role_table(models, dict(threads=2, environment={}, rows=rows))
+    body = [line for line in table.splitlines() if line.startswith('| **')]
+    assert [line.split(' | ')[0] for line in body] == ['| **line, accurate**', '| **paper**']
+    assert '400 (2.00x)' in body[0]
+    assert '- **line, accurate**: when line, accurate' in table.splitlines()
+    with pytest.raises(ValueError, match=r"given twice \{'accurate': \['b', 'd'\]\}"):
+        role_entries(models + [_role_entry('d', 'accurate', 0.5)])
+    with pytest.raises(ValueError, match=r"role 'fast' is not one of"):
+        role_holder(models, 'fast')

@@ -55,8 +55,8 @@ def test_every_path_the_readme_commands_name_exists():
 
 def test_commands_run_the_detector_of_their_role():
     from mmdet_shuffledefect.reporting import model_zoo as zoo
-    roles = {m['Metadata']['Role']: m for m in zoo.role_entries(
-        zoo.load_models(osp.join(REPO, 'model-index.yml')))}
+    models = zoo.load_models(osp.join(REPO, 'model-index.yml'))
+    roles = {r: zoo.role_holder(models, r) for r in zoo.ROLES}
     lines, _ = readme_commands()
     config, weights = roles['line']['Config'], roles['line']['Weights']
     for tool in ('inspect_defects.py', 'inspection_station.py', 'export_onnx.py'):

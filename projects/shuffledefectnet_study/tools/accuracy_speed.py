@@ -67,7 +67,7 @@ def published_points(models, record, reference):
             continue
         interval = m['Metadata'].get('Test Interval')
         interval = acc.parse_interval(interval, m['Name']) if interval else None
-        role = m['Metadata'].get('Role')
+        role = zoo.role_label(m)
         label = (f'{role}: ' if role else '') + short(m['Name'])
         point = acc.speed_point(label, value, interval, record, m['Config'], reference)
         if point.ratios:
@@ -109,7 +109,7 @@ def main(argv=None) -> int:
         speed_file = zoo.speed_path(args.index, args.speed)
         record = zoo.load_speed(speed_file)
         ref_name = args.reference or next(
-            (m['Name'] for m in models if m['Metadata'].get('Role') == 'paper'), None)
+            (m['Name'] for m in models if 'paper' in zoo.model_roles(m)), None)
         ref = next((m for m in models if m['Name'] == ref_name), None)
         if ref is None:
             raise ValueError(f'reference model {ref_name!r} is not in {args.index}')

@@ -4,24 +4,10 @@
 # crop holds a quarter of the picture, and crazing and rolled-in scale, textures that the
 # annotator boxed over large parts of the picture, reach the head as cut boxes that no test
 # picture has. This run draws in 0.75-1.33 (every crop at least 56 % of the picture's side);
-# everything else is unchanged. results/recipe_ablation.md ("Issue #48 screen").
+# everything else is unchanged (the pipeline is the base's train_pipeline_mild). results/recipe_ablation.md ("Issue #48 screen").
 #
 #   python tools/train.py
 #   projects/shuffledefectnet_study/configs/line_screen/sdn-2-4-2_rtmdet_head-0k3_jitter-0.75-1.33_60e_neu-det.py
 _base_ = '../rtmdet_screen/sdn-2-4-2_rtmdet_no-mosaic_head-0k3_neu.py'
 
-input_size = 192
-pad = dict(img=(114, 114, 114))
-train_pipeline_mild = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadAnnotations', with_bbox=True),
-    dict(type='RandomResize', scale=(input_size, input_size), ratio_range=(0.75, 1.33),
-         keep_ratio=True),
-    dict(type='RandomCrop', crop_size=(input_size, input_size)),
-    dict(type='YOLOXHSVRandomAug'),
-    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
-    dict(type='RandomFlip', prob=0.5, direction='vertical'),
-    dict(type='Pad', size=(input_size, input_size), pad_val=pad),
-    dict(type='PackDetInputs'),
-]
-train_dataloader = dict(dataset=dict(pipeline=train_pipeline_mild))
+train_dataloader = dict(dataset=dict(pipeline=_base_.train_pipeline_mild))
