@@ -11,7 +11,7 @@ import pytest
 
 from conftest import run_tool, small_run_options
 
-LINE = 'configs/rtmdet/rtmdet_sdn-2-4-2_fusion_head-0k3_120e-ema_neu-det.py'
+LINE = 'configs/rtmdet/rtmdet_sdn-2-4-2_fusion_head-0k3_jitter-0.75-1.33_120e-ema_neu-det.py'
 OWN = {'crazing': 'scale', 'inclusion': 'scale', 'patches': 'scale',
        'pitted_surface': 'hole', 'rolled-in_scale': 'hole', 'scratches': 'hole'}
 

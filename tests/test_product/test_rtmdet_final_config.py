@@ -19,6 +19,10 @@ SCREEN = 'projects/shuffledefectnet_study/configs/rtmdet_screen/sdn_rtmdet_no-mo
     ('configs/rtmdet/rtmdet_sdn-2-4-2_fusion_head-0k3_120e-ema_neu-det.py',
      'projects/shuffledefectnet_study/configs/rtmdet_screen/'
      'sdn-2-4-2_rtmdet_no-mosaic_head-0k3_neu.py'),
+    # the line detector since #48: the same, with the mild jitter its 60-epoch screen kept
+    ('configs/rtmdet/rtmdet_sdn-2-4-2_fusion_head-0k3_jitter-0.75-1.33_120e-ema_neu-det.py',
+     'projects/shuffledefectnet_study/configs/line_screen/'
+     'sdn-2-4-2_rtmdet_head-0k3_jitter-0.75-1.33_60e_neu-det.py'),
 ])
 def test_final_config_is_the_screen_config_at_120_epochs(final_name, screen_name):
     final = Config.fromfile(osp.join(REPO, final_name))
