@@ -85,16 +85,8 @@ train_pipeline_plain = [
 # over large parts of a picture, are no longer cut into boxes no test picture has (issue #48:
 # +0.043 val on the line design at 60 epochs; results/recipe_ablation.md).
 train_pipeline_mild = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadAnnotations', with_bbox=True),
-    dict(type='RandomResize', scale=(input_size, input_size), ratio_range=(0.75, 1.33),
-         keep_ratio=True),
-    dict(type='RandomCrop', crop_size=(input_size, input_size)),
-    dict(type='YOLOXHSVRandomAug'),
-    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
-    dict(type='RandomFlip', prob=0.5, direction='vertical'),
-    dict(type='Pad', size=(input_size, input_size), pad_val=pad),
-    dict(type='PackDetInputs'),
+    dict(step, ratio_range=(0.75, 1.33)) if step['type'] == 'RandomResize' else step
+    for step in train_pipeline_plain
 ]
 test_pipeline = [
     dict(type='LoadImageFromFile'),
