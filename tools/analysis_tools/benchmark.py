@@ -302,6 +302,24 @@ def exported_rows(cfg, ckpt: Optional[str], args, images: torch.Tensor) -> tuple
     return rows, tmp
 
 
+def fast_rows(head, forward: Callable, metas: List[Dict], chunks: List[int],
+              fast_ok: bool) -> List[Tuple[str, Optional[Callable]]]:
+    """The batched post-processing rows, one per images-per-NMS-call setting (``None`` where
+    the head has no batched path)."""
+    def fast(chunk):
+        def run():
+            head.nms_chunk = chunk
+            return head.predict_by_feat(*forward(), batch_img_metas=metas, rescale=True)
+        return run
+
+    rows = []
+    for chunk in chunks:
+        where = 'one NMS call per batch' if chunk == 0 else f'one NMS call per {chunk} image(s)'
+        rows.append((f'whole detector, fast (batched post-processing, {where})',
+                     fast(chunk) if fast_ok else None))
+    return rows
+
+
 def detector_rows(cfg, ckpt: Optional[str], args, batch: int,
                   pictures: List[np.ndarray]) -> List[Dict]:
     """Time every row of one detector config at one batch size."""
@@ -331,17 +349,7 @@ def detector_rows(cfg, ckpt: Optional[str], args, batch: int,
                  (lambda: BaseDenseHead.predict_by_feat(head, *forward(), batch_img_metas=metas,
                                                         rescale=True)) if stock_ok else None))
     fast_ok = isinstance(head, BatchedPredictMixin) and head.supports_batched_predict()
-
-    def fast(chunk):
-        def run():
-            head.nms_chunk = chunk
-            return head.predict_by_feat(*forward(), batch_img_metas=metas, rescale=True)
-        return run
-
-    for chunk in args.nms_chunks:
-        where = 'one NMS call per batch' if chunk == 0 else f'one NMS call per {chunk} image(s)'
-        rows.append((f'whole detector, fast (batched post-processing, {where})',
-                     fast(chunk) if fast_ok else None))
+    rows += fast_rows(head, forward, metas, args.nms_chunks, fast_ok)
     default_chunk = getattr(head, 'nms_chunk', 0)
     tmp = None
     if not args.no_onnx and fast_ok and not args.device.startswith('cuda'):
