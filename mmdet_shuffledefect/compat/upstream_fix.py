@@ -8,11 +8,9 @@ installed code (not only its version number) and the function that applies it.
 import logging
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
-from typing import Callable, Set
+from typing import Callable
 
-from mmengine.logging import print_log
-
-_SAID: Set[str] = set()
+from ..say_once import say_once
 
 
 def installed_version(distribution: str) -> str:
@@ -21,19 +19,6 @@ def installed_version(distribution: str) -> str:
         return version(distribution)
     except PackageNotFoundError:
         return 'not installed'
-
-
-def say_once(key: str, message: str, level: int = logging.INFO) -> bool:
-    """Log ``message`` the first time ``key`` is seen in this process.
-
-    Returns:
-        bool: Whether the message was logged now.
-    """
-    if key in _SAID:
-        return False
-    _SAID.add(key)
-    print_log(message, logger='current', level=level)
-    return True
 
 
 @dataclass(frozen=True)

@@ -91,9 +91,10 @@ def test_mmengine_checkpoint_loads_with_the_fix_and_fails_without(tmp_path, monk
 
 
 def test_fix_not_needed_is_skipped_and_said_once(monkeypatch):
+    from mmdet_shuffledefect import say_once
     from mmdet_shuffledefect.compat import upstream_fix
     said, applied = [], []
-    monkeypatch.setattr(upstream_fix, 'print_log', lambda msg, **kw: said.append(msg))
+    monkeypatch.setattr(say_once, 'print_log', lambda msg, **kw: said.append(msg))
     fix = upstream_fix.UpstreamFix(
         name='test-fix-not-needed', distribution='mmengine', affected='mmengine 0.0.1',
         upstream='https://github.com/open-mmlab/mmengine/issues/1',

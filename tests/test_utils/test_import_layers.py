@@ -21,7 +21,7 @@ STUDY = 'sdn_study'
 
 #: The layers from the bottom up; a subpackage may import its own layer's and lower ones'.
 LAYERS: List[Set[str]] = [
-    {'version', 'where', '_greedy_nms', 'compat'},
+    {'version', 'where', '_greedy_nms', 'say_once', 'compat'},
     {'datasets', 'engine'},
     {'models', 'evaluation'},
     {'utils'},

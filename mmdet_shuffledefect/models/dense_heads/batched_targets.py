@@ -19,7 +19,8 @@ import torch
 from mmdet.structures.bbox import bbox_overlaps, get_box_tensor
 from torch import Tensor
 
-from .head_log import say_once
+from ...say_once import say_once
+
 
 
 def pad_ground_truth(batch_gt_instances, device) -> Tuple[Tensor, Tensor, Tensor]:
@@ -118,9 +119,9 @@ class BatchedTargetsMixin:
         return True
 
     def _say_fallback(self) -> None:
-        say_once(self, 'targets', 'priors outside an image\'s pad_shape (images of different '
-                 'sizes in a batch): training targets by mmdet\'s per-image path, which '
-                 'gives them weight 0')
+        say_once('targets', 'priors outside an image\'s pad_shape (images of different sizes '
+                 'in a batch): training targets by mmdet\'s per-image path, which gives '
+                 'them weight 0', owner=self)
 
     def get_targets(self, anchor_list: List[List[Tensor]], valid_flag_list: List[List[Tensor]],
                     batch_gt_instances, batch_img_metas: List[dict],

@@ -34,10 +34,11 @@ from mmdet.registry import MODELS
 from mmengine.config import ConfigDict
 from torch import Tensor
 
+from ...say_once import say_once
+
 from .batched_post_process import (BATCHED_DECODERS, batched_decoder, batched_detections,
                                    padded_to_instances)
 from .batched_targets import BatchedTargetsMixin, ssd_batched_losses
-from .head_log import say_once
 
 
 #: ``test_cfg.nms`` keys the batched path implements exactly (``split_thr`` only
@@ -107,8 +108,8 @@ class BatchedPredictMixin:
         blocker = self.batched_predict_blocker(cfg)
         if score_factors is not None or not with_nms or blocker is not None:
             if blocker is not None:
-                say_once(self, 'predict', f'{blocker}: predicting with mmdet\'s per-image '
-                         'post-processing')
+                say_once('predict', f'{blocker}: predicting with mmdet\'s per-image '
+                         'post-processing', owner=self)
             return super().predict_by_feat(cls_scores, bbox_preds, score_factors,
                                            batch_img_metas, cfg, rescale, with_nms)
         device = cls_scores[0].device
