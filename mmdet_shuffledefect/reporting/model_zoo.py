@@ -126,8 +126,7 @@ def role_entries(models: List[Dict]) -> List[Dict]:
         raise ValueError(f'detector roles: unknown {unknown}, given twice {doubled}, missing '
                          f'{missing}; expected one model each for {list(ROLES)}')
     named = {m['Name']: m for m in models}
-    ordered = [by_role[r][0] for r in ROLES]
-    return [named[n] for i, n in enumerate(ordered) if n not in ordered[:i]]
+    return [named[n] for n in dict.fromkeys(by_role[r][0] for r in ROLES)]
 
 
 def role_holder(models: List[Dict], role: str) -> Dict:
@@ -191,7 +190,7 @@ def render_role_table(models: List[Dict], record: Dict, speed_file: str = SPEED_
     """
     entries = role_entries(models)
     env = record['environment']
-    paper = role_holder(models, 'paper')
+    paper = next(m for m in entries if 'paper' in model_roles(m))
     base = speed_of(record, paper['Config'], 'onnxruntime')
     lines = [f"Speed: whole detector (preprocessing + network + NMS), batch 32, "
              f"{record.get('threads', '?')} CPU threads, {env.get('cpu', '?')}, one "

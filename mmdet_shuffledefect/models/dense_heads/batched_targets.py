@@ -22,7 +22,6 @@ from torch import Tensor
 from ...say_once import say_once
 
 
-
 def pad_ground_truth(batch_gt_instances, device) -> Tuple[Tensor, Tensor, Tensor]:
     """Boxes ``(B, G, 4)``, labels ``(B, G)`` and a validity mask, G = largest count."""
     counts = [len(gt) for gt in batch_gt_instances]

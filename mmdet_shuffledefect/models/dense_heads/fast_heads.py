@@ -35,7 +35,6 @@ from mmengine.config import ConfigDict
 from torch import Tensor
 
 from ...say_once import say_once
-
 from .batched_post_process import (BATCHED_DECODERS, batched_decoder, batched_detections,
                                    padded_to_instances)
 from .batched_targets import BatchedTargetsMixin, ssd_batched_losses

@@ -4,7 +4,8 @@
 # crop holds a quarter of the picture, and crazing and rolled-in scale, textures that the
 # annotator boxed over large parts of the picture, reach the head as cut boxes that no test
 # picture has. This run draws in 0.75-1.33 (every crop at least 56 % of the picture's side);
-# everything else is unchanged (the pipeline is the base's train_pipeline_mild). results/recipe_ablation.md ("Issue #48 screen").
+# everything else is unchanged (the pipeline is the base's train_pipeline_mild).
+# results/recipe_ablation.md ("Issue #48 screen").
 #
 #   python tools/train.py
 #   projects/shuffledefectnet_study/configs/line_screen/sdn-2-4-2_rtmdet_head-0k3_jitter-0.75-1.33_60e_neu-det.py
