@@ -37,7 +37,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                         'and a pipeline switch; a key also given in --cfg-options keeps that value '
                         '(default: the config\'s max_epochs)')
     parser.add_argument('--amp', action='store_true',
-                        help='mixed precision (CUDA only; refused on a CPU)')
+                        help='mixed precision: fp16 with dynamic loss scaling on a CUDA GPU; '
+                        'on a CPU, bf16 autocast of the training forward (CPUBF16OptimWrapper: '
+                        'fast where the CPU has AMX or AVX512-BF16; the log names the precision)')
     parser.add_argument('--auto-scale-lr', action='store_true',
                         help='scale the learning rate by the total batch size')
     add_input_size_arg(parser)
@@ -63,13 +65,13 @@ def main(argv=None) -> None:
     setup_launcher(cfg, args.launcher)
     cfg.work_dir = args.work_dir or cfg.get('work_dir') or default_work_dir(args.config)
 
-    if args.amp:
-        if not torch.cuda.is_available():
-            fail('--amp needs a CUDA GPU: mmengine\'s AmpOptimWrapper supports only '
-                 'CUDA/NPU/MLU devices, and this machine has none. Train in fp32 '
-                 '(drop --amp).')
+    if args.amp and torch.cuda.is_available():
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
         cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+    elif args.amp:  # mmengine's AmpOptimWrapper refuses a CPU-only machine
+        cfg.optim_wrapper.type = 'CPUBF16OptimWrapper'
+        print('--amp without a CUDA GPU: bf16 autocast of the training forward on the CPU '
+              '(fp32 weights; validation and test in fp32)', flush=True)
     if args.auto_scale_lr:
         if 'auto_scale_lr' not in cfg or 'base_batch_size' not in cfg.auto_scale_lr:
             fail(f'--auto-scale-lr needs auto_scale_lr.base_batch_size in {args.config}')

@@ -1,4 +1,5 @@
 from .dist_info_hook import DistInfoHook
-from .optimizers import GroupedOptimWrapperConstructor, group_by_options
+from .optimizers import CPUBF16OptimWrapper, GroupedOptimWrapperConstructor, group_by_options
 
-__all__ = ['DistInfoHook', 'GroupedOptimWrapperConstructor', 'group_by_options']
+__all__ = ['CPUBF16OptimWrapper', 'DistInfoHook', 'GroupedOptimWrapperConstructor',
+           'group_by_options']
