@@ -15,6 +15,7 @@ CLS_CONFIG = 'configs/classification/sdn-1.0x_linear_60e_200px_neu-cls.py'
 def _classifier():
     import mmdet_shuffledefect  # noqa: F401
     from mmengine.config import Config
+    from mmengine.registry import DefaultScope
     from mmpretrain.registry import MODELS
     from mmpretrain.utils import register_all_modules
     register_all_modules(init_default_scope=False)
@@ -22,7 +23,9 @@ def _classifier():
     cfg.model.backbone.widen_factor = 0.5
     cfg.model.head.in_channels = 1024
     torch.manual_seed(0)
-    model = MODELS.build(dict(cfg.model, data_preprocessor=cfg.data_preprocessor))
+    # an earlier test in this process may have made mmdet the default scope
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        model = MODELS.build(dict(cfg.model, data_preprocessor=cfg.data_preprocessor))
     return cfg, model
 
 
