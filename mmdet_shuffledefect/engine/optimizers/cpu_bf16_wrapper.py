@@ -2,8 +2,9 @@
 
 mmengine's ``AmpOptimWrapper`` refuses a machine without a CUDA, NPU, MLU or
 MUSA device. CPUs with AMX or AVX512-BF16 run convolutions and matrix
-products in bf16 faster than in fp32 (a ResNet34 training step about 2.6x on a
-2-core Xeon with AMX, a first look beside another training), so :class:`CPUBF16OptimWrapper` gives them the same
+products in bf16 faster than in fp32 (a ResNet34 training step 1.8-1.9x on a
+2-core AMD EPYC with AVX512-BF16, results/neu_cls_convergence.md), so
+:class:`CPUBF16OptimWrapper` gives them the same
 recipe as GPU mixed precision: the parameters, gradients and optimizer state
 stay fp32, and only the training forward runs under
 ``torch.autocast('cpu', dtype=torch.bfloat16)``. bf16 keeps fp32's exponent
