@@ -152,11 +152,27 @@ def test_with_cp_same_outputs_and_gradients(frozen, unit):
     (dict(stage_blocks=(4, 8)), '(4, 8)'),
     (dict(unit='v2', groups=2), 'groups=2'),
     (dict(bottleneck_ratio=0), 'got 0'),
+    (dict(out_stem='yes'), "out_stem must be True or False, got 'yes'"),
 ])
 def test_invalid_arguments_raise_value_error(kwargs, fragment):
     with pytest.raises(ValueError) as info:
         ShuffleDefectNet(**kwargs)
     assert fragment in str(info.value)
+
+
+@pytest.mark.parametrize('widen', WIDTHS)
+def test_out_stem_returns_the_stride_4_map_first(widen):
+    net = ShuffleDefectNet(widen_factor=widen, out_indices=(0, 1, 2), out_stem=True).eval()
+    plain = ShuffleDefectNet(widen_factor=widen, out_indices=(0, 1, 2)).eval()
+    plain.load_state_dict(net.state_dict())  # the stem output adds no parameter
+    x = torch.rand(2, 3, SIZE, SIZE)
+    with torch.no_grad():
+        outs, plain_outs = net(x), plain(x)
+    assert tuple(outs[0].shape) == (2, 24, SIZE // 4, SIZE // 4)
+    assert [(f['num_chs'], f['reduction']) for f in net.feature_info][0] == (24, 4)
+    assert net.out_channels == [24] + plain.out_channels
+    for out, ref in zip(outs[1:], plain_outs):
+        torch.testing.assert_close(out, ref)
 
 
 def test_stage_blocks_change_depth():

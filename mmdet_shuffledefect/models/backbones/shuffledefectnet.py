@@ -75,6 +75,10 @@ class ShuffleDefectNet(BaseModule):
             mmpretrain ShuffleNetV2 weights strictly into ``unit='v2'``.
         out_indices (Sequence[int]): Outputs to return: 0-2 are the stages,
             3 the final conv. Defaults to (3, ).
+        out_stem (bool): Also return the stem's map (after the max pool:
+            stride 4, 24 channels) before the ``out_indices`` outputs, for a
+            detector with a stride-4 level for fine textures. Defaults to
+            False.
         frozen_stages (int): -1 freezes nothing, 0 the stem (conv1), ``i``
             the stem and stages ``0..i-1``. Defaults to -1.
         conv_cfg (dict, optional): Conv config. Defaults to None.
@@ -121,6 +125,7 @@ class ShuffleDefectNet(BaseModule):
                  bottleneck_ratio: float = 0.25,
                  with_final_conv: Optional[bool] = None,
                  out_indices: Sequence[int] = (3, ),
+                 out_stem: bool = False,
                  frozen_stages: int = -1,
                  conv_cfg: OptConfigType = None,
                  norm_cfg: ConfigType = dict(type='BN'),
@@ -138,6 +143,9 @@ class ShuffleDefectNet(BaseModule):
         self.unit = unit
         self.groups = groups
         self.out_indices = tuple(out_indices)
+        if not isinstance(out_stem, bool):
+            raise ValueError(f'out_stem must be True or False, got {out_stem!r}')
+        self.out_stem = out_stem
         self.frozen_stages = frozen_stages
         self.norm_eval = norm_eval
         self.with_cp = with_cp
@@ -165,7 +173,9 @@ class ShuffleDefectNet(BaseModule):
             dict(num_chs=channels[i + 1], reduction=strides[i], module=f'layers.{i}')
             for i in range(num_outputs)
         ]
-        self.feature_info = [self.arch_outputs[i] for i in self.out_indices]
+        stem_info = dict(num_chs=self.stem_channels, reduction=4, module='maxpool')
+        self.feature_info = ([stem_info] if self.out_stem else []) + [
+            self.arch_outputs[i] for i in self.out_indices]
         self._freeze_stages()
 
     @classmethod
@@ -239,7 +249,7 @@ class ShuffleDefectNet(BaseModule):
     def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, ...]:
         """Return the feature maps selected by ``out_indices``."""
         x = self.maxpool(self.conv1(x))
-        outs = []
+        outs = [x] if self.out_stem else []
         for i, layer in enumerate(self.layers):
             x = layer(x)
             if i in self.out_indices:
