@@ -17,12 +17,14 @@ import argparse
 import os
 import os.path as osp
 import sys
-from typing import Dict, List, Tuple
+from typing import Dict, List
 
 import numpy as np
 
 import mmdet_shuffledefect  # noqa: F401
 from mmdet_shuffledefect.evaluation.error_anatomy import anatomy_table, detection_kinds
+from mmdet_shuffledefect.evaluation.prediction_dump import (load_prediction_dump,
+                                                            prediction_arrays)
 from mmdet_shuffledefect.utils.cli import DefaultsHelpFormatter, add_data_args
 from mmdet_shuffledefect.utils.config_loading import build_annotations, load_config
 from mmdet_shuffledefect.utils.tool_errors import fail
@@ -51,30 +53,6 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='pictures per drawing (--draw)')
     add_data_args(parser)
     return parser.parse_args(argv)
-
-
-def load_predictions(path: str) -> List[dict]:
-    """The list ``tools/test.py --out`` dumped (mmdet's ``DumpDetResults``); exit 1 with
-    the file named when it is missing or not such a dump."""
-    from mmengine.fileio import load
-    if not osp.isfile(path):
-        fail(f'predictions file {path} does not exist', code=1)
-    try:
-        preds = load(path, file_format='pkl')
-    except Exception as err:  # noqa: BLE001  (any unreadable file gets the same message)
-        fail(f'{path} is not a predictions dump of tools/test.py --out '
-             f'({type(err).__name__}: {err})', code=1)
-    if not isinstance(preds, list) or not all(
-            isinstance(p, dict) and 'img_id' in p and 'pred_instances' in p for p in preds):
-        fail(f'{path} is not a predictions dump of tools/test.py --out: expected a list of '
-             'dicts with img_id and pred_instances', code=1)
-    return preds
-
-
-def prediction_arrays(preds: List[dict]) -> List[Tuple[str, np.ndarray, np.ndarray, np.ndarray]]:
-    """``(picture, labels, scores, boxes)`` per dumped picture, as numpy arrays (once)."""
-    return [(str(p['img_id']), *(np.asarray(p['pred_instances'][k])
-                                 for k in ('labels', 'scores', 'bboxes'))) for p in preds]
 
 
 def class_detections(arrays: list, label: int, score_thr: float) -> list:
@@ -150,7 +128,10 @@ def main(argv=None) -> int:
     if unknown:
         fail(f'--show {" ".join(unknown)}: not a class of the config; its classes: '
              f'{", ".join(classes)}')
-    preds = load_predictions(args.predictions)
+    try:
+        preds = load_prediction_dump(args.predictions)
+    except (FileNotFoundError, ValueError) as err:
+        fail(str(err), code=1)
     infos = [dataset.get_data_info(i) for i in range(len(dataset))]
     paths = {str(info['img_id']): info['img_path'] for info in infos}
     pictures = {str(info['img_id']) for info in infos}

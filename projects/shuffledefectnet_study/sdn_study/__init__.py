@@ -10,4 +10,6 @@ never imports it.
 - :mod:`.run_record` - one training run's record (command, commit, seed, minutes,
   environment).
 - :mod:`.data_size_plot` - the training-set-size plot.
+- :mod:`.box_convention` - AP against the annotated boxes and against overlapping boxes
+  merged (how much of a class's AP is the annotators' convention).
 """
