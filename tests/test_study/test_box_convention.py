@@ -103,7 +103,7 @@ def test_tool_tables_a_dump_and_names_bad_input(synth_det, tmp_path):
     assert '--merge rust: not a class of the config; its classes: crazing, ' in proc.stderr
     proc = run_tool([tool, CONFIG, str(pkl), '--data-root', synth_det, '--split', 'val'])
     assert proc.returncode == 1
-    assert 'predicted picture(s) are not in the split' in proc.stderr
+    assert 'predicted picture(s) are not in the val split of' in proc.stderr
     assert 'were the predictions made with --split test?' in proc.stderr
     bad = tmp_path / 'notes.pkl'
     bad.write_text('not a pickle')

@@ -23,21 +23,16 @@ import numpy as np
 
 import mmdet_shuffledefect  # noqa: F401
 from mmdet_shuffledefect.evaluation.error_anatomy import anatomy_table, detection_kinds
-from mmdet_shuffledefect.evaluation.prediction_dump import (load_prediction_dump,
-                                                            prediction_arrays)
 from mmdet_shuffledefect.utils.cli import DefaultsHelpFormatter, add_data_args
-from mmdet_shuffledefect.utils.config_loading import build_annotations, load_config
+from mmdet_shuffledefect.utils.dump_reading import add_dump_args, read_split_dump
 from mmdet_shuffledefect.utils.tool_errors import fail
-from mmdet_shuffledefect.utils.env import environment_info, write_report
+from mmdet_shuffledefect.utils.env import print_report
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(formatter_class=DefaultsHelpFormatter,
                                      description=__doc__.splitlines()[0])
-    parser.add_argument('config', help='the config the predictions were made with')
-    parser.add_argument('predictions', help='a .pkl file of tools/test.py --out')
-    parser.add_argument('--split', choices=['test', 'val'], default='test',
-                        help='the split the predictions are of (tools/test.py --split)')
+    add_dump_args(parser)
     parser.add_argument('--show', nargs='+', metavar='CLASS',
                         help='the classes to table (default: every class)')
     parser.add_argument('--iou-thr', type=float, default=0.5, help='IoU of a hit')
@@ -121,29 +116,16 @@ def main(argv=None) -> int:
     if not 0 < args.near_iou <= args.iou_thr <= 1:
         fail(f'expected 0 < --near-iou <= --iou-thr <= 1, got {args.near_iou} and '
              f'{args.iou_thr}')
-    cfg = load_config(args.config, None, args.data_root, args.classes)
-    dataset = build_annotations(cfg, f'{args.split}_dataloader')
-    classes = list(dataset.metainfo['classes'])
+    dump = read_split_dump(args)
+    classes, infos, arrays = dump.classes, dump.infos, dump.arrays
     unknown = [c for c in args.show or [] if c not in classes]
     if unknown:
         fail(f'--show {" ".join(unknown)}: not a class of the config; its classes: '
              f'{", ".join(classes)}')
-    try:
-        preds = load_prediction_dump(args.predictions)
-    except (FileNotFoundError, ValueError) as err:
-        fail(str(err), code=1)
-    infos = [dataset.get_data_info(i) for i in range(len(dataset))]
     paths = {str(info['img_id']): info['img_path'] for info in infos}
-    pictures = {str(info['img_id']) for info in infos}
-    strays = sorted({str(p['img_id']) for p in preds} - pictures)
-    if strays:
-        fail(f'{args.predictions}: {len(strays)} predicted picture(s) are not in the '
-             f'{args.split} split of {args.config} (e.g. {strays[0]}); were the predictions '
-             f'made with --split {"val" if args.split == "test" else "test"}?', code=1)
-    lines = [f'config: {args.config}  predictions: {args.predictions} ({len(preds)} of the '
+    lines = [f'config: {args.config}  predictions: {args.predictions} ({len(arrays)} of the '
              f'{len(infos)} {args.split} pictures)  hit: IoU >= {args.iou_thr:g}, near miss: '
              f'{args.near_iou:g}-{args.iou_thr:g}, scores >= {args.score_thr:g}', '']
-    arrays = prediction_arrays(preds)
     for name in args.show or classes:
         label = classes.index(name)
         gts: Dict[str, np.ndarray] = {
@@ -161,11 +143,7 @@ def main(argv=None) -> int:
             drawn = draw_class(name, rows, gts, paths, num_boxes, args.pictures, out_file)
             print(f'[error_anatomy] {name}: {drawn} picture(s) drawn'
                   + (f' to {out_file}' if drawn else ' (no near miss in its top ranks)'))
-    env = environment_info()
-    lines.append('environment: ' + ', '.join(f'{k} {v}' for k, v in env.items()))
-    print('\n'.join(lines))
-    if args.out:
-        write_report(args.out, lines)
+    print_report(lines[:-1] if lines and not lines[-1] else lines, args.out)
     return 0
 
 
