@@ -22,9 +22,8 @@ def add_dump_args(parser: argparse.ArgumentParser) -> None:
 
 
 class SplitDump(NamedTuple):
-    """A dump read against its split: the dataset (annotations only), its classes, every
-    picture's data info, and ``(picture, labels, scores, boxes)`` per dumped picture."""
-    dataset: object
+    """A dump read against its split: the split's classes, every picture's data info
+    (annotations only), and ``(picture, labels, scores, boxes)`` per dumped picture."""
     classes: List[str]
     infos: List[dict]
     arrays: List[Tuple[str, np.ndarray, np.ndarray, np.ndarray]]
@@ -46,4 +45,4 @@ def read_split_dump(args: argparse.Namespace) -> SplitDump:
         fail(f'{args.predictions}: {len(strays)} predicted picture(s) are not in the '
              f'{args.split} split of {args.config} (e.g. {strays[0]}); were the predictions '
              f'made with --split {"val" if args.split == "test" else "test"}?', code=1)
-    return SplitDump(dataset, list(dataset.metainfo['classes']), infos, arrays)
+    return SplitDump(list(dataset.metainfo['classes']), infos, arrays)

@@ -122,9 +122,9 @@ def convention_rows(detections: List[List[np.ndarray]], instances: Sequence[Sequ
         mean_ap, per_class = eval_map(detections, anns, iou_thr=iou_thr, eval_mode='area',
                                       use_legacy_coordinate=True, logger='silent')
         results.append((mean_ap, per_class))
+    (_, before), (_, after) = results
     rows = []
     for c, name in enumerate(classes):
-        (_, before), (_, after) = results
         rows.append(dict(name=name, merged=c in merge_labels, boxes=int(before[c]['num_gts']),
                          merged_boxes=int(after[c]['num_gts']),
                          ap=float(before[c]['ap']), merged_ap=float(after[c]['ap'])))
